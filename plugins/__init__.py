@@ -1,0 +1,1 @@
+"""Built-in plugins, registered through the ``xllm_harness`` entry-point group like any other."""

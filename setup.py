@@ -1,0 +1,52 @@
+"""Build glue that pyproject.toml cannot express.
+
+1. The design card's top-level folders ``tasks/``, ``plugins/`` and ``trainers/`` are shipped as
+   ``xllm_harness.tasks``, ``xllm_harness.plugins`` and ``xllm_harness.trainers``.
+2. ``xllm_harness_lm_eval.pth`` is written into site-packages: one line that imports the tiny
+   ``_xllm_harness_lm_eval_hook`` module, which makes our tasks visible to a bare ``lm_eval`` run.
+"""
+
+from pathlib import Path
+
+from setuptools import find_namespace_packages, find_packages, setup
+from setuptools.command.build_py import build_py
+from setuptools.command.editable_wheel import editable_wheel
+
+MAPPED = {"xllm_harness.tasks": "tasks", "xllm_harness.plugins": "plugins", "xllm_harness.trainers": "trainers"}
+PTH_NAME = "xllm_harness_lm_eval.pth"
+PTH_LINE = "import _xllm_harness_lm_eval_hook\n"
+
+
+def _packages() -> tuple[list[str], dict[str, str]]:
+    packages = find_packages(include=["xllm_harness", "xllm_harness.*"])
+    for name, folder in MAPPED.items():
+        packages += [name, *(f"{name}.{sub}" for sub in find_namespace_packages(folder, exclude=["*__pycache__*"]))]
+    return packages, dict(MAPPED)
+
+
+class BuildPyWithPth(build_py):
+    """build_py that also drops the lm-eval hook .pth next to the packages."""
+
+    def run(self) -> None:
+        super().run()
+        target = Path(self.build_lib) / PTH_NAME
+        target.write_text(PTH_LINE)
+
+    def get_outputs(self, include_bytecode: bool = True) -> list[str]:
+        return [*super().get_outputs(include_bytecode), str(Path(self.build_lib) / PTH_NAME)]
+
+
+class EditableWheelWithPth(editable_wheel):
+    """``pip install -e .`` gets the same .pth (setuptools writes editable wheels from a staging dir)."""
+
+    def _install_namespaces(self, installation_dir, pth_prefix):
+        super()._install_namespaces(installation_dir, pth_prefix)
+        Path(installation_dir, PTH_NAME).write_text(PTH_LINE)
+
+
+packages, package_dir = _packages()
+setup(
+    packages=packages,
+    package_dir=package_dir,
+    cmdclass={"build_py": BuildPyWithPth, "editable_wheel": EditableWheelWithPth},
+)

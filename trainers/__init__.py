@@ -1,0 +1,1 @@
+"""CoIT/MuIT instruction data and the thin accelerate FSDP trainer."""

@@ -1,0 +1,1 @@
+"""Subcommands of the ``xllm`` command line, one module each."""

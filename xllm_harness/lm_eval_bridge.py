@@ -1,0 +1,92 @@
+"""How lm-eval finds our tasks: include paths, the TaskManager patch, and a single tasks folder.
+
+Three routes, all fed by :func:`task_include_paths` (every plugin's task folders plus the generated
+folder for plugin languages):
+
+- ``lm_eval --tasks xquad_xllm_ar``: ``_xllm_harness_lm_eval_hook`` calls :func:`patch_task_manager`;
+- ``lm_eval --include_path "$(xllm tasks-dir)"``: :func:`tasks_dir` gives ONE folder (lm-eval's CLI
+  takes one), merged from all plugins when there is more than one source;
+- ``xllm eval``: :func:`task_manager` indexes only our folders, not lm-eval's 13k built-ins.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+from xllm_harness.registry import collect
+from xllm_harness.taskgen import cache_dir, generated_task_dir
+
+
+def task_include_paths() -> list[Path]:
+    """Every registered task folder, then the generated one (if any plugin language needs it)."""
+    paths = [Path(p) for p in collect("xllm_task_dirs")]
+    generated = generated_task_dir()
+    if generated is not None:
+        paths.append(generated)
+    return list(dict.fromkeys(paths))
+
+
+def patch_task_manager(cls: type) -> None:
+    """Make ``cls`` (lm-eval's TaskManager) also index our task folders. Idempotent."""
+    if getattr(cls.__init__, "_xllm_patched", False):
+        return
+    original = cls.__init__
+
+    @functools.wraps(original)
+    def __init__(self, *args, include_path=None, **kwargs):
+        if include_path is None:
+            extra: list = []
+        elif isinstance(include_path, (list, tuple)):
+            extra = list(include_path)
+        else:
+            extra = [include_path]
+        try:
+            ours = [str(p) for p in task_include_paths()]
+        except Exception as err:  # a broken plugin must not break lm_eval itself
+            import logging
+
+            logging.getLogger("xllm_harness").warning("xllm-harness tasks unavailable: %s", err)
+            ours = []
+        # ours first: a user's own include_path overrides our tasks, as lm-eval's precedence intends
+        merged = list(dict.fromkeys([*ours, *(str(p) for p in extra)]))
+        original(self, *args, include_path=merged or None, **kwargs)
+
+    __init__._xllm_patched = True  # type: ignore[attr-defined]
+    cls.__init__ = __init__
+
+
+def tasks_dir() -> Path:
+    """ONE folder holding every registered task (for ``lm_eval --include_path``)."""
+    paths = task_include_paths()
+    if len(paths) == 1:
+        return paths[0]
+    digest = hashlib.sha256()
+    for root in paths:
+        for file in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(str(file).encode())
+            digest.update(str(file.stat().st_mtime_ns).encode())
+    target = cache_dir() / "tasks_dir" / digest.hexdigest()[:16]
+    if target.is_dir():
+        return target
+    tmp = target.with_name(f"{target.name}.tmp{os.getpid()}")
+    for i, root in enumerate(paths):
+        shutil.copytree(root, tmp / f"{i:02d}_{root.name}", ignore=shutil.ignore_patterns("__pycache__"))
+    try:
+        tmp.rename(target)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def task_manager(include_defaults: bool = False, metadata: dict | None = None):
+    """An lm-eval TaskManager over our task folders (the fast in-process route)."""
+    from lm_eval.tasks import TaskManager
+
+    paths = [str(p) for p in task_include_paths()]
+    if getattr(TaskManager.__init__, "_xllm_patched", False):
+        return TaskManager(include_path=None, include_defaults=include_defaults, metadata=metadata)
+    return TaskManager(include_path=paths, include_defaults=include_defaults, metadata=metadata)

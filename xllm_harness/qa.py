@@ -1,0 +1,69 @@
+"""XQuAD / MLQA documents for lm-eval: loading SQuAD-format JSON, prompting, scoring.
+
+Referenced from the task YAMLs (``custom_dataset`` and ``process_results``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from xllm_harness.data import resolve
+from xllm_harness.languages import Language, get_language
+from xllm_harness.prompts import alpaca_prompt
+
+
+def qa_prompt(lang: Language, context: str, question: str) -> str:
+    """x-LLM's QA prompt: the language's instruction and template inside the Alpaca wrapper."""
+    assert lang.qa_instruction and lang.qa_template
+    body = lang.qa_template.format(context=context.strip(), question=question.strip())
+    return alpaca_prompt(lang.qa_instruction, body)
+
+
+def read_squad_json(path: Path, lang: Language) -> list[dict[str, Any]]:
+    """Flatten a SQuAD v1.1 JSON file into one document per question."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    except (ValueError, KeyError) as err:
+        raise ValueError(f"{path}: not SQuAD v1.1 JSON ({err}); expected {{'data': [...]}}") from None
+    docs = []
+    for article in data:
+        for paragraph in article["paragraphs"]:
+            context = paragraph["context"]
+            for qa in paragraph["qas"]:
+                answers = list(dict.fromkeys(a["text"] for a in qa["answers"]))
+                if not answers:
+                    raise ValueError(f"{path}: question {qa.get('id')!r} has no answers")
+                docs.append(
+                    {
+                        "id": qa["id"],
+                        "title": article.get("title", ""),
+                        "context": context,
+                        "question": qa["question"],
+                        "answers": answers,
+                        "lang": lang.code,
+                        "prompt": qa_prompt(lang, context, qa["question"]),
+                    }
+                )
+    return docs
+
+
+def load_dataset(lang: str, benchmark: str, **_: Any):
+    """lm-eval ``custom_dataset``: the ``benchmark`` (xquad/mlqa) questions of ``lang`` as a test split."""
+    import datasets
+
+    language = get_language(lang)
+    location = getattr(language, benchmark, None)
+    if not location:
+        raise ValueError(f"Language {lang!r} declares no {benchmark} data location")
+    docs = read_squad_json(resolve(location), language)
+    return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
+
+
+def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
+    """lm-eval ``process_results``: match / exact_match / f1 of the generated answer."""
+    from xllm_harness.plugins.metrics.qa import score_answer
+
+    scheme = get_language(doc["lang"]).qa_normalization
+    return score_answer(results[0], doc["answers"], doc["lang"], scheme)
