@@ -6,6 +6,7 @@ from xllm_harness.hookspecs import hookimpl
 from xllm_harness.languages import Language
 from xllm_harness.taskgen import TaskFamily
 from xllm_harness.tasks import TASKS_DIR
+from xllm_harness.translation import flores_tasks
 
 
 def _qa_tasks(benchmark: str):
@@ -20,6 +21,7 @@ def _qa_tasks(benchmark: str):
 FAMILIES = [
     TaskFamily("xquad_xllm", TASKS_DIR / "xquad_xllm", _qa_tasks("xquad")),
     TaskFamily("mlqa_xllm", TASKS_DIR / "mlqa_xllm", _qa_tasks("mlqa")),
+    TaskFamily("flores_xllm", TASKS_DIR / "flores_xllm", flores_tasks),
 ]
 
 

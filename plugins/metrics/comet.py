@@ -1,0 +1,148 @@
+"""COMET (Rei et al.), default ``Unbabel/wmt22-comet-da``, as the paper scores FLORES.
+
+- ``model``: a COMET hub id (``Unbabel/wmt22-comet-da``), a checkpoint folder
+  (``<dir>/checkpoints/model.ckpt`` + ``<dir>/hparams.yaml``) or the ``.ckpt`` file itself.
+- Loaded once per process (module-level cache keyed by checkpoint path; ``LOADS`` counts loads).
+- Scored by our own inference loop on ONE device (CUDA when present): batches sorted by source length
+  as COMET's ``predict`` does, no Lightning trainer, so never ``gpus>1`` (COMET's DDP path calls
+  ``exit()`` on non-zero ranks, which would kill an lm-eval run).
+- The system score is the mean segment score, reported ×100 like the paper's tables.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from xllm_harness.hookspecs import hookimpl
+from xllm_harness.metric_models import MissingMetricModelError, metric_device, offline, require, to_device
+from xllm_harness.metrics import Metric, MetricResult
+
+DEFAULT_MODEL = "Unbabel/wmt22-comet-da"
+LAYOUT = "<folder>/checkpoints/model.ckpt and <folder>/hparams.yaml"
+
+_MODELS: dict[tuple[str, str], Any] = {}
+LOADS: list[str] = []
+"""Checkpoint paths loaded in this process, in order (the benchmark and tests count them)."""
+
+
+def _hf_cache() -> str:
+    try:
+        from huggingface_hub import constants
+
+        return str(constants.HF_HUB_CACHE)
+    except Exception:  # pragma: no cover - very old huggingface_hub
+        return "~/.cache/huggingface/hub"
+
+
+def resolve_checkpoint(model: str) -> Path:
+    """The ``model.ckpt`` of a hub id, checkpoint folder or ``.ckpt`` path; a clear error when absent."""
+    path = Path(model).expanduser()
+    if path.suffix == ".ckpt" or path.is_dir() or path.is_absolute() or model.startswith("."):
+        ckpt = path if path.suffix == ".ckpt" else path / "checkpoints" / "model.ckpt"
+        if not ckpt.is_file():
+            raise MissingMetricModelError(
+                f"COMET checkpoint {ckpt} does not exist. A local COMET model is a folder laid out as "
+                f"{LAYOUT} (what `comet.download_model` or `huggingface-cli download {DEFAULT_MODEL}` "
+                "writes); see docs/offline-models.md."
+            )
+        if not (ckpt.parents[1] / "hparams.yaml").is_file():
+            raise MissingMetricModelError(
+                f"COMET checkpoint {ckpt} has no {ckpt.parents[1] / 'hparams.yaml'}; expected layout: {LAYOUT}."
+            )
+        return ckpt
+    require("comet", "comet", "unbabel-comet")
+    from huggingface_hub import snapshot_download
+
+    try:
+        folder = snapshot_download(repo_id=model, local_files_only=offline())
+    except Exception as err:
+        raise MissingMetricModelError(
+            f"COMET model {model!r} is not in the Hugging Face cache ({_hf_cache()}) and could not be "
+            f"downloaded ({type(err).__name__}). Online, run `huggingface-cli download {model}` "
+            f"(and `huggingface-cli download xlm-roberta-large --exclude '*.bin' '*.safetensors' '*.h5' '*.msgpack' '*.onnx'` "
+            f"for its encoder's tokenizer and config); offline, copy a checkpoint folder ({LAYOUT}) "
+            "and pass its path as the model. See docs/offline-models.md."
+        ) from None
+    return Path(folder) / "checkpoints" / "model.ckpt"
+
+
+def load_model(model: str = DEFAULT_MODEL, device: str | None = None):
+    """The COMET model for ``model`` on ``device``, loaded at most once per process."""
+    comet = require("comet", "comet", "unbabel-comet")
+    ckpt = resolve_checkpoint(model)
+    device = metric_device(device)
+    key = (str(ckpt.resolve()), device)
+    if key not in _MODELS:
+        try:
+            loaded = comet.load_from_checkpoint(str(ckpt), local_files_only=offline())
+        except OSError as err:
+            raise MissingMetricModelError(
+                f"COMET checkpoint {ckpt} loaded, but its encoder could not: {err}. The encoder named by "
+                f"`pretrained_model` in {ckpt.parents[1] / 'hparams.yaml'} needs its tokenizer and config "
+                f"in the Hugging Face cache ({_hf_cache()}), or a local folder path there. "
+                "See docs/offline-models.md."
+            ) from None
+        loaded.eval()
+        loaded.to(device)
+        _MODELS[key] = loaded
+        LOADS.append(key[0])
+    return _MODELS[key]
+
+
+def predict(model, samples: list[dict[str, str]], batch_size: int = 16, progress: bool = True) -> list[float]:
+    """Segment scores for ``samples`` ({src, mt, ref}) in input order; batches sorted by source length."""
+    import torch
+    from tqdm.auto import tqdm
+
+    key = "src" if samples and "src" in samples[0] else "ref"
+    order = sorted(range(len(samples)), key=lambda i: len(samples[i][key]))
+    device = next(model.parameters()).device
+    scores = [0.0] * len(samples)
+    starts = range(0, len(order), batch_size)
+    bar = tqdm(starts, desc="COMET", unit="batch", file=sys.stderr, disable=not progress, leave=False)
+    with torch.inference_mode():
+        for start in bar:
+            ids = order[start : start + batch_size]
+            batch = to_device(model.prepare_for_inference([samples[i] for i in ids]), device)
+            out = model.predict_step(batch)
+            for i, score in zip(ids, out["scores"].float().view(-1).tolist(), strict=True):
+                scores[i] = score
+    return scores
+
+
+class Comet(Metric):
+    """Corpus COMET: mean segment score (×100) of a COMET model with source, hypothesis and reference."""
+
+    name = "comet"
+
+    def __init__(self, model: str | None = None, batch_size: int | None = None, device: str | None = None) -> None:
+        self.model = model or os.environ.get("XLLM_COMET_MODEL") or DEFAULT_MODEL
+        self.batch_size = int(batch_size or os.environ.get("XLLM_COMET_BATCH_SIZE") or 16)
+        self.device = device
+
+    def signature(self) -> str:
+        from importlib.metadata import version
+
+        return f"model:{self.model}|nrefs:1|scale:100|version:comet-{version('unbabel-comet')}"
+
+    def corpus_score(self, hypotheses, references, sources=None, lang=None) -> MetricResult:
+        if sources is None:
+            raise ValueError("comet needs the source sentences (sources=...)")
+        if not (len(hypotheses) == len(references) == len(sources)) or not hypotheses:
+            raise ValueError(
+                f"comet: {len(hypotheses)} hypotheses, {len(references)} references, {len(sources)} sources"
+            )
+        model = load_model(self.model, self.device)
+        samples = [
+            {"src": s, "mt": h, "ref": refs[0]} for s, h, refs in zip(sources, hypotheses, references, strict=True)
+        ]
+        scores = predict(model, samples, self.batch_size)
+        return MetricResult(self.name, 100 * sum(scores) / len(scores), self.signature(), {"segments": scores})
+
+
+@hookimpl
+def xllm_metrics() -> list[type[Metric]]:
+    return [Comet]

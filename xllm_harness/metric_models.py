@@ -1,0 +1,54 @@
+"""Shared plumbing of the model-based metrics (COMET, BLEURT, spBLEU's tokenizer model).
+
+One device per process (CUDA when present, ``XLLM_METRIC_DEVICE`` overrides), an offline switch, and
+:class:`MissingMetricModelError`, whose message says what to install or fetch and where it must go.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+class MissingMetricModelError(FileNotFoundError):
+    """A metric backend or model is not available; the message names the fix and the exact path."""
+
+
+def offline() -> bool:
+    """True when downloads must not be attempted (``HF_HUB_OFFLINE`` or ``XLLM_OFFLINE``)."""
+    return any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "XLLM_OFFLINE"))
+
+
+def metric_device(requested: str | None = None) -> str:
+    """The one device a metric model runs on: ``requested``, ``XLLM_METRIC_DEVICE``, else cuda:0 or cpu."""
+    choice = requested or os.environ.get("XLLM_METRIC_DEVICE")
+    if choice:
+        return choice
+    import torch
+
+    return "cuda:0" if torch.cuda.is_available() else "cpu"
+
+
+def require(module: str, extra: str, package: str):
+    """Import ``module`` or raise a message naming the pip extra that installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise MissingMetricModelError(
+            f"The {extra} metric needs the {package} package ({err}): "
+            f"pip install 'xllm-harness[{extra}]' (or pip install {package})."
+        ) from None
+
+
+def to_device(batch, device):
+    """Move tensors in a (nested) dict / list / tuple to ``device``."""
+    import torch
+
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return type(batch)({k: to_device(v, device) for k, v in batch.items()})
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(v, device) for v in batch)
+    return batch
