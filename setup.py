@@ -12,7 +12,11 @@ from setuptools import find_namespace_packages, find_packages, setup
 from setuptools.command.build_py import build_py
 from setuptools.command.editable_wheel import editable_wheel
 
-MAPPED = {"xllm_harness.tasks": "tasks", "xllm_harness.plugins": "plugins", "xllm_harness.trainers": "trainers"}
+MAPPED = {
+    "xllm_harness.tasks": "tasks",
+    "xllm_harness.plugins": "plugins",
+    "xllm_harness.trainers": "trainers",
+}
 PTH_NAME = "xllm_harness_lm_eval.pth"
 PTH_LINE = "import _xllm_harness_lm_eval_hook\n"
 
@@ -20,7 +24,10 @@ PTH_LINE = "import _xllm_harness_lm_eval_hook\n"
 def _packages() -> tuple[list[str], dict[str, str]]:
     packages = find_packages(include=["xllm_harness", "xllm_harness.*"])
     for name, folder in MAPPED.items():
-        packages += [name, *(f"{name}.{sub}" for sub in find_namespace_packages(folder, exclude=["*__pycache__*"]))]
+        packages += [
+            name,
+            *(f"{name}.{sub}" for sub in find_namespace_packages(folder, exclude=["*__pycache__*"])),
+        ]
     return packages, dict(MAPPED)
 
 

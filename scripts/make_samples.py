@@ -16,7 +16,9 @@ OUT = Path(__file__).resolve().parents[1] / "xllm_harness" / "samples"
 XQUAD_LANGS = ["ar", "el", "en", "hi", "tr", "vi", "zh"]
 FLORES = ["eng", "ara", "ell", "hin", "tur", "vie", "zho_simpl"]
 PARALLEL = {  # only the sets with an explicit licence (CC0, CC BY 2.0 FR)
-    "en-ar": "tico19-test.{}", "en-el": "tatoeba-test-v2021-08-07.{}", "en-vi": "tatoeba-test-v2021-08-07.{}",
+    "en-ar": "tico19-test.{}",
+    "en-el": "tatoeba-test-v2021-08-07.{}",
+    "en-vi": "tatoeba-test-v2021-08-07.{}",
 }
 PARALLEL_CODES = {"en-ar": "ara", "en-el": "ell", "en-vi": "vie"}
 
@@ -36,19 +38,37 @@ def main(shared: Path) -> None:
         article["paragraphs"] = article["paragraphs"][:4]
         out = OUT / "xquad" / f"xquad.{lang}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"version": full["version"], "data": [article]}, ensure_ascii=False), encoding="utf-8")
+        out.write_text(
+            json.dumps({"version": full["version"], "data": [article]}, ensure_ascii=False), encoding="utf-8"
+        )
     for code in FLORES:
-        head_lines(shared / "flores101" / "dev" / f"{code}.dev", OUT / "flores101" / "dev" / f"{code}.dev", 20)
-        head_lines(shared / "flores101" / "devtest" / f"{code}.devtest", OUT / "flores101" / "devtest" / f"{code}.devtest", 50)
+        head_lines(
+            shared / "flores101" / "dev" / f"{code}.dev", OUT / "flores101" / "dev" / f"{code}.dev", 20
+        )
+        head_lines(
+            shared / "flores101" / "devtest" / f"{code}.devtest",
+            OUT / "flores101" / "devtest" / f"{code}.devtest",
+            50,
+        )
     alpaca = json.loads((shared / "alpaca" / "alpaca_data.json").read_text(encoding="utf-8"))
     (OUT / "alpaca").mkdir(parents=True, exist_ok=True)
-    (OUT / "alpaca" / "alpaca_en.json").write_text(json.dumps(alpaca[:300], ensure_ascii=False, indent=1), encoding="utf-8")
-    zh = json.loads((shared / "alpaca" / "translated_zh" / "zh-data-part-00.json").read_text(encoding="utf-8"))
-    (OUT / "alpaca" / "alpaca_zh.json").write_text(json.dumps(zh[:200], ensure_ascii=False, indent=1), encoding="utf-8")
+    (OUT / "alpaca" / "alpaca_en.json").write_text(
+        json.dumps(alpaca[:300], ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    zh = json.loads(
+        (shared / "alpaca" / "translated_zh" / "zh-data-part-00.json").read_text(encoding="utf-8")
+    )
+    (OUT / "alpaca" / "alpaca_zh.json").write_text(
+        json.dumps(zh[:200], ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     for pair, pattern in PARALLEL.items():
         x = PARALLEL_CODES[pair]
-        head_lines(shared / "parallel" / f"{pair}.{pattern.format('eng')}", OUT / "parallel" / f"{pair}.en", 300)
-        head_lines(shared / "parallel" / f"{pair}.{pattern.format(x)}", OUT / "parallel" / f"{pair}.{pair[3:]}", 300)
+        head_lines(
+            shared / "parallel" / f"{pair}.{pattern.format('eng')}", OUT / "parallel" / f"{pair}.en", 300
+        )
+        head_lines(
+            shared / "parallel" / f"{pair}.{pattern.format(x)}", OUT / "parallel" / f"{pair}.{pair[3:]}", 300
+        )
 
 
 if __name__ == "__main__":

@@ -74,3 +74,29 @@ def python() -> str:
 
 def read_json(path: Path):
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def write_plugin(root: Path, dist: str, entry_name: str, module: str, source: str) -> Path:
+    """Lay out an installed-looking distribution (dist-info with an ``xllm_harness`` entry point) in root."""
+    root.mkdir(parents=True, exist_ok=True)
+    info = root / f"{dist.replace('-', '_')}-0.1.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[xllm_harness]\n{entry_name} = {module}\n")
+    (root / f"{module}.py").write_text(source, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def install_plugin(tmp_path, monkeypatch):
+    """Make a throw-away plugin visible to this process's registry (fresh registry per test)."""
+    from xllm_harness import registry
+
+    def install(dist: str, entry_name: str, module: str, source: str) -> Path:
+        root = write_plugin(tmp_path / "site", dist, entry_name, module, source)
+        monkeypatch.syspath_prepend(str(root))
+        registry.get_registry.cache_clear()
+        return root
+
+    yield install
+    registry.get_registry.cache_clear()

@@ -95,7 +95,7 @@ class Registry:
         return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _collect(registry: Registry, hook: str) -> list[Any]:
     results = getattr(registry.pm.hook, hook)()
     # pluggy calls the last registered first; present plugins in registration order

@@ -46,7 +46,9 @@ def _check(hypotheses: Sequence[str], references: Sequence[Sequence[str]], name:
         raise ValueError(f"{name}: {len(hypotheses)} hypotheses but {len(references)} references")
     counts = {len(r) for r in references}
     if len(counts) != 1:
-        raise ValueError(f"{name}: every hypothesis needs the same number of references, got {sorted(counts)}")
+        raise ValueError(
+            f"{name}: every hypothesis needs the same number of references, got {sorted(counts)}"
+        )
     # sacrebleu wants one stream per reference position
     return [[refs[k] for refs in references] for k in range(counts.pop())]
 
@@ -78,7 +80,12 @@ class SpBLEU(Metric):
             self.name,
             result.score,
             str(bleu.get_signature()),
-            {"bp": result.bp, "precisions": result.precisions, "sys_len": result.sys_len, "ref_len": result.ref_len},
+            {
+                "bp": result.bp,
+                "precisions": result.precisions,
+                "sys_len": result.sys_len,
+                "ref_len": result.ref_len,
+            },
         )
 
 

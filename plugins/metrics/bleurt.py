@@ -69,7 +69,9 @@ def predict(
     scores = [0.0] * len(candidates)
     starts = range(0, len(order), batch_size)
     with torch.inference_mode():
-        for start in tqdm(starts, desc="BLEURT", unit="batch", file=sys.stderr, disable=not progress, leave=False):
+        for start in tqdm(
+            starts, desc="BLEURT", unit="batch", file=sys.stderr, disable=not progress, leave=False
+        ):
             ids = order[start : start + batch_size]
             inputs = tokenizer(
                 [references[i] for i in ids],
@@ -90,7 +92,9 @@ class Bleurt(Metric):
 
     name = "bleurt"
 
-    def __init__(self, model: str | None = None, batch_size: int | None = None, device: str | None = None) -> None:
+    def __init__(
+        self, model: str | None = None, batch_size: int | None = None, device: str | None = None
+    ) -> None:
         self.model = model or os.environ.get("XLLM_BLEURT_MODEL") or DEFAULT_MODEL
         self.batch_size = int(batch_size or os.environ.get("XLLM_BLEURT_BATCH_SIZE") or 16)
         self.device = device
@@ -108,7 +112,9 @@ class Bleurt(Metric):
             raise ValueError(f"bleurt: {len(hypotheses)} hypotheses but {len(references)} references")
         net, tokenizer = load_model(self.model, self.device)
         scores = predict(net, tokenizer, [refs[0] for refs in references], list(hypotheses), self.batch_size)
-        return MetricResult(self.name, 100 * sum(scores) / len(scores), self.signature(), {"segments": scores})
+        return MetricResult(
+            self.name, 100 * sum(scores) / len(scores), self.signature(), {"segments": scores}
+        )
 
 
 @hookimpl

@@ -118,7 +118,9 @@ class Comet(Metric):
 
     name = "comet"
 
-    def __init__(self, model: str | None = None, batch_size: int | None = None, device: str | None = None) -> None:
+    def __init__(
+        self, model: str | None = None, batch_size: int | None = None, device: str | None = None
+    ) -> None:
         self.model = model or os.environ.get("XLLM_COMET_MODEL") or DEFAULT_MODEL
         self.batch_size = int(batch_size or os.environ.get("XLLM_COMET_BATCH_SIZE") or 16)
         self.device = device
@@ -137,10 +139,13 @@ class Comet(Metric):
             )
         model = load_model(self.model, self.device)
         samples = [
-            {"src": s, "mt": h, "ref": refs[0]} for s, h, refs in zip(sources, hypotheses, references, strict=True)
+            {"src": s, "mt": h, "ref": refs[0]}
+            for s, h, refs in zip(sources, hypotheses, references, strict=True)
         ]
         scores = predict(model, samples, self.batch_size)
-        return MetricResult(self.name, 100 * sum(scores) / len(scores), self.signature(), {"segments": scores})
+        return MetricResult(
+            self.name, 100 * sum(scores) / len(scores), self.signature(), {"segments": scores}
+        )
 
 
 @hookimpl

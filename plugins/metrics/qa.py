@@ -22,9 +22,10 @@ from xllm_harness.hookspecs import hookimpl
 from xllm_harness.metrics import Metric, MetricResult
 
 ASCII_PUNCT = frozenset(string.punctuation)
-UNICODE_PUNCT = frozenset(
-    chr(i) for i in range(sys.maxunicode + 1) if unicodedata.category(chr(i)).startswith("P")
-) | ASCII_PUNCT
+UNICODE_PUNCT = (
+    frozenset(chr(i) for i in range(sys.maxunicode + 1) if unicodedata.category(chr(i)).startswith("P"))
+    | ASCII_PUNCT
+)
 
 # Articles removed by the official MLQA script, per language (None: the language has none).
 MLQA_ARTICLES: dict[str, str | None] = {
@@ -116,9 +117,13 @@ class _QAMetric(Metric):
             raise ValueError(f"{self.name} needs the answer language (lang=...)")
         if not hypotheses:
             raise ValueError(f"{self.name}: no hypotheses to score")
-        scores = [score_answer(h, refs, lang)[self.key] for h, refs in zip(hypotheses, references, strict=True)]
+        scores = [
+            score_answer(h, refs, lang)[self.key] for h, refs in zip(hypotheses, references, strict=True)
+        ]
         norm = "mlqa" if lang in MLQA_LANGUAGES else "squad-v1.1"
-        return MetricResult(self.name, sum(scores) / len(scores), f"{self.name}|lang:{lang}|norm:{norm}|max-over-golds")
+        return MetricResult(
+            self.name, sum(scores) / len(scores), f"{self.name}|lang:{lang}|norm:{norm}|max-over-golds"
+        )
 
 
 class Match(_QAMetric):

@@ -20,7 +20,9 @@ def register(sub) -> None:
     p.add_argument("--num_fewshot", "--num-fewshot", type=int, default=None)
     p.add_argument("--batch_size", "--batch-size", default="1", help="int or 'auto'")
     p.add_argument("--device", default=None, help="cuda, cuda:0, cpu, mps")
-    p.add_argument("--output_path", "--output-path", "-o", default=None, help="folder for results (and samples)")
+    p.add_argument(
+        "--output_path", "--output-path", "-o", default=None, help="folder for results (and samples)"
+    )
     p.add_argument("--log_samples", "--log-samples", action="store_true", help="save per-document outputs")
     p.add_argument("--seed", type=int, default=1234, help="random, numpy, torch and few-shot seed")
     p.add_argument("--gen_kwargs", "--gen-kwargs", default=None, help="e.g. max_gen_toks=128")

@@ -1,0 +1,86 @@
+"""`xllm eval` (in-process, our task folders only) vs the `lm_eval` CLI on the same task, model and limit.
+
+    python benchmarks/bench_eval_routes.py [--task xquad_xllm_ar] [--limit 20]
+
+Builds a tiny model, runs both routes as subprocesses on the bundled samples, checks that the metric
+values are identical, and prints the wall-time ratio (lm_eval / xllm eval).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def timed(cmd: list[str], cwd: Path, env: dict) -> float:
+    start = time.perf_counter()
+    out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def metrics(out_dir: Path, task: str) -> dict:
+    results = json.loads(sorted(out_dir.rglob("results_*.json"))[-1].read_text())["results"][task]
+    return {k: v for k, v in results.items() if k.endswith(",none") and "stderr" not in k}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--task", default="xquad_xllm_ar")
+    parser.add_argument("--limit", type=int, default=20)
+    parser.add_argument("--max-gen-toks", type=int, default=32)
+    args = parser.parse_args()
+
+    from xllm_harness.samples import SAMPLES_DIR, tokenizer_corpus
+    from xllm_harness.tiny_model import build_tiny_llama
+
+    work = Path(tempfile.mkdtemp(prefix="bench_routes_"))
+    model = build_tiny_llama(work / "model", tokenizer_corpus())
+    env = dict(
+        os.environ,
+        XLLM_DATA_DIR=str(SAMPLES_DIR),
+        HF_HUB_OFFLINE="1",
+        HF_DATASETS_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+    )
+    common = [
+        "--model",
+        "hf",
+        "--model_args",
+        f"pretrained={model},dtype=float32",
+        "--device",
+        "cpu",
+        "--tasks",
+        args.task,
+        "--limit",
+        str(args.limit),
+        "--gen_kwargs",
+        f"max_gen_toks={args.max_gen_toks}",
+    ]
+    t_xllm = timed(
+        [sys.executable, "-m", "xllm_harness.cli", "eval", *common, "--output_path", str(work / "xllm")],
+        work,
+        env,
+    )
+    t_cli = timed([sys.executable, "-m", "lm_eval", *common, "--output_path", str(work / "cli")], work, env)
+    m_xllm, m_cli = metrics(work / "xllm", args.task), metrics(work / "cli", args.task)
+    print(f"task {args.task}, limit {args.limit}, tiny Llama on CPU")
+    print(f"metrics xllm eval: {m_xllm}")
+    print(f"metrics lm_eval  : {m_cli}")
+    print(f"identical metric values: {m_xllm == m_cli}")
+    print(
+        f"wall time: xllm eval {t_xllm:.1f}s, lm_eval CLI {t_cli:.1f}s, ratio lm_eval/xllm = {t_cli / t_xllm:.2f}x"
+    )
+    if m_xllm != m_cli:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
