@@ -4,6 +4,7 @@ from pathlib import Path
 
 from xllm_harness.hookspecs import hookimpl
 from xllm_harness.languages import Language
+from xllm_harness.mi_eval import mi_eval_tasks
 from xllm_harness.taskgen import TaskFamily
 from xllm_harness.tasks import TASKS_DIR
 from xllm_harness.translation import flores_tasks
@@ -22,6 +23,7 @@ FAMILIES = [
     TaskFamily("xquad_xllm", TASKS_DIR / "xquad_xllm", _qa_tasks("xquad")),
     TaskFamily("mlqa_xllm", TASKS_DIR / "mlqa_xllm", _qa_tasks("mlqa")),
     TaskFamily("flores_xllm", TASKS_DIR / "flores_xllm", flores_tasks),
+    TaskFamily("mi_eval_xllm", TASKS_DIR / "mi_eval_xllm", mi_eval_tasks),
 ]
 
 

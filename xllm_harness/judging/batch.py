@@ -1,0 +1,51 @@
+"""Judge a batch, re-asking (with a new seed) when a reply cannot be parsed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from xllm_harness.judging.client import ChatRequest, JudgeClient, JudgeError
+
+
+@dataclass
+class Outcome:
+    """The final result of one request: a parsed value, or why there is none."""
+
+    value: Any | None
+    reply: str | None
+    tries: int
+    """Replies received for this request (1 + parse retries)."""
+    error: str | None = None
+
+    @property
+    def unparseable(self) -> bool:
+        return self.error is None and self.value is None
+
+
+def judge_all(
+    client: JudgeClient,
+    requests: Sequence[ChatRequest],
+    parse: Callable[[str], Any | None],
+    parse_retries: int = 2,
+    desc: str = "judging",
+) -> dict[ChatRequest, Outcome]:
+    """Outcomes keyed by the original requests; unparseable replies are re-asked ``parse_retries`` times."""
+    pending = {request: request for request in requests}
+    outcomes: dict[ChatRequest, Outcome] = {}
+    while pending:
+        replies = client.run(list(pending.values()), desc=desc)
+        retry: dict[ChatRequest, ChatRequest] = {}
+        for original, current in pending.items():
+            reply = replies[current]
+            if isinstance(reply, JudgeError):
+                outcomes[original] = Outcome(None, None, current.attempt, str(reply))
+                continue
+            value = parse(reply.text)
+            if value is None and current.attempt < parse_retries:
+                retry[original] = current.retry()
+                continue
+            outcomes[original] = Outcome(value, reply.text, current.attempt + 1)
+        pending = retry
+    return outcomes

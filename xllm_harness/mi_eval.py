@@ -1,0 +1,71 @@
+"""MI-Eval (the paper's multilingual instruction set) for lm-eval: x-LLM's ``{lang}.jsonl`` files.
+
+Each line is ``{"instruction": ..., "input": ...}`` (x-LLM's ``data/mieval`` format; ``input`` may be
+empty or absent). The prompt is the Alpaca wrapper; there is no reference answer: the generations are
+scored afterwards by ``xllm judge pairwise`` against another system's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from xllm_harness.data import resolve
+from xllm_harness.languages import Language, get_language
+from xllm_harness.prompts import alpaca_prompt
+
+
+def mi_eval_tasks(lang: Language) -> list[tuple[str, dict[str, Any]]]:
+    """``mi_eval_xllm_<code>`` for a language with an ``mi_eval`` location (TaskFamily hook)."""
+    if not lang.mi_eval:
+        return []
+    return [(f"mi_eval_xllm_{lang.code}", {"dataset_kwargs": {"lang": lang.code}})]
+
+
+def read_mi_eval(path: Path, lang: str) -> list[dict[str, Any]]:
+    """One document per line of an MI-Eval jsonl file."""
+    docs = []
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError as err:
+                raise ValueError(f"{path}:{number}: not JSON ({err})") from None
+            instruction = record.get("instruction") if isinstance(record, dict) else None
+            if not isinstance(instruction, str) or not instruction.strip():
+                raise ValueError(f"{path}:{number}: field 'instruction' is missing or empty")
+            extra = record.get("input") or ""
+            if not isinstance(extra, str):
+                raise ValueError(f"{path}:{number}: field 'input' must be a string")
+            docs.append(
+                {
+                    "id": str(record.get("id", len(docs))),
+                    "instruction": instruction,
+                    "input": extra,
+                    "lang": lang,
+                    "prompt": alpaca_prompt(instruction, extra or None),
+                    "output": "",
+                }
+            )
+    if not docs:
+        raise ValueError(f"{path}: no MI-Eval items")
+    return docs
+
+
+def load_dataset(lang: str, **_: Any):
+    """lm-eval ``custom_dataset``: the MI-Eval items of ``lang`` as a test split."""
+    import datasets
+
+    language = get_language(lang)
+    if not language.mi_eval:
+        raise ValueError(f"Language {lang!r} declares no mi_eval data location")
+    docs = read_mi_eval(resolve(language.mi_eval), lang)
+    return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
+
+
+def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
+    """Generation only; ``nonempty`` records whether the model answered at all."""
+    return {"nonempty": float(bool(results[0].strip()))}
