@@ -1,0 +1,194 @@
+"""The CoIT/MuIT data builder: spec strings and allocation files → one shuffled list of examples.
+
+Spec grammar (x-LLM's, plus explicit files)::
+
+    SPEC  := ITEM ("+" ITEM)*
+    ITEM  := KIND "_" ARG [ "[" [START] ":" [END] "]" ] [ "=" PATH ("," PATH)* ]
+
+``alpaca_en+alpaca_zh+translation_en-zh[:100000]`` mixes English and Chinese Alpaca with the first
+100,000 English→Chinese pairs. ``alpaca_zh=/d/part-00.json,/d/part-01.json`` reads those files instead
+of the default location. An allocation file (``{"budget": C, "allocation": {lang: n}}``, written by
+``xllm analyze allocator``) adds ``translation_<lang>[:n]`` for each language, in the default direction.
+The result is shuffled with the seed: the same spec, files and seed give the same list.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import sys
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from xllm_harness.trainers.sources import DIRECTIONS, Example, LoadOptions, Problem, TrainSource
+
+from xllm_harness.registry import collect
+
+ITEM_RE = re.compile(
+    r"^(?P<kind>[A-Za-z0-9]+)_(?P<arg>[A-Za-z0-9_\-]+)(?:\[(?P<start>\d*):(?P<end>\d*)\])?(?:=(?P<paths>.+))?$"
+)
+
+
+@dataclass(frozen=True)
+class SpecItem:
+    """One ``+``-separated part of a spec."""
+
+    kind: str
+    arg: str
+    start: int | None = None
+    end: int | None = None
+    paths: tuple[Path, ...] | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}_{self.arg}"
+
+
+@dataclass
+class BuildResult:
+    """The built examples, how many each source gave, and the malformed records skipped."""
+
+    examples: list[Example]
+    counts: dict[str, int]
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        width = max((len(k) for k in self.counts), default=6)
+        lines = [f"{name:{width}s} {n:>9,d}" for name, n in sorted(self.counts.items())]
+        lines.append(f"{'total':{width}s} {len(self.examples):>9,d}")
+        lines.extend(f"note: {n}" for n in self.notes)
+        if self.problems:
+            lines.append(f"{len(self.problems)} malformed record(s) skipped:")
+            lines.extend(f"  {p}" for p in self.problems[:20])
+            if len(self.problems) > 20:
+                lines.append(f"  ... and {len(self.problems) - 20} more")
+        return "\n".join(lines)
+
+
+def get_train_sources() -> dict[str, TrainSource]:
+    """Registered sources by kind (``xllm_train_sources`` hook)."""
+    table: dict[str, TrainSource] = {}
+    for source in collect("xllm_train_sources"):
+        if source.kind in table and type(table[source.kind]) is not type(source):
+            raise ValueError(f"training source kind {source.kind!r} is registered twice by different plugins")
+        table[source.kind] = source
+    return table
+
+
+def parse_spec(spec: str) -> list[SpecItem]:
+    """Parse ``alpaca_en+translation_en-zh[:1000]=a.en,a.zh`` into items (clear error on bad syntax)."""
+    items = []
+    for raw in (part.strip() for part in spec.split("+")):
+        match = ITEM_RE.match(raw)
+        if not raw or match is None:
+            raise ValueError(
+                f"data spec item {raw!r} in {spec!r}: expected KIND_ARG[START:END][=FILE,...], "
+                "e.g. alpaca_en, translation_en-zh[:100000], alpaca_zh=/data/zh.json"
+            )
+        start, end = match["start"], match["end"]
+        paths = tuple(Path(p).expanduser() for p in match["paths"].split(",")) if match["paths"] else None
+        items.append(
+            SpecItem(
+                match["kind"],
+                match["arg"],
+                int(start) if start else None,
+                int(end) if end else None,
+                paths,
+            )
+        )
+    return items
+
+
+def allocation_items(path: str | Path) -> tuple[list[SpecItem], int | None]:
+    """``translation_<lang>[:n]`` items from an allocator file, and its budget."""
+    from xllm_harness.allocation import read_allocation
+
+    allocation = read_allocation(path)
+    budget = json.loads(Path(path).read_text(encoding="utf-8")).get("budget")
+    items = [SpecItem("translation", lang, None, int(n)) for lang, n in allocation.items() if int(n) > 0]
+    return items, budget
+
+
+def build(
+    spec: str | None,
+    *,
+    allocation: str | Path | None = None,
+    seed: int = 42,
+    direction: str = "en-x",
+    instructions: str = "rotate",
+    language_names: str = "english",
+    shuffle: bool = True,
+) -> BuildResult:
+    """Build the instruction data of ``spec`` (and/or an allocation file), shuffled by ``seed``."""
+    if direction not in DIRECTIONS:
+        raise ValueError(f"--direction {direction!r}: use one of {', '.join(DIRECTIONS)}")
+    if instructions not in ("rotate", "test"):
+        raise ValueError(f"--instructions {instructions!r}: use rotate or test")
+    items = parse_spec(spec) if spec else []
+    notes = []
+    if allocation is not None:
+        extra, budget = allocation_items(allocation)
+        items += extra
+        notes.append(
+            f"allocation {allocation}: budget {budget}, " + ", ".join(f"{i.arg}={i.end}" for i in extra)
+        )
+    if not items:
+        raise ValueError("no data: give a spec (e.g. alpaca_en+translation_en-zh) and/or an allocation file")
+    sources = get_train_sources()
+    options = LoadOptions(direction=direction, instructions=instructions, language_names=language_names)
+    examples: list[Example] = []
+    for item in items:
+        if item.kind not in sources:
+            raise ValueError(
+                f"data spec item {item.name!r}: unknown kind {item.kind!r}; registered: {', '.join(sorted(sources))} "
+                "(plugins add kinds through the xllm_train_sources hook)"
+            )
+        for path in item.paths or ():
+            if not path.is_file():
+                raise FileNotFoundError(f"data spec item {item.name!r}: file {path} does not exist")
+        loaded = sources[item.kind].load(item.arg, list(item.paths) if item.paths else None, options)
+        part = loaded[item.start : item.end]
+        if item.end is not None and item.end - (item.start or 0) > len(part):
+            notes.append(
+                f"{item.name}: asked for {item.end - (item.start or 0):,} examples, only {len(part):,} available"
+            )
+        examples.extend(part)
+    if not examples:
+        raise ValueError(
+            f"data spec {spec!r} produced no examples ({len(options.problems)} malformed records)"
+        )
+    if shuffle:
+        random.Random(seed).shuffle(examples)
+    counts = dict(Counter(ex.source for ex in examples))
+    return BuildResult(examples, counts, options.problems, notes)
+
+
+def write_jsonl(examples: list[Example], path: str | Path) -> Path:
+    """Write examples as JSON Lines (``instruction``, ``input``, ``output``, ``source``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        for ex in examples:
+            fh.write(json.dumps(asdict(ex), ensure_ascii=False) + "\n")
+    return path
+
+
+def read_jsonl(path: str | Path) -> list[Example]:
+    """Read a file written by :func:`write_jsonl` (or ``xllm data build``); malformed records raise."""
+    from xllm_harness.trainers.sources import read_records, record_to_example
+
+    path = Path(path)
+    out = []
+    for line, record in read_records(path):
+        example = record_to_example(record, path.name)
+        if isinstance(example, str):
+            raise ValueError(f"{path}:{line}: {example}")
+        out.append(example)
+    return out
+
+
+def print_summary(result: BuildResult, file=sys.stdout) -> None:
+    print(result.summary(), file=file)

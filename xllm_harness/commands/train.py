@@ -1,0 +1,159 @@
+"""``xllm train`` (CoIT/MuIT instruction tuning) and ``xllm data build`` (the instruction data).
+
+Several processes: ``torchrun --nproc_per_node 8 -m xllm_harness.cli train ...`` or
+``accelerate launch --config_file fsdp.yaml -m xllm_harness.cli train ...`` (docs/training.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _data_options(p: argparse.ArgumentParser, spec_required: bool) -> None:
+    p.add_argument(
+        "--data" if not spec_required else "spec",
+        nargs=None if not spec_required else "?",
+        default=None,
+        help="data spec, e.g. alpaca_en+alpaca_zh+translation_en-zh[:100000]; items may name files: "
+        "alpaca_zh=/d/zh.json, translation_en-zh=/d/x.en,/d/x.zh"
+        + ("; or a .jsonl file written by `xllm data build`" if not spec_required else ""),
+    )
+    p.add_argument(
+        "--allocation",
+        default=None,
+        help="allocation JSON from `xllm analyze allocator` (adds translation_<lang>[:n])",
+    )
+    p.add_argument(
+        "--direction", default="en-x", choices=["en-x", "x-en", "both"],
+        help="direction of translation_<lang> items and allocations (default en-x: non-English on the target side)",
+    )  # fmt: skip
+    p.add_argument(
+        "--instructions",
+        default="rotate",
+        choices=["rotate", "test"],
+        help="translation instructions: rotate paraphrases (training) or the fixed test prompt",
+    )
+    p.add_argument("--seed", type=int, default=42, help="shuffling (and training) seed")
+
+
+def add_build_parser(dsub) -> None:
+    """``xllm data build`` (registered by the ``data`` command)."""
+    p = dsub.add_parser("build", help="build CoIT/MuIT instruction data from a spec (JSON Lines)")
+    _data_options(p, spec_required=True)
+    p.add_argument("-o", "--output", required=True, help="output .jsonl file")
+    p.add_argument(
+        "--language-names",
+        default="english",
+        choices=["english", "iso639"],
+        help="language names in translation instructions",
+    )
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.set_defaults(func=run_build)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from xllm_harness.trainers import data
+
+    built = data.build(
+        args.spec,
+        allocation=args.allocation,
+        seed=args.seed,
+        direction=args.direction,
+        instructions=args.instructions,
+        language_names=args.language_names,
+    )
+    path = data.write_jsonl(built.examples, args.output)
+    print(built.summary())
+    print(f"wrote {len(built.examples):,} examples to {path}")
+    return 0
+
+
+def register(sub) -> None:
+    from xllm_harness.trainers.train import TrainArgs
+
+    d = TrainArgs(model="", output_dir="", data="")
+    p = sub.add_parser("train", help="CoIT/MuIT instruction tuning (accelerate; FSDP on several processes)")
+    p.add_argument("--model", required=True, help="Hugging Face model id or folder (any causal LM)")
+    p.add_argument("--output-dir", "-o", required=True, help="final model, train_log.jsonl, checkpoints/")
+    _data_options(p, spec_required=False)
+    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--max-steps", type=int, default=None, help="stop after this many optimizer steps")
+    p.add_argument("--learning-rate", "--lr", type=float, default=d.learning_rate)
+    p.add_argument("--warmup-ratio", type=float, default=d.warmup_ratio)
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument(
+        "--effective-batch",
+        type=int,
+        default=d.effective_batch,
+        help="world size × micro-batch × accumulation",
+    )
+    p.add_argument(
+        "--micro-batch", type=int, default=d.micro_batch, help="units per forward pass per process"
+    )
+    p.add_argument("--max-length", type=int, default=d.max_length)
+    p.add_argument(
+        "--batching",
+        default=d.batching,
+        choices=["group", "pack", "none"],
+        help="group: length grouping (paper batch semantics); pack: several examples per row, no cross-attention; none: plain padding",
+    )
+    p.add_argument("--mixed-precision", default=d.mixed_precision, choices=["auto", "no", "bf16", "fp16"])
+    p.add_argument("--max-grad-norm", type=float, default=d.max_grad_norm, help="0 disables clipping")
+    p.add_argument(
+        "--sharding",
+        default=d.sharding,
+        choices=["auto", "fsdp", "none"],
+        help="auto: FSDP when several processes",
+    )
+    p.add_argument("--gradient-checkpointing", action="store_true")
+    p.add_argument("--save-every", type=int, default=d.save_every, help="checkpoint every N steps (0: never)")
+    p.add_argument("--keep-checkpoints", type=int, default=d.keep_checkpoints)
+    p.add_argument(
+        "--resume",
+        default=d.resume,
+        help="auto (latest checkpoint in the output dir), never, or a checkpoint folder",
+    )
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.set_defaults(func=run_train)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from xllm_harness.trainers.train import TrainArgs, train
+
+    if not args.data and not args.allocation:
+        print(
+            "xllm train: error: give --data SPEC (or a built .jsonl) and/or --allocation FILE",
+            file=sys.stderr,
+        )
+        return 2
+    train(
+        TrainArgs(
+            model=args.model,
+            output_dir=args.output_dir,
+            data=args.data or "",
+            allocation=args.allocation,
+            direction=args.direction,
+            instructions=args.instructions,
+            seed=args.seed,
+            epochs=args.epochs,
+            max_steps=args.max_steps,
+            learning_rate=args.learning_rate,
+            warmup_ratio=args.warmup_ratio,
+            weight_decay=args.weight_decay,
+            effective_batch=args.effective_batch,
+            micro_batch=args.micro_batch,
+            max_length=args.max_length,
+            batching=args.batching,
+            mixed_precision=args.mixed_precision,
+            max_grad_norm=args.max_grad_norm,
+            sharding=args.sharding,
+            gradient_checkpointing=args.gradient_checkpointing,
+            save_every=args.save_every,
+            keep_checkpoints=args.keep_checkpoints,
+            resume=args.resume,
+            progress=not args.no_progress,
+        )
+    )
+    return 0
