@@ -1,4 +1,4 @@
-"""``xllm data list|fetch|path``: the evaluation datasets from their official sources."""
+"""``xllm data list|fetch|path|build``: datasets from their official sources; ``build`` makes instruction data."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ def register(sub) -> None:
     fetch.set_defaults(func=run_fetch)
     path = dsub.add_parser("path", help="print the data directory (XLLM_DATA_DIR)")
     path.set_defaults(func=lambda args: print(_data().data_dir()) or 0)
+    from xllm_harness.commands.train import add_build_parser  # `xllm data build` shares `xllm train` data options
+
+    add_build_parser(dsub)
 
 
 def _data():
