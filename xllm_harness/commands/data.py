@@ -14,10 +14,20 @@ def register(sub) -> None:
     fetch = dsub.add_parser("fetch", help="download, verify (sha256) and install a data source")
     fetch.add_argument("names", nargs="+", metavar="NAME")
     fetch.add_argument("--force", action="store_true", help="re-install even if present")
+    fetch.add_argument(
+        "--sha256",
+        action="append",
+        default=[],
+        metavar="[FILE=]HEX",
+        help="verify FILE against this sha256 instead of the pinned one (for sources whose published "
+        "checksum is missing or unconfirmed; FILE may be left out for a one-file source); repeatable",
+    )
+    fetch.add_argument("--retries", type=int, default=None, help="automatic resumes of a cut download (3)")
     fetch.set_defaults(func=run_fetch)
     path = dsub.add_parser("path", help="print the data directory (XLLM_DATA_DIR)")
     path.set_defaults(func=lambda args: print(_data().data_dir()) or 0)
-    from xllm_harness.commands.train import add_build_parser  # `xllm data build` shares `xllm train` data options
+    # `xllm data build` shares `xllm train` data options
+    from xllm_harness.commands.train import add_build_parser
 
     add_build_parser(dsub)
 
@@ -35,12 +45,31 @@ def run_list(args: argparse.Namespace) -> int:
     for name, src in sorted(data.get_sources().items()):
         state = "installed" if (root / name).is_dir() else "missing"
         print(f"{name:12s} {state:10s} {src.description} [{src.license}]")
+        if src.checksum_note:
+            print(f"{'':23s} checksum: {src.checksum_note}")
     return 0
 
 
 def run_fetch(args: argparse.Namespace) -> int:
     data = _data()
+    overrides = _sha256_overrides(args, data.get_sources())
     for name in args.names:
-        target = data.fetch(name, force=args.force)
+        target = data.fetch(name, force=args.force, sha256=overrides, retries=args.retries)
         print(f"{name}: {target}")
     return 0
+
+
+def _sha256_overrides(args: argparse.Namespace, sources: dict) -> dict[str, str]:
+    """``--sha256 [FILE=]HEX`` values as {file name: checksum}."""
+    if args.sha256 and len(args.names) != 1:
+        raise ValueError("--sha256 applies to one data source: fetch the others separately")
+    overrides: dict[str, str] = {}
+    for value in args.sha256:
+        filename, sep, digest = value.rpartition("=")
+        if not sep:
+            files = sources[args.names[0]].files if args.names[0] in sources else ()
+            if len(files) != 1:
+                raise ValueError(f"--sha256 {value}: name the file (FILE=HEX); {args.names[0]} has several")
+            filename = files[0].name
+        overrides[filename] = digest.strip().lower()
+    return overrides
