@@ -15,7 +15,9 @@ class MissingMetricModelError(FileNotFoundError):
 
 def offline() -> bool:
     """True when downloads must not be attempted (``HF_HUB_OFFLINE`` or ``XLLM_OFFLINE``)."""
-    return any(os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "XLLM_OFFLINE"))
+    return any(
+        os.environ.get(v, "").lower() in ("1", "true", "yes") for v in ("HF_HUB_OFFLINE", "XLLM_OFFLINE")
+    )
 
 
 def metric_device(requested: str | None = None) -> str:

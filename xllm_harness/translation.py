@@ -64,7 +64,10 @@ def flores_tasks(lang: Language) -> list[tuple[str, dict[str, Any]]]:
         out.append(
             (
                 f"flores_xllm_{src}-{tgt}",
-                {"tag": ["flores_xllm_tasks", f"flores_xllm_{side}_tasks"], "dataset_kwargs": {"src": src, "tgt": tgt}},
+                {
+                    "tag": ["flores_xllm_tasks", f"flores_xllm_{side}_tasks"],
+                    "dataset_kwargs": {"src": src, "tgt": tgt},
+                },
             )
         )
     return out
@@ -94,13 +97,15 @@ def _option(metadata: dict[str, Any], key: str, env: str, default: Any) -> Any:
 
 def parse_metrics(value: str | Sequence[str]) -> list[str]:
     """``"spbleu,chrf,comet"`` or a list → validated metric names for the task route."""
-    names = [m.strip() for m in value.split(",")] if isinstance(value, str) else [str(m).strip() for m in value]
+    names = (
+        [m.strip() for m in value.split(",")] if isinstance(value, str) else [str(m).strip() for m in value]
+    )
     names = [m for m in names if m]
     unknown = [m for m in names if m not in TASK_METRICS]
     if unknown or not names:
         raise ValueError(
             f"FLORES task option metrics={value!r}: unknown {unknown or 'empty list'}; choose from "
-            f"{', '.join(TASK_METRICS)} (--metadata '{{\"metrics\": \"spbleu,chrf,comet\"}}' or XLLM_FLORES_METRICS)"
+            f'{", ".join(TASK_METRICS)} (--metadata \'{{"metrics": "spbleu,chrf,comet"}}\' or XLLM_FLORES_METRICS)'
         )
     return list(dict.fromkeys(names))
 
@@ -138,7 +143,9 @@ def load_dataset(src: str, tgt: str, **metadata: Any):
 
     names = str(_option(metadata, "language_names", "XLLM_FLORES_LANGUAGE_NAMES", "english")).lower()
     language_name(get_language(src), names)  # validates the option
-    metrics = parse_metrics(_option(metadata, "metrics", "XLLM_FLORES_METRICS", ",".join(DEFAULT_TASK_METRICS)))
+    metrics = parse_metrics(
+        _option(metadata, "metrics", "XLLM_FLORES_METRICS", ",".join(DEFAULT_TASK_METRICS))
+    )
     options = {
         "metrics": ",".join(metrics),
         "comet_model": str(_option(metadata, "comet_model", "XLLM_COMET_MODEL", "")),
@@ -146,7 +153,9 @@ def load_dataset(src: str, tgt: str, **metadata: Any):
     }
     splits = {}
     for split in (TEST_SPLIT, FEWSHOT_SPLIT):
-        splits[split] = datasets.Dataset.from_list([{**doc, **options} for doc in build_docs(src, tgt, split, names)])
+        splits[split] = datasets.Dataset.from_list(
+            [{**doc, **options} for doc in build_docs(src, tgt, split, names)]
+        )
     return datasets.DatasetDict(splits)
 
 
@@ -166,15 +175,16 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
     }
     out: dict[str, Any] = {}
     for name in doc["metrics"].split(","):
-        value = {**item, "model": doc.get(f"{name}_model", "")} if name in ("comet", "bleurt") else item
-        out[name] = value
-        out[f"{name}_signature"] = value
+        model = doc.get(f"{name}_model", "") if name in ("comet", "bleurt") else ""
+        out[name] = {**item, "model": model}
+        out[f"{name}_signature"] = {"model": model}  # signatures do not depend on the segments
     return out
 
 
 # --- corpus-level aggregation -----------------------------------------------------------------
 
 _MEMO: dict[str, MetricResult] = {}
+_LAST: dict[tuple[str, str], MetricResult] = {}
 
 
 def make_metric(name: str, model: str = "", **kwargs: Any):
@@ -194,7 +204,9 @@ def corpus_result(name: str, items: Sequence[dict[str, Any]]) -> MetricResult:
     if not items:
         raise ValueError(f"{name}: no segments to score")
     model = items[0].get("model", "")
-    blob = json.dumps([name, model, [(i["hyp"], i["ref"], i["src"], i["lang"]) for i in items]], ensure_ascii=False)
+    blob = json.dumps(
+        [name, model, [(i["hyp"], i["ref"], i["src"], i["lang"]) for i in items]], ensure_ascii=False
+    )
     key = hashlib.sha256(blob.encode()).hexdigest()
     if key not in _MEMO:
         langs = {i["lang"] for i in items}
@@ -205,7 +217,18 @@ def corpus_result(name: str, items: Sequence[dict[str, Any]]) -> MetricResult:
             sources=[i["src"] for i in items],
             lang=langs.pop() if len(langs) == 1 else None,
         )
+    _LAST[(name, model)] = _MEMO[key]
     return _MEMO[key]
+
+
+def corpus_signature(name: str, items: Sequence[dict[str, Any]]) -> str:
+    """The signature of the score just aggregated for ``name`` (or the metric's own, if none yet)."""
+    model = items[0].get("model", "") if items else ""
+    if (name, model) in _LAST:
+        return _LAST[(name, model)].signature
+    metric = make_metric(name, model)
+    signature = getattr(metric, "signature", None)
+    return signature() if callable(signature) else ""
 
 
 def agg_spbleu(items: list[dict[str, Any]]) -> float:
@@ -225,16 +248,16 @@ def agg_bleurt(items: list[dict[str, Any]]) -> float:
 
 
 def agg_spbleu_signature(items: list[dict[str, Any]]) -> str:
-    return corpus_result("spbleu", items).signature
+    return corpus_signature("spbleu", items)
 
 
 def agg_chrf_signature(items: list[dict[str, Any]]) -> str:
-    return corpus_result("chrf", items).signature
+    return corpus_signature("chrf", items)
 
 
 def agg_comet_signature(items: list[dict[str, Any]]) -> str:
-    return corpus_result("comet", items).signature
+    return corpus_signature("comet", items)
 
 
 def agg_bleurt_signature(items: list[dict[str, Any]]) -> str:
-    return corpus_result("bleurt", items).signature
+    return corpus_signature("bleurt", items)

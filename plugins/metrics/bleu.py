@@ -72,13 +72,16 @@ class SpBLEU(Metric):
         except (OSError, SystemExit) as err:  # sacrebleu's download failed
             raise _missing_spm(f"download failed: {err}") from None
 
+    def signature(self) -> str:
+        return str(self._bleu().get_signature())
+
     def corpus_score(self, hypotheses, references, sources=None, lang=None) -> MetricResult:
         streams = _check(hypotheses, references, self.name)
         bleu = self._bleu()
         result = bleu.corpus_score(list(hypotheses), streams)
         return MetricResult(
             self.name,
-            result.score,
+            float(result.score),
             str(bleu.get_signature()),
             {
                 "bp": result.bp,
@@ -97,13 +100,18 @@ class ChrFPlusPlus(Metric):
     def __init__(self, word_order: int = 2) -> None:
         self.word_order = word_order
 
+    def signature(self) -> str:
+        from sacrebleu.metrics import CHRF
+
+        return str(CHRF(word_order=self.word_order).get_signature())
+
     def corpus_score(self, hypotheses, references, sources=None, lang=None) -> MetricResult:
         from sacrebleu.metrics import CHRF
 
         streams = _check(hypotheses, references, self.name)
         chrf = CHRF(word_order=self.word_order)
         result = chrf.corpus_score(list(hypotheses), streams)
-        return MetricResult(self.name, result.score, str(chrf.get_signature()))
+        return MetricResult(self.name, float(result.score), str(chrf.get_signature()))
 
 
 @hookimpl

@@ -1,0 +1,65 @@
+"""``xllm score``: rescore lm-eval ``--log_samples`` output with metric plugins (COMET, BLEURT...).
+
+The evaluated model is not loaded, so neural metrics never share GPU memory with it. Results go
+beside lm-eval's own files as ``<model dir>/xllm_scores_<timestamp>.json`` (docs/translation.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("score", help="rescore saved lm-eval samples (--log_samples) with metric plugins")
+    p.add_argument("output_path", help="lm-eval --output_path folder (or one model folder inside it)")
+    p.add_argument(
+        "--metrics",
+        default=None,
+        help="comma-separated metric plugins (default: spbleu,chrf,comet,bleurt for translation tasks, "
+        "match,exact_match,f1 for QA tasks); `xllm plugins` lists them",
+    )
+    p.add_argument("--tasks", default=None, help="comma-separated task names or globs (default: all)")
+    p.add_argument("--comet-model", "--comet_model", default=None, help="COMET hub id, folder or .ckpt")
+    p.add_argument("--bleurt-model", "--bleurt_model", default=None, help="BLEURT hub id or folder")
+    p.add_argument("--batch-size", "--batch_size", type=int, default=None, help="COMET/BLEURT batch size")
+    p.add_argument(
+        "--device", default=None, help="device of COMET/BLEURT (default: cuda:0 if present, else cpu)"
+    )
+    p.add_argument("--filter", default=None, help="lm-eval filter whose responses to score (default: none)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.set_defaults(func=run)
+
+
+def _split(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from xllm_harness.scoring import score_folder
+
+    model_opts = {"batch_size": args.batch_size, "device": args.device}
+    options = {
+        "comet": {"model": args.comet_model, **model_opts},
+        "bleurt": {"model": args.bleurt_model, **model_opts},
+    }
+    written = score_folder(
+        Path(args.output_path),
+        metrics=_split(args.metrics),
+        tasks=_split(args.tasks),
+        options=options,
+        filter_name=args.filter,
+    )
+    problems: dict[tuple[str, str], list[str]] = {}
+    for path in written:
+        print(f"wrote {path}")
+        errors = json.loads(path.read_text(encoding="utf-8")).get("errors", {})
+        for task, per_metric in errors.items():
+            for metric, message in per_metric.items():
+                problems.setdefault((metric, message), []).append(task)
+    for (metric, message), tasks in problems.items():
+        print(f"xllm score: error: {metric} not scored ({', '.join(tasks)}): {message}", file=sys.stderr)
+    return 1 if problems else 0
