@@ -433,6 +433,11 @@ def test_unreachable_server_gives_an_offline_hint(tmp_path, monkeypatch, capsys)
     assert "Connection refused" in err
     assert "XLLM_DATA_MIRROR" in err
     assert leftovers("mlqa") == []
+    # credentials in a mirror URL never reach a message
+    monkeypatch.setenv("XLLM_DATA_MIRROR", "http://user:s3cret@127.0.0.1:9")
+    code, _, err = run_cli(capsys, "data", "fetch", "mlqa")
+    assert code == 2 and "(via http://***@127.0.0.1:9/dl.fbaipublicfiles.com/" in err
+    assert "s3cret" not in err
 
 
 def test_data_dir_default_and_override(tmp_path, monkeypatch, capsys):

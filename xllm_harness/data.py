@@ -1,10 +1,13 @@
 """Datasets from their official sources: locations, checksums, and ``xllm data fetch``.
 
 Files live under the data directory (``XLLM_DATA_DIR``, default ``~/.cache/xllm_harness/data``), one
-folder per data source. A fetch downloads into ``<name>.partial/`` (resuming an interrupted download
-with an HTTP range request), verifies every sha256, extracts, and only then renames the folder into
-place: a dataset folder is either complete or absent. ``XLLM_DATA_MIRROR`` replaces the scheme and
-host of every URL (an offline mirror of the official files).
+folder per data source. A fetch downloads into ``<name>.partial/``, verifies every sha256, extracts
+into ``<name>.building/`` and only then renames that folder into place: a dataset folder is either
+complete or absent. A cut download is resumed with an HTTP range request (``RETRIES`` times within a
+fetch, and by the next fetch); a file that fails its checksum is deleted, never resumed from.
+``XLLM_DATA_MIRROR`` replaces the scheme and host of every URL (``<mirror>/<host>/<path>``; ``http(s)://``
+or ``file://``), for offline copies of the official files. Each installed folder holds a manifest
+(``.xllm-source.json``) recording the URL, sha256 and how each file was verified.
 """
 
 from __future__ import annotations
@@ -135,6 +138,14 @@ def _mirror(url: str) -> str:
     return mirror.rstrip("/") + "/" + parts.netloc + parts.path
 
 
+def _redact(url: str) -> str:
+    """``url`` without any ``user:password@`` part (for messages)."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
 def _progress(desc: str, total: int | None, initial: int, enabled: bool = True):
     from tqdm.auto import tqdm
 
@@ -237,7 +248,7 @@ def download(
     retries = RETRIES if retries is None else retries
     part = dest.with_name(dest.name + ".part")
     source = _mirror(url)
-    via = f" (via {source})" if source != url else ""
+    via = f" (via {_redact(source)})" if source != url else ""
     for attempt in range(retries + 1):
         try:
             _transfer(source, part, progress)
