@@ -1,0 +1,1 @@
+"""Built-in analyzers (``xllm analyze <name>``), one plugin module each."""

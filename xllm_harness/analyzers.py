@@ -1,0 +1,107 @@
+"""The analyzer contract: small classes run by ``xllm analyze <name>``.
+
+An analyzer is a class with a ``name``, a one-line ``help``, ``add_arguments(parser)`` (its own
+options; ``--output`` is added by the command) and ``run(args) -> dict``, which writes its JSON, CSV
+and PNG files into ``args.output`` and returns a JSON-serialisable summary (including the paths it
+wrote under ``"files"``). Plugins contribute analyzer classes through the ``xllm_analyzers`` hook;
+the built-ins (``scaling_law``, ``similarity``, ``allocator``, ``alignment``) are plugins like any
+other. Module imports must stay cheap: import numpy/scipy/torch/matplotlib inside ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from xllm_harness.registry import collect
+
+
+class Analyzer:
+    """Base class of every analyzer (subclass it, or just provide the same attributes)."""
+
+    name: ClassVar[str] = ""
+    help: ClassVar[str] = ""
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Add this analyzer's options to its ``xllm analyze <name>`` parser."""
+
+    def run(self, args: argparse.Namespace) -> dict[str, Any]:
+        """Do the analysis, write outputs into ``args.output``, return a summary."""
+        raise NotImplementedError
+
+
+def get_analyzers() -> dict[str, type[Analyzer]]:
+    """All registered analyzer classes by name; two plugins may not claim the same name."""
+    table: dict[str, type[Analyzer]] = {}
+    for cls in collect("xllm_analyzers"):
+        name = getattr(cls, "name", "")
+        if not name or not callable(getattr(cls, "run", None)):
+            raise ValueError(f"Analyzer {cls!r} needs a non-empty `name` and a `run(args)` method")
+        if name in table and table[name] is not cls:
+            raise ValueError(f"Analyzer {name!r} is registered twice ({table[name]!r} and {cls!r})")
+        table[name] = cls
+    return table
+
+
+# ----------------------------------------------------------------------------------------------
+# Output helpers shared by the analyzers
+
+
+def output_dir(path: str | Path) -> Path:
+    """Create (if needed) and return the output folder."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--output {out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe copy: numpy scalars/arrays to Python, non-finite floats to None."""
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_json(path: Path, data: Any) -> Path:
+    path.write_text(json.dumps(_clean(data), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def write_csv(path: Path, rows: Sequence[Mapping[str, Any]], fields: Iterable[str] | None = None) -> Path:
+    fields = list(fields) if fields is not None else list(rows[0]) if rows else []
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if v is None else v) for k, v in _clean(dict(row)).items()})
+    return path
+
+
+def pyplot():
+    """matplotlib's pyplot on the non-interactive Agg backend (safe on headless machines)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: Path) -> Path:
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    pyplot().close(fig)
+    return path
