@@ -55,6 +55,7 @@ class Mirror:
     cuts: dict[str, list[int]] = field(default_factory=dict)
     """path -> for each of the next requests, the byte count after which the connection is cut"""
     corrupt: set[str] = field(default_factory=set)
+    ignore_range: bool = False
     log: list[dict] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -79,7 +80,7 @@ class _Handler(BaseHTTPRequestHandler):
             middle = len(body) // 2
             body = body[:middle] + bytes([body[middle] ^ 0xFF]) + body[middle + 1 :]
         start, status = 0, 200
-        if asked:
+        if asked and not mirror.ignore_range:
             match = re.fullmatch(r"bytes=(\d+)-", asked)
             assert match, f"unexpected Range header {asked!r}"
             start, status = int(match.group(1)), 206
@@ -269,6 +270,38 @@ def test_resume_after_cut_connection_uses_range(mirror, data_root, register_sour
     assert sha256(installed) == sha256(blobs["hi"])
     if data_root != SAMPLES_DIR:
         assert sha256(installed) == XQUAD_SHA256["hi"]
+
+
+def test_server_without_range_support_restarts_from_zero(mirror, samples_dir, register_sources, capsys):
+    blobs = serve_xquad(mirror, samples_dir, register_sources)
+    path = XQUAD_PATH.format(lang="tr")
+    mirror.ignore_range = True
+    mirror.cuts[path] = [len(blobs["tr"]) // 2]
+    code, _, err = run_cli(capsys, "data", "fetch", "xquad")
+    assert code == 0, err
+    first, second = mirror.requests(path)
+    assert first["sent"] == len(blobs["tr"]) // 2
+    assert second["range"] == f"bytes={len(blobs['tr']) // 2}-" and second["status"] == 200
+    assert (data.data_dir() / "xquad" / "xquad.tr.json").read_bytes() == blobs["tr"]
+
+
+def test_complete_partial_file_is_verified_not_downloaded(mirror, samples_dir, register_sources, capsys):
+    """A fetch killed between the last byte and the checksum: the server answers 416, nothing is sent."""
+    blobs = serve_xquad(mirror, samples_dir, register_sources)
+    staging = data.data_dir() / "xquad.partial"
+    staging.mkdir(parents=True)
+    (staging / "xquad.zh.json.part").write_bytes(blobs["zh"])
+    code, _, err = run_cli(capsys, "data", "fetch", "xquad")
+    assert code == 0, err
+    assert mirror.requests(XQUAD_PATH.format(lang="zh")) == [
+        {
+            "path": XQUAD_PATH.format(lang="zh"),
+            "range": f"bytes={len(blobs['zh'])}-",
+            "status": 416,
+            "sent": 0,
+        }
+    ]
+    assert (data.data_dir() / "xquad" / "xquad.zh.json").read_bytes() == blobs["zh"]
 
 
 def test_failed_fetch_keeps_partial_download_and_rerun_resumes(mirror, samples_dir, register_sources, capsys):
