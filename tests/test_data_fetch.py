@@ -420,6 +420,23 @@ def test_archive_with_unexpected_layout_installs_nothing(mirror, samples_dir, re
     assert leftovers("mlqa") == []
 
 
+def test_failure_during_extraction_leaves_no_dataset_folder(mirror, samples_dir, capsys):
+    """Some files extracted, then a bad member: the half-built folder is removed."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name in ("flores101_dataset/dev/eng.dev", "flores101_dataset/dev/../../../escape.txt"):
+            info = tarfile.TarInfo(name)
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"abc"))
+    archive = buffer.getvalue()
+    mirror.files[FLORES_PATH] = archive
+    code, _, err = run_cli(capsys, "data", "fetch", "flores101", "--sha256", sha256(archive))
+    assert code == 2
+    assert "Refusing unsafe archive member 'flores101_dataset/dev/../../../escape.txt'" in err
+    assert leftovers("flores101") == []
+    assert not list(data.data_dir().parent.rglob("escape.txt"))
+
+
 # --------------------------------------------------------------------------------------------------
 # Options, offline mirrors, the data directory, and the missing-dataset message
 # --------------------------------------------------------------------------------------------------
