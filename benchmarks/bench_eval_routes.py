@@ -31,11 +31,17 @@ def metrics(out_dir: Path, task: str) -> dict:
     return {k: v for k, v in results.items() if k.endswith(",none") and "stderr" not in k}
 
 
+def generations(out_dir: Path, task: str) -> list[str]:
+    lines = sorted(out_dir.rglob(f"samples_{task}_*.jsonl"))[-1].read_text().splitlines()
+    return [json.loads(line)["filtered_resps"][0] for line in lines]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="xquad_xllm_ar")
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--max-gen-toks", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved runs per route (median reported)")
     args = parser.parse_args()
 
     from xllm_harness.samples import SAMPLES_DIR, tokenizer_corpus

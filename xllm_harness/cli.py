@@ -9,7 +9,7 @@ import sys
 
 from xllm_harness import __version__
 
-COMMANDS = ["plugins", "tasks", "eval", "data", "judge", "train", "score", "analyze"]
+COMMANDS = ["plugins", "tasks", "eval", "data", "judge", "train", "score", "analyze", "leaderboard"]
 
 
 def build_parser() -> argparse.ArgumentParser:
