@@ -3,8 +3,10 @@
 - ``model``: a COMET hub id (``Unbabel/wmt22-comet-da``), a checkpoint folder
   (``<dir>/checkpoints/model.ckpt`` + ``<dir>/hparams.yaml``) or the ``.ckpt`` file itself.
 - Loaded once per process (module-level cache keyed by checkpoint path; ``LOADS`` counts loads).
+- Half precision by default, as the ``comet-score`` CLI runs models (``model.half()``), so our scores
+  equal its; ``precision="fp32"`` (``XLLM_COMET_PRECISION``) gives the Python API's float32 scores.
 - Scored by our own inference loop on ONE device (CUDA when present): batches sorted by source length
-  as COMET's ``predict`` does, no Lightning trainer, so never ``gpus>1`` (COMET's DDP path calls
+  exactly as COMET's ``predict`` does, no Lightning trainer, so never ``gpus>1`` (COMET's DDP path calls
   ``exit()`` on non-zero ranks, which would kill an lm-eval run).
 - The system score is the mean segment score, reported ×100 like the paper's tables.
 """
@@ -23,7 +25,9 @@ from xllm_harness.metrics import Metric, MetricResult
 DEFAULT_MODEL = "Unbabel/wmt22-comet-da"
 LAYOUT = "<folder>/checkpoints/model.ckpt and <folder>/hparams.yaml"
 
-_MODELS: dict[tuple[str, str], Any] = {}
+PRECISIONS = ("fp16", "fp32")
+
+_MODELS: dict[tuple[str, str, str], Any] = {}
 LOADS: list[str] = []
 """Checkpoint paths loaded in this process, in order (the benchmark and tests count them)."""
 
@@ -69,12 +73,14 @@ def resolve_checkpoint(model: str) -> Path:
     return Path(folder) / "checkpoints" / "model.ckpt"
 
 
-def load_model(model: str = DEFAULT_MODEL, device: str | None = None):
+def load_model(model: str = DEFAULT_MODEL, device: str | None = None, precision: str = "fp16"):
     """The COMET model for ``model`` on ``device``, loaded at most once per process."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"COMET precision={precision!r}: use one of {', '.join(PRECISIONS)}")
     comet = require("comet", "comet", "unbabel-comet")
     ckpt = resolve_checkpoint(model)
     device = metric_device(device)
-    key = (str(ckpt.resolve()), device)
+    key = (str(ckpt.resolve()), device, precision)
     if key not in _MODELS:
         try:
             loaded = comet.load_from_checkpoint(str(ckpt), local_files_only=offline())
@@ -86,6 +92,8 @@ def load_model(model: str = DEFAULT_MODEL, device: str | None = None):
                 "See docs/offline-models.md."
             ) from None
         loaded.eval()
+        if precision == "fp16":
+            loaded.half()
         loaded.to(device)
         _MODELS[key] = loaded
         LOADS.append(key[0])
@@ -94,11 +102,12 @@ def load_model(model: str = DEFAULT_MODEL, device: str | None = None):
 
 def predict(model, samples: list[dict[str, str]], batch_size: int = 16, progress: bool = True) -> list[float]:
     """Segment scores for ``samples`` ({src, mt, ref}) in input order; batches sorted by source length."""
+    import numpy as np
     import torch
     from tqdm.auto import tqdm
 
     key = "src" if samples and "src" in samples[0] else "ref"
-    order = sorted(range(len(samples)), key=lambda i: len(samples[i][key]))
+    order = np.argsort([len(s[key]) for s in samples]).tolist()  # COMET's own order (same batches)
     device = next(model.parameters()).device
     scores = [0.0] * len(samples)
     starts = range(0, len(order), batch_size)
@@ -119,16 +128,24 @@ class Comet(Metric):
     name = "comet"
 
     def __init__(
-        self, model: str | None = None, batch_size: int | None = None, device: str | None = None
+        self,
+        model: str | None = None,
+        batch_size: int | None = None,
+        device: str | None = None,
+        precision: str | None = None,
     ) -> None:
         self.model = model or os.environ.get("XLLM_COMET_MODEL") or DEFAULT_MODEL
         self.batch_size = int(batch_size or os.environ.get("XLLM_COMET_BATCH_SIZE") or 16)
         self.device = device
+        self.precision = precision or os.environ.get("XLLM_COMET_PRECISION") or "fp16"
 
     def signature(self) -> str:
         from importlib.metadata import version
 
-        return f"model:{self.model}|nrefs:1|scale:100|version:comet-{version('unbabel-comet')}"
+        return (
+            f"model:{self.model}|nrefs:1|precision:{self.precision}|scale:100"
+            f"|version:comet-{version('unbabel-comet')}"
+        )
 
     def corpus_score(self, hypotheses, references, sources=None, lang=None) -> MetricResult:
         if sources is None:
@@ -137,7 +154,7 @@ class Comet(Metric):
             raise ValueError(
                 f"comet: {len(hypotheses)} hypotheses, {len(references)} references, {len(sources)} sources"
             )
-        model = load_model(self.model, self.device)
+        model = load_model(self.model, self.device, self.precision)
         samples = [
             {"src": s, "mt": h, "ref": refs[0]}
             for s, h, refs in zip(sources, hypotheses, references, strict=True)
