@@ -138,8 +138,8 @@ def encode(
         )
         special = batch.pop("special_tokens_mask")
         batch = {k: v.to(device) for k, v in batch.items()}
-        with torch.no_grad():
-            hidden = model(**batch, output_hidden_states=True).hidden_states
+        with torch.no_grad():  # the base model: hidden states without computing the LM head's logits
+            hidden = getattr(model, "base_model", model)(**batch, output_hidden_states=True).hidden_states
         keep = batch["attention_mask"].bool() & ~special.to(device).bool()
         # a sentence made only of special tokens (empty line) falls back to all its real positions
         empty = keep.sum(1) == 0

@@ -154,6 +154,8 @@ class Alignment(Analyzer):
 
     @staticmethod
     def _plot_layers(path, document: dict[str, Any]):
+        from matplotlib.ticker import MaxNLocator
+
         plt = pyplot()
         fig, ax = plt.subplots(figsize=(6.5, 4))
         layers = range(document["n_layers"])
@@ -166,6 +168,7 @@ class Alignment(Analyzer):
             ax.plot(layers, acc, marker="o", ms=3, lw=1, label=code)
         ax.plot(layers, [pl["mean_retrieval"] for pl in document["per_layer"]], "k-", lw=2, label="mean")
         ax.axhline(document["chance"], color="grey", ls=":", lw=1, label="chance")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("layer (0 = embeddings)")
         ax.set_ylabel(f"retrieval accuracy with {document['pivot']}")
         ax.set_ylim(0, 1.02)

@@ -207,8 +207,11 @@ def fit_law(x, s, gamma: float, starts=None) -> tuple[float, float, float]:
     x = np.asarray(x, dtype=float)
     s = np.asarray(s, dtype=float)
     bounds = ([LOG_ALPHA_BOUNDS[0], BETA_BOUNDS[0]], [LOG_ALPHA_BOUNDS[1], BETA_BOUNDS[1]])
+    if starts is None:
+        alpha0, beta0 = profile_fit(x, s, gamma)
+        starts = [np.array([math.log(alpha0[0]), beta0[0]]), *_starts(x, s, gamma)]
     best = None
-    for start in starts if starts is not None else _starts(x, s, gamma):
+    for start in starts:
         result = least_squares(
             _residuals, start, bounds=bounds, args=(x, s, gamma), method="trf", x_scale="jac"
         )
@@ -231,29 +234,77 @@ def goodness(law: PowerLaw, x, s) -> dict[str, float]:
     }
 
 
+def profile_fit(x, s, gamma: float, grid: int = 200, refine: int = 60):
+    """Vectorised fit of many point sets at once (rows of ``x`` and ``s``): (α, β) arrays.
+
+    For fixed β the best α is linear least squares (``α = Σ d·z / Σ z²`` with ``d = 100 − S`` and
+    ``z = (γX)^β``, kept > 0), so the fit is a 1-D search over β: a grid, then golden-section
+    refinement around the best grid point. Used for the bootstrap (thousands of refits).
+    """
+    import numpy as np
+
+    x = np.atleast_2d(np.asarray(x, dtype=float))
+    s = np.atleast_2d(np.asarray(s, dtype=float))
+    x = np.broadcast_to(x, s.shape)
+    log_z = np.log(gamma * x)
+    deficit = CEILING - s
+
+    def sse(beta):  # beta: (B, K) → (sse, alpha), each (B, K)
+        z = np.exp(beta[..., None] * log_z[:, None, :])
+        alpha = np.maximum(np.einsum("bn,bkn->bk", deficit, z) / np.einsum("bkn,bkn->bk", z, z), 1e-12)
+        resid = deficit[:, None, :] - alpha[..., None] * z
+        return np.einsum("bkn,bkn->bk", resid, resid), alpha
+
+    lo_b, hi_b = BETA_BOUNDS
+    betas = np.linspace(lo_b, hi_b, grid)
+    values, _ = sse(np.broadcast_to(betas, (len(s), grid)))
+    best = values.argmin(1)
+    step = betas[1] - betas[0]
+    lo = np.clip(betas[best] - step, lo_b, hi_b)
+    hi = np.clip(betas[best] + step, lo_b, hi_b)
+    ratio = (math.sqrt(5) - 1) / 2
+    for _ in range(refine):
+        b1 = hi - ratio * (hi - lo)
+        b2 = lo + ratio * (hi - lo)
+        f, _ = sse(np.stack([b1, b2], 1))
+        left = f[:, 0] < f[:, 1]
+        hi = np.where(left, b2, hi)
+        lo = np.where(left, lo, b1)
+    beta = (lo + hi) / 2
+    _, alpha = sse(beta[:, None])
+    return alpha[:, 0], beta
+
+
 def bootstrap(law: PowerLaw, x, s, samples: int, method: str, seed: int):
-    """(α, β) refitted on ``samples`` bootstrap resamples; an array of shape (k, 2)."""
+    """(α, β) refitted on ``samples`` bootstrap resamples: an array of shape (k, 2).
+
+    ``residual``: fitted values plus resampled residuals (inflated by √(n/(n−2)) for the two fitted
+    parameters), at the observed data sizes. ``pairs``: resample (X, S) points; resamples with a
+    single distinct X cannot be fitted and are dropped.
+    """
     import numpy as np
 
     rng = np.random.default_rng(seed)
     x = np.asarray(x, dtype=float)
     s = np.asarray(s, dtype=float)
+    n = len(s)
     fitted = law.score(x)
-    residual = s - fitted
-    residual = residual - residual.mean()
-    start = [np.array([math.log(law.alpha), law.beta])]
-    out = []
-    for _ in range(samples):
-        if method == "residual":
-            xb, sb = x, fitted + rng.choice(residual, size=len(s), replace=True)
-        else:
-            idx = rng.integers(0, len(s), size=len(s))
-            xb, sb = x[idx], s[idx]
-            if np.unique(xb).size < 2:
-                continue
-        alpha, beta, _ = fit_law(xb, sb, law.gamma, starts=start + _starts(xb, sb, law.gamma)[:1])
-        out.append((alpha, beta))
-    return np.array(out).reshape(-1, 2)
+    if method == "residual":
+        residual = s - fitted
+        residual = (residual - residual.mean()) * math.sqrt(n / max(n - 2, 1))
+        xb = np.broadcast_to(x, (samples, n))
+        sb = fitted + residual[rng.integers(0, n, size=(samples, n))]
+    elif method == "pairs":
+        idx = rng.integers(0, n, size=(samples, n))
+        xb, sb = x[idx], s[idx]
+        ok = np.ptp(xb, axis=1) > 0
+        xb, sb = xb[ok], sb[ok]
+    else:
+        raise ValueError(f"--bootstrap-method must be 'residual' or 'pairs', got {method!r}")
+    if len(sb) == 0:
+        return np.zeros((0, 2))
+    alpha, beta = profile_fit(xb, sb, law.gamma)
+    return np.stack([alpha, beta], 1)
 
 
 # ----------------------------------------------------------------------------------------------

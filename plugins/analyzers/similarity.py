@@ -155,22 +155,25 @@ class Similarity(Analyzer):
     @staticmethod
     def _plot(path, document: dict[str, Any]):
         import numpy as np
+        from matplotlib.ticker import MaxNLocator
 
         plt = pyplot()
         codes = document["matrix"]["languages"]
         matrix = np.array(document["matrix"]["mean_cosine"])
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
         image = ax.imshow(matrix, cmap="viridis")
         ax.set_xticks(range(len(codes)), codes)
         ax.set_yticks(range(len(codes)), codes)
         for i in range(len(codes)):
             for j in range(len(codes)):
-                ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=7, color="w")
+                shade = "k" if matrix[i, j] > 0.5 * (matrix.max() + matrix.min()) else "w"
+                ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=7, color=shade)
         ax.set_title(f"mean cosine of translations (layer {document['layer']})")
-        fig.colorbar(image, ax=ax, fraction=0.046)
+        fig.colorbar(image, ax=ax, shrink=0.8)
         for code, values in document["gamma_per_layer"].items():
             ax2.plot(range(len(values)), values, marker="o", ms=3, label=code)
         ax2.axvline(document["layer"], color="k", ls=":", lw=1)
+        ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax2.set_xlabel("layer (0 = embeddings)")
         ax2.set_ylabel(f"gamma to {document['pivot']}")
         ax2.set_title(f"gamma by layer ({document['measure']})")

@@ -1,0 +1,208 @@
+"""The budgeted allocator: exact water-filling, agreement with SLSQP, Table-4 output, allocation file."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from xllm_harness import allocation as alloc
+from xllm_harness.cli import main
+from xllm_harness.scaling import PowerLaw
+
+
+def random_instance(n: int, seed: int, fill: float = 0.4):
+    """Plausible random laws (S(100k) between 60 and 95) and availabilities; budget = fill · ΣXmax."""
+    rng = np.random.default_rng(seed)
+    laws, caps = {}, {}
+    for i in range(n):
+        beta, gamma = rng.uniform(-0.9, -0.1), rng.uniform(0.1, 0.9)
+        alpha = rng.uniform(5, 40) / (gamma * 1e5) ** beta
+        laws[f"l{i}"] = PowerLaw(alpha, beta, gamma, f"l{i}")
+        caps[f"l{i}"] = float(rng.uniform(1e4, 1e6))
+    return laws, caps, fill * sum(caps.values())
+
+
+@pytest.mark.parametrize(
+    ("n", "seed", "fill"), [(6, 0, 0.1), (6, 1, 0.6), (50, 2, 0.3), (50, 3, 0.9), (200, 4, 0.5)]
+)
+def test_water_fill_satisfies_kkt(n, seed, fill):
+    laws, caps, budget = random_instance(n, seed, fill)
+    x = alloc.water_fill(laws, budget, caps)
+    values = np.array(list(x.values()))
+    cap = np.array([caps[k] for k in x])
+    assert values.sum() == pytest.approx(budget, rel=1e-12)
+    assert np.all(values > 0) and np.all(values <= cap)
+    grads = np.array([float(laws[k].derivative(v)) for k, v in x.items()])
+    free = values < cap * (1 - 1e-12)
+    capped = ~free
+    assert free.any() and capped.any(), "instance should exercise both cases"
+    lam = np.median(grads[free])
+    np.testing.assert_allclose(grads[free], lam, rtol=1e-9)  # equal marginal gains
+    assert np.all(grads[capped] >= lam * (1 - 1e-9))  # capped languages would still gain more
+
+
+@pytest.mark.parametrize(("n", "seed"), [(6, 10), (6, 11), (20, 12), (50, 13)])
+def test_agrees_with_slsqp(n, seed):
+    laws, caps, budget = random_instance(n, seed)
+    exact = alloc.water_fill(laws, budget, caps)
+    general = alloc.scipy_reference(laws, budget, caps)
+    diff = max(abs(exact[k] - general[k]) for k in exact) / budget
+    assert diff <= 1e-6
+    f_exact, f_general = alloc.mean_score(laws, exact), alloc.mean_score(laws, general)
+    assert abs(f_exact - f_general) <= 1e-6 * abs(f_general)
+    assert f_exact >= f_general - 1e-9  # the exact solution is never worse
+
+
+@pytest.mark.slow
+def test_agrees_with_slsqp_200_languages():
+    laws, caps, budget = random_instance(200, 99)
+    exact = alloc.water_fill(laws, budget, caps)
+    general = alloc.scipy_reference(laws, budget, caps)
+    assert max(abs(exact[k] - general[k]) for k in exact) / budget <= 1e-6
+    assert alloc.mean_score(laws, exact) >= alloc.mean_score(laws, general) - 1e-9
+
+
+def test_unlimited_availability_and_full_budget():
+    laws = {"a": PowerLaw(300, -0.3, 0.5, "a"), "b": PowerLaw(600, -0.4, 0.4, "b")}
+    x = alloc.water_fill(laws, 1e5, {"a": math.inf, "b": math.inf})
+    assert sum(x.values()) == pytest.approx(1e5, rel=1e-12)
+    assert laws["a"].derivative(x["a"]) == pytest.approx(laws["b"].derivative(x["b"]), rel=1e-9)
+    # budget equal to the total availability: everything is used
+    assert alloc.water_fill(laws, 3e4, {"a": 1e4, "b": 2e4}) == {"a": 1e4, "b": 2e4}
+
+
+def test_uniform_redistributes_capped_share():
+    laws = {k: PowerLaw(300, -0.3, 0.5, k) for k in "abc"}
+    shares = alloc.uniform(laws, 90, {"a": 10, "b": 100, "c": 100})
+    assert shares == {"a": 10, "b": 40, "c": 40}
+
+
+def test_counts_are_whole_sum_to_budget_and_respect_caps():
+    counts = alloc.to_counts({"a": 10.6, "b": 20.3, "c": 5.1}, 36, {"a": 10, "b": 100, "c": 100})
+    assert sum(counts.values()) == 36 and counts["a"] <= 10
+    assert all(isinstance(v, int) for v in counts.values())
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"alpha": 300, "beta": -1.2, "gamma": 0.5}, "beta must lie in (-1, 0)"),
+        ({"alpha": -3, "beta": -0.3, "gamma": 0.5}, "alpha must be > 0"),
+        ({"alpha": 300, "beta": -0.3, "gamma": 1.5}, "gamma must lie in (0, 1)"),
+        ({"alpha": 300, "beta": -0.3}, "lacks gamma"),
+    ],
+)
+def test_invalid_laws_are_rejected(tmp_path, capsys, spec, message):
+    laws = tmp_path / "laws.json"
+    laws.write_text(json.dumps({"laws": {"ar": {"alpha": 300, "beta": -0.3, "gamma": 0.5}, "hi": spec}}))
+    rc = main(["analyze", "allocator", "--laws", str(laws), "--budget", "300k", "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert message in err and "'hi'" in err and str(laws) in err
+
+
+def test_infeasible_budget_and_missing_availability(tmp_path, capsys):
+    laws = tmp_path / "laws.json"
+    laws.write_text(json.dumps({"laws": {"hi": {"alpha": 300, "beta": -0.3, "gamma": 0.5}}}))
+    out = str(tmp_path / "out")
+    assert main(["analyze", "allocator", "--laws", str(laws), "--budget", "300k", "-o", out]) == 2
+    err = capsys.readouterr().err
+    assert "infeasible budget 300,000" in err and "234,300" in err
+    laws.write_text(json.dumps({"laws": {"sw": {"alpha": 300, "beta": -0.3, "gamma": 0.5}}}))
+    assert main(["analyze", "allocator", "--laws", str(laws), "--budget", "1k", "-o", out]) == 2
+    assert "--availability sw=N" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "analyze",
+                "allocator",
+                "--laws",
+                str(laws),
+                "--budget",
+                "1k",
+                "--availability",
+                "sw=0",
+                "-o",
+                out,
+            ]
+        )
+        == 2
+    )
+    assert "not positive" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "analyze",
+                "allocator",
+                "--laws",
+                str(laws),
+                "--budget",
+                "-5",
+                "--availability",
+                "sw=inf",
+                "-o",
+                out,
+            ]
+        )
+        == 2
+    )
+    assert "budget must be a positive" in capsys.readouterr().err
+
+
+def test_table4_output_and_allocation_file(tmp_path, capsys):
+    # Hindi needs much more data than the others under these laws, but only 234.3k is available (Table 1)
+    laws = {
+        "ar": {"alpha": 300.0, "beta": -0.32, "gamma": 0.55},
+        "el": {"alpha": 250.0, "beta": -0.30, "gamma": 0.62},
+        "hi": {"alpha": 1200.0, "beta": -0.42, "gamma": 0.40},
+        "tr": {"alpha": 500.0, "beta": -0.36, "gamma": 0.50},
+        "vi": {"alpha": 260.0, "beta": -0.31, "gamma": 0.60},
+        "zh": {"alpha": 240.0, "beta": -0.30, "gamma": 0.63},
+    }
+    path = tmp_path / "laws.json"
+    path.write_text(json.dumps({"laws": laws}))
+    out = tmp_path / "out"
+    rc = main(
+        ["analyze", "allocator", "--laws", str(path), "--budget", "300k", "--budget", "1.2M", "-o", str(out)]
+    )
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "uniform" in printed and "optimized" in printed and "200,000 /" in printed
+    for budget in (300_000, 1_200_000):
+        counts = alloc.read_allocation(out / f"allocation_{budget}.json")
+        assert sum(counts.values()) == budget and set(counts) == set(laws)
+        document = json.loads((out / f"allocation_{budget}.json").read_text())
+        assert document["laws"]["hi"]["alpha"] == 1200.0
+        assert document["availability"]["hi"] == 234_300
+    big = alloc.read_allocation(out / "allocation_1200000.json")
+    assert big["hi"] == 234_300  # capped at its availability
+    assert big["tr"] > big["ar"] > big["zh"]  # harder languages get more
+    summary = json.loads((out / "allocator.json").read_text())
+    for entry in summary["budgets"]:
+        assert entry["optimized"]["predicted_mean"] > entry["uniform"]["predicted_mean"]
+    rows = (out / "allocator.csv").read_text().splitlines()
+    assert rows[0] == "budget,strategy,language,examples,predicted" and len(rows) == 1 + 2 * 2 * 6
+    assert (out / "allocator.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_read_allocation_rejects_bad_files(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps({"budget": 10, "allocation": {"ar": 4, "el": 5}}))
+    with pytest.raises(ValueError, match="sums to 9, not the budget 10"):
+        alloc.read_allocation(path)
+    path.write_text(json.dumps({"budget": 10, "allocation": {"ar": 4.5, "el": 5.5}}))
+    with pytest.raises(ValueError, match="non-negative integer"):
+        alloc.read_allocation(path)
+    with pytest.raises(FileNotFoundError, match="xllm analyze allocator"):
+        alloc.read_allocation(tmp_path / "missing.json")
+
+
+def test_parse_count():
+    assert alloc.parse_count("300k") == 300_000
+    assert alloc.parse_count("1.2M") == 1_200_000
+    assert alloc.parse_count("inf") == math.inf
+    with pytest.raises(ValueError, match="not a count"):
+        alloc.parse_count("lots")
