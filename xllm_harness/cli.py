@@ -9,7 +9,7 @@ import sys
 
 from xllm_harness import __version__
 
-COMMANDS = ["plugins", "tasks", "eval", "data", "judge", "train", "score", "analyze", "leaderboard"]
+COMMANDS = ["plugins", "tasks", "eval", "data", "judge", "train", "score", "analyze", "leaderboard", "demo"]
 
 
 def build_parser() -> argparse.ArgumentParser:
