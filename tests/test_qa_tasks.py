@@ -41,7 +41,7 @@ def qa_tasks(tmp_path_factory, samples_dir):
 def test_every_paper_task_and_group_is_indexed():
     tm = task_manager()
     assert set(QA_TASKS) <= set(tm.all_subtasks)
-    assert {"xquad_xllm", "mlqa_xllm"} <= set(tm.all_groups)
+    assert {"xquad_xllm", "mlqa_xllm", "xllm"} <= set(tm.all_groups)
 
 
 @pytest.mark.parametrize("name", QA_TASKS)
