@@ -59,18 +59,10 @@ def flores_tasks(lang: Language) -> list[tuple[str, dict[str, Any]]]:
     """The two directions (en→X, X→en) a language with a ``flores`` location gets (TaskFamily hook)."""
     if not lang.flores or lang.code == PIVOT:
         return []
-    out = []
-    for src, tgt, side in ((PIVOT, lang.code, "en-x"), (lang.code, PIVOT, "x-en")):
-        out.append(
-            (
-                f"flores_xllm_{src}-{tgt}",
-                {
-                    "tag": ["flores_xllm_tasks", f"flores_xllm_{side}_tasks"],
-                    "dataset_kwargs": {"src": src, "tgt": tgt},
-                },
-            )
-        )
-    return out
+    return [
+        (f"flores_xllm_{src}-{tgt}", {"dataset_kwargs": {"src": src, "tgt": tgt}})
+        for src, tgt in ((PIVOT, lang.code), (lang.code, PIVOT))
+    ]
 
 
 def read_lines(path: Path) -> list[str]:
