@@ -13,23 +13,11 @@ from xllm_harness.cli import main
 from xllm_harness.scaling import PowerLaw
 
 
-def random_instance(n: int, seed: int, fill: float = 0.4):
-    """Plausible random laws (S(100k) between 60 and 95) and availabilities; budget = fill · ΣXmax."""
-    rng = np.random.default_rng(seed)
-    laws, caps = {}, {}
-    for i in range(n):
-        beta, gamma = rng.uniform(-0.9, -0.1), rng.uniform(0.1, 0.9)
-        alpha = rng.uniform(5, 40) / (gamma * 1e5) ** beta
-        laws[f"l{i}"] = PowerLaw(alpha, beta, gamma, f"l{i}")
-        caps[f"l{i}"] = float(rng.uniform(1e4, 1e6))
-    return laws, caps, fill * sum(caps.values())
-
-
 @pytest.mark.parametrize(
     ("n", "seed", "fill"), [(6, 0, 0.1), (6, 1, 0.6), (50, 2, 0.3), (50, 3, 0.9), (200, 4, 0.5)]
 )
 def test_water_fill_satisfies_kkt(n, seed, fill):
-    laws, caps, budget = random_instance(n, seed, fill)
+    laws, caps, budget = alloc.random_instance(n, seed, fill)
     x = alloc.water_fill(laws, budget, caps)
     values = np.array(list(x.values()))
     cap = np.array([caps[k] for k in x])
@@ -46,7 +34,7 @@ def test_water_fill_satisfies_kkt(n, seed, fill):
 
 @pytest.mark.parametrize(("n", "seed"), [(6, 10), (6, 11), (20, 12), (50, 13)])
 def test_agrees_with_slsqp(n, seed):
-    laws, caps, budget = random_instance(n, seed)
+    laws, caps, budget = alloc.random_instance(n, seed)
     exact = alloc.water_fill(laws, budget, caps)
     general = alloc.scipy_reference(laws, budget, caps)
     diff = max(abs(exact[k] - general[k]) for k in exact) / budget
@@ -58,7 +46,7 @@ def test_agrees_with_slsqp(n, seed):
 
 @pytest.mark.slow
 def test_agrees_with_slsqp_200_languages():
-    laws, caps, budget = random_instance(200, 99)
+    laws, caps, budget = alloc.random_instance(200, 99)
     exact = alloc.water_fill(laws, budget, caps)
     general = alloc.scipy_reference(laws, budget, caps)
     assert max(abs(exact[k] - general[k]) for k in exact) / budget <= 1e-6

@@ -106,6 +106,20 @@ def test_vectorised_profile_fit_matches_least_squares():
         assert a == pytest.approx(a_ls, rel=1e-4)
 
 
+def test_gamma_from_a_similarity_file(tmp_path):
+    points = write_points(tmp_path / "points.csv", noise=0.0, replicates=1)
+    similarity = tmp_path / "similarity.json"
+    similarity.write_text(json.dumps({"gamma": {lang: g for lang, (_, _, g) in PLANTED.items()}}))
+    out = tmp_path / "out"
+    args = ["analyze", "scaling_law", "--points", str(points), "--gamma", str(similarity), "--bootstrap", "0"]
+    assert main([*args, "-o", str(out)]) == 0
+    laws = read_laws(out / "laws.json")
+    for lang, (alpha, beta, gamma) in PLANTED.items():
+        assert laws[lang].gamma == gamma
+        assert laws[lang].alpha == pytest.approx(alpha, rel=1e-4)
+        assert laws[lang].beta == pytest.approx(beta, abs=1e-6)
+
+
 def test_pairs_bootstrap_and_json_points(tmp_path):
     rng = np.random.default_rng(1)
     law = PowerLaw(*PLANTED["zh"])

@@ -186,6 +186,21 @@ def scipy_reference(
     return dict(zip(langs, (np.exp(result.x) * budget).tolist(), strict=True))
 
 
+def random_instance(n: int, seed: int = 0, fill: float = 0.4):
+    """Plausible random laws (S(100k) between 60 and 95), availabilities in [10k, 1M] and a budget of
+    ``fill`` times the total availability: ``(laws, caps, budget)``, for tests and benchmarks."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    laws, caps = {}, {}
+    for i in range(n):
+        beta, gamma = rng.uniform(-0.9, -0.1), rng.uniform(0.1, 0.9)
+        alpha = rng.uniform(5, 40) / (gamma * 1e5) ** beta
+        laws[f"l{i}"] = PowerLaw(float(alpha), float(beta), float(gamma), f"l{i}")
+        caps[f"l{i}"] = float(rng.uniform(1e4, 1e6))
+    return laws, caps, fill * sum(caps.values())
+
+
 def mean_score(laws: Mapping[str, PowerLaw], allocation: Mapping[str, float]) -> float:
     """The objective: mean predicted score over the languages."""
     return sum(float(laws[lang].score(x)) for lang, x in allocation.items()) / len(allocation)
