@@ -194,3 +194,25 @@ def test_parse_count():
     assert alloc.parse_count("inf") == math.inf
     with pytest.raises(ValueError, match="not a count"):
         alloc.parse_count("lots")
+
+
+def test_trainer_builds_the_allocated_mixture(tmp_path, samples_dir, monkeypatch, capsys):
+    """The allocation file is the trainer's input: its data builder draws exactly those counts."""
+    from xllm_harness.trainers.data import build
+
+    laws = {
+        "ar": {"alpha": 300, "beta": -0.32, "gamma": 0.55},
+        "el": {"alpha": 250, "beta": -0.30, "gamma": 0.62},
+        "vi": {"alpha": 600, "beta": -0.40, "gamma": 0.60},
+    }
+    path = tmp_path / "laws.json"
+    path.write_text(json.dumps({"laws": laws}))
+    out = tmp_path / "out"
+    caps = ["--availability", "ar=300,el=300,vi=300"]  # the bundled samples hold 300 pairs each
+    assert main(["analyze", "allocator", "--laws", str(path), "--budget", "500", *caps, "-o", str(out)]) == 0
+    allocation = alloc.read_allocation(out / "allocation_500.json")
+    assert allocation["vi"] > allocation["ar"] > allocation["el"]
+    monkeypatch.setenv("XLLM_DATA_DIR", str(samples_dir))
+    built = build(None, allocation=out / "allocation_500.json")
+    assert built.counts == {f"translation_en-{lang}": n for lang, n in allocation.items()}
+    assert len(built.examples) == 500
