@@ -23,7 +23,7 @@ def test_parse_spec_items_slices_and_files(tmp_path):
     assert items[2].paths == (Path("/d/a.en"), Path("/d/a.zh"))
     with pytest.raises(ValueError, match=r"'alpaca' in 'alpaca_en\+alpaca'.*KIND_ARG"):
         data.parse_spec("alpaca_en+alpaca")
-    with pytest.raises(ValueError, match="unknown kind 'dolly'.*alpaca, translation"):
+    with pytest.raises(ValueError, match=r"unknown kind 'dolly'.*alpaca, translation"):
         data.build("dolly_en")
 
 
@@ -119,7 +119,7 @@ def test_parallel_files_errors(tmp_path):
         data.build(f"translation_en-ar={tmp_path / 'a.en'},{tmp_path / 'b.ar'}")
     with pytest.raises(
         FileNotFoundError,
-        match="No parallel en-hi data.*parallel/en-hi.en.*translation_en-hi=SRC_FILE,TGT_FILE",
+        match=r"No parallel en-hi data.*parallel/en-hi.en.*translation_en-hi=SRC_FILE,TGT_FILE",
     ):
         data.build("translation_hi")
     with pytest.raises(FileNotFoundError, match=r"alpaca/alpaca_tr.json is missing"):
