@@ -166,7 +166,9 @@ class Allocator(Analyzer):
         import numpy as np
 
         plt = pyplot()
-        fig, axes = plt.subplots(1, len(results), figsize=(5.5 * len(results), 3.8), squeeze=False, layout="constrained")
+        fig, axes = plt.subplots(
+            1, len(results), figsize=(5.5 * len(results), 3.8), squeeze=False, layout="constrained"
+        )
         pos = np.arange(len(langs))
         for ax, entry in zip(axes[0], results, strict=True):
             for offset, strategy, color in ((-0.2, "uniform", "#999999"), (0.2, "optimized", "#1f77b4")):
