@@ -4,7 +4,7 @@
 (data size, score) points by bounded least squares in score space, started from several points
 (the log-linear fit of ``log(100 − S) = log α + β·log(γX)`` and a grid over β with the best α for
 each). Reports R² and RMSE, bootstrap intervals for α and β (residual bootstrap by default: it
-keeps the design's data sizes, which matters with the paper's 4–6 points per language), the data
+keeps the design's data sizes, which matters with a handful of points per language), the data
 needed for target scores, and a plot like Figure 3.
 
 Points come from a CSV or JSON file (``--points``), one row per (language, data size):
@@ -384,6 +384,12 @@ class ScalingLaw(Analyzer):
             law = PowerLaw(alpha, beta, gamma, lang)
             entry: dict[str, Any] = {**law.to_dict(), **goodness(law, x, s), "n_points": len(pts)}
             entry["at_bound"] = bool(min(beta - BETA_BOUNDS[0], BETA_BOUNDS[1] - beta) < 1e-4)
+            if entry["at_bound"]:
+                print(
+                    f"warning: {lang}: beta={beta:.6f} ended on a bound of (-1, 0): the law does not describe "
+                    "these points well (check the scores, their scale and the data sizes)",
+                    file=sys.stderr,
+                )
             draws = None
             if args.bootstrap > 0:
                 draws = bootstrap(law, x, s, args.bootstrap, args.bootstrap_method, args.seed)
