@@ -221,3 +221,28 @@ def test_points_from_real_lm_eval_results(tiny_model, samples_dir, tmp_path, mon
     points.write_text("language,data_size,results,metric\nen,10k,runs/missing,f1\n")
     with pytest.raises(FileNotFoundError, match="row 2: lm-eval results"):
         read_points(points)
+
+
+def test_points_the_law_cannot_describe_are_flagged(tmp_path, capsys):
+    points = tmp_path / "points.csv"  # scores fall as data grows: no increasing law fits
+    points.write_text("language,data_size,score\nar,1e4,90\nar,1e5,85\nar,1e6,80\n")
+    out = tmp_path / "out"
+    assert (
+        main(
+            [
+                "analyze",
+                "scaling_law",
+                "--points",
+                str(points),
+                "--gamma",
+                "0.5",
+                "--bootstrap",
+                "0",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert "ended on a bound" in capsys.readouterr().err
+    assert json.loads((out / "laws.json").read_text())["laws"]["ar"]["at_bound"] is True
