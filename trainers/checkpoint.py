@@ -10,9 +10,11 @@ Hugging Face format (full state dict gathered on rank 0).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,14 @@ def complete_checkpoints(root: Path) -> list[Path]:
     found = [p for p in root.glob(f"{PREFIX}*") if p.is_dir() and p.name[len(PREFIX) :].isdigit()]
     found = [p for p in found if (p / "trainer_state.json").is_file()]
     return sorted(found, key=_step_of)
+
+
+@contextlib.contextmanager
+def _single_process_ok():
+    """Silence DCP's warning that a run without a process group saves/loads in one process (intended)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="torch.distributed is disabled")
+        yield
 
 
 def _rng_state() -> dict[str, Any]:
@@ -64,7 +74,8 @@ def save(
         tmp.mkdir(parents=True)
     accelerator.wait_for_everyone()
     model_sd, optim_sd = get_state_dict(model, optimizer)
-    dcp.save({"model": model_sd, "optim": optim_sd}, checkpoint_id=str(tmp))
+    with _single_process_ok():
+        dcp.save({"model": model_sd, "optim": optim_sd}, checkpoint_id=str(tmp))
     torch.save(_rng_state(), tmp / f"rng_rank{accelerator.process_index}.pt")
     if accelerator.is_main_process:
         torch.save(scheduler.state_dict(), tmp / "scheduler.pt")
@@ -85,7 +96,8 @@ def load(path: Path, model, optimizer, scheduler, accelerator) -> dict[str, Any]
 
     model_sd, optim_sd = get_state_dict(model, optimizer)
     state = {"model": model_sd, "optim": optim_sd}
-    dcp.load(state, checkpoint_id=str(path))
+    with _single_process_ok():
+        dcp.load(state, checkpoint_id=str(path))
     set_state_dict(model, optimizer, model_state_dict=state["model"], optim_state_dict=state["optim"])
     scheduler.load_state_dict(torch.load(path / "scheduler.pt", weights_only=False))
     rng = path / f"rng_rank{accelerator.process_index}.pt"

@@ -156,7 +156,7 @@ def train(args: TrainArgs) -> Path:
     total_steps = len(plan.steps) if args.max_steps is None else min(args.max_steps, len(plan.steps))
 
     # --- model, sharding, optimizer, schedule ----------------------------------------------------
-    model = AutoModelForCausalLM.from_pretrained(args.model, torch_dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32)
     model.config.use_cache = False
     if args.gradient_checkpointing:
         model.gradient_checkpointing_enable()
@@ -217,6 +217,9 @@ def train(args: TrainArgs) -> Path:
         micro_batches = plan.steps[step]  # [accumulation][rank] -> units
         # the loss is normalised by the response tokens of the whole effective batch (all ranks)
         step_tokens = sum(label_tokens(encoded, units) for per_rank in micro_batches for units in per_rank)
+        input_tokens = sum(
+            len(encoded[i]) for per_rank in micro_batches for units in per_rank for u in units for i in u
+        )
         denominator = torch.tensor(float(step_tokens), device=accelerator.device)
         step_loss = torch.zeros((), device=accelerator.device)
         for per_rank in micro_batches:
@@ -240,6 +243,7 @@ def train(args: TrainArgs) -> Path:
                 "lr": lr,
                 "grad_norm": grad_norm,
                 "tokens": step_tokens,
+                "input_tokens": input_tokens,
                 "elapsed_s": round(time.perf_counter() - started, 3),
             }
             _log(out, record)

@@ -1,0 +1,154 @@
+"""Throughput of ``xllm train`` against transformers' ``Trainer``: same tiny model, data, batch, steps.
+
+Both run in this process, one after the other, on the same tokenized examples (prompt masked,
+output + EOS), the same micro-batch, accumulation, optimizer steps, learning rate and one process.
+The baseline is the stanford_alpaca recipe: ``Trainer`` with a pad-to-longest collator over randomly
+ordered examples. Printed: tokens/second (non-padding input tokens over the training-loop time) and
+padding waste (padding / all token slots) of each run, and the ratios against the baseline.
+
+    python benchmarks/bench_trainer.py                     # bundled samples, tiny Llama
+    python benchmarks/bench_trainer.py --examples 256 --micro-batch 8 --steps 12
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def tiny_model(folder: Path) -> Path:
+    from xllm_harness.prompts import PROMPT_NO_INPUT, PROMPT_WITH_INPUT
+    from xllm_harness.samples import tokenizer_corpus
+    from xllm_harness.tiny_model import build_tiny_llama
+
+    texts = tokenizer_corpus() + [PROMPT_WITH_INPUT, PROMPT_NO_INPUT] * 200
+    return build_tiny_llama(folder, texts, vocab_size=2048, hidden_size=128, layers=2)
+
+
+def run_ours(model: Path, out: Path, spec: str, args, batching: str) -> dict:
+    import json
+
+    from xllm_harness.trainers.train import TrainArgs, train
+
+    train(
+        TrainArgs(
+            model=str(model), output_dir=str(out), data=spec, seed=0, epochs=1, max_steps=args.steps,
+            learning_rate=1e-3, warmup_ratio=0.0, effective_batch=args.micro_batch * args.accumulation,
+            micro_batch=args.micro_batch, max_length=args.max_length, batching=batching, mixed_precision="no",
+            max_grad_norm=1.0, save_every=0, resume="never", progress=False,
+        )
+    )  # fmt: skip
+    records = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
+    steps = [r for r in records if "loss" in r]
+    setup = next(r for r in records if r.get("event") == "setup")
+    tokens = sum(r["input_tokens"] for r in steps)
+    return {
+        "tokens": tokens,
+        "seconds": steps[-1]["elapsed_s"],
+        "waste": setup["padding_waste"],
+        "steps": len(steps),
+    }
+
+
+def run_hf_trainer(model_dir: Path, out: Path, spec: str, args) -> dict:
+    import torch
+    from datasets import Dataset
+    from transformers import (
+        AutoModelForCausalLM,
+        AutoTokenizer,
+        DataCollatorForSeq2Seq,
+        Trainer,
+        TrainerCallback,
+        TrainingArguments,
+    )
+    from xllm_harness.trainers.data import build
+    from xllm_harness.trainers.tokenize import encode_all
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    encoded, _ = encode_all(tokenizer, build(spec, seed=0).examples, args.max_length, progress=False)
+    dataset = Dataset.from_dict(
+        {"input_ids": [e.input_ids for e in encoded], "labels": [e.labels for e in encoded]}
+    )
+    base = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
+    counts = {"real": 0, "slots": 0}
+
+    def collator(features):
+        batch = base(features)
+        counts["real"] += int(batch["attention_mask"].sum())
+        counts["slots"] += batch["input_ids"].numel()
+        return batch
+
+    clock = {}
+
+    class Clock(TrainerCallback):
+        def on_train_begin(self, *a, **k):
+            clock["start"] = time.perf_counter()
+
+        def on_train_end(self, *a, **k):
+            clock["end"] = time.perf_counter()
+
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
+    training_args = TrainingArguments(
+        output_dir=str(out), per_device_train_batch_size=args.micro_batch,
+        gradient_accumulation_steps=args.accumulation, max_steps=args.steps, learning_rate=1e-3,
+        lr_scheduler_type="cosine", warmup_ratio=0.0, weight_decay=0.0, max_grad_norm=1.0, save_strategy="no",
+        report_to=[], logging_strategy="no", use_cpu=True, seed=0, disable_tqdm=True,
+        dataloader_num_workers=0,
+    )  # fmt: skip
+    trainer = Trainer(
+        model=model, args=training_args, train_dataset=dataset, data_collator=collator, callbacks=[Clock()]
+    )
+    trainer.train()
+    waste = 1 - counts["real"] / counts["slots"]
+    return {
+        "tokens": counts["real"],
+        "seconds": clock["end"] - clock["start"],
+        "waste": waste,
+        "steps": args.steps,
+    }
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--examples", type=int, default=192, help="Alpaca en + en→ar translation examples (half each)"
+    )
+    p.add_argument("--micro-batch", type=int, default=8)
+    p.add_argument("--accumulation", type=int, default=2)
+    p.add_argument("--steps", type=int, default=8)
+    p.add_argument("--max-length", type=int, default=256)
+    args = p.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from xllm_harness.samples import SAMPLES_DIR
+
+    os.environ["XLLM_DATA_DIR"] = str(SAMPLES_DIR)
+    half = args.examples // 2
+    spec = f"alpaca_en[:{half}]+translation_en-ar[:{half}]"
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        model = tiny_model(root / "model")
+        print(f"data {spec}; micro-batch {args.micro_batch} × accumulation {args.accumulation}, {args.steps} steps, "
+              f"max length {args.max_length}, 1 process, torch threads {__import__('torch').get_num_threads()}", file=sys.stderr)  # fmt: skip
+        results = {"transformers Trainer (pad to longest)": run_hf_trainer(model, root / "hf", spec, args)}
+        results["xllm train --batching group"] = run_ours(model, root / "group", spec, args, "group")
+        results["xllm train --batching pack"] = run_ours(model, root / "pack", spec, args, "pack")
+    base = next(iter(results.values()))
+    base_tps = base["tokens"] / base["seconds"]
+    print(
+        f"{'run':40s} {'steps':>5s} {'tokens':>8s} {'tok/s':>9s} {'ratio':>6s} {'pad waste':>9s} {'waste ratio':>11s}"
+    )
+    for name, r in results.items():
+        tps = r["tokens"] / r["seconds"]
+        waste_ratio = r["waste"] / base["waste"] if base["waste"] else float("nan")
+        print(
+            f"{name:40s} {r['steps']:5d} {r['tokens']:8d} {tps:9.0f} {tps / base_tps:6.2f} {r['waste']:9.1%} {waste_ratio:11.2f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
