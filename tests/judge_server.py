@@ -85,6 +85,8 @@ class JudgeServer:
         self.answered: list[str] = []
         """Keys of the requests that got a well-formed 200 reply, in order."""
         self.bodies: dict[str, dict] = {}
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._httpd: ThreadingHTTPServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -131,6 +133,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         state = self.server_state
+        with state.lock:
+            state.in_flight += 1
+            state.max_in_flight = max(state.max_in_flight, state.in_flight)
+        try:
+            self._post(state)
+        finally:
+            with state.lock:
+                state.in_flight -= 1
+
+    def _post(self, state: JudgeServer) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         if not self.path.endswith("/chat/completions"):
             return self._error(404, f"no route {self.path}")

@@ -204,7 +204,7 @@ class JudgeClient:
             price_output_per_1m=self.price_output,
             max_cost_usd=s.max_cost,
         )
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._reserved = 0.0
         self._stop: JudgeError | None = None
 
