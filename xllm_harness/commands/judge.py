@@ -142,7 +142,11 @@ def _write(
 def _finish(
     kind: str, client, args, default_dir: Path, payload: dict, details: list[dict], incomplete: int
 ) -> int:
+    from xllm_harness.judging.client import JudgeAuthError
+
     stopped = client.stopped
+    if isinstance(stopped, JudgeAuthError):  # nothing worth keeping: fail loudly (exit status 2)
+        raise stopped
     payload["usage"] = client.usage.to_dict()
     payload["complete"] = incomplete == 0 and stopped is None
     if stopped is not None:
