@@ -73,8 +73,11 @@ _YES_NO = re.compile(r"\b(YES|NO)\b", re.IGNORECASE)
 
 
 def parse_yes_no(reply: str) -> bool | None:
-    """The first standalone YES/NO in the reply (as x-LLM's regex), or ``None`` when there is none."""
-    m = _YES_NO.search(reply or "")
+    """The first standalone YES/NO in the reply (as x-LLM's regex), or ``None`` when there is none.
+
+    An echoed "(YES or NO)" from the prompt is ignored (x-LLM's regex would read it as YES).
+    """
+    m = _YES_NO.search(re.sub(r"\(YES or NO\)", "", reply or "", flags=re.IGNORECASE))
     return None if m is None else m.group(1).upper() == "YES"
 
 
