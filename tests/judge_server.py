@@ -114,6 +114,7 @@ class JudgeServer:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
     server_state: JudgeServer
 
     def log_message(self, *args) -> None:  # keep test output quiet
