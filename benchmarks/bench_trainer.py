@@ -4,7 +4,8 @@ Both run in this process, one after the other, on the same tokenized examples (p
 output + EOS), the same micro-batch, accumulation, optimizer steps, learning rate and one process.
 The baseline is the stanford_alpaca recipe: ``Trainer`` with a pad-to-longest collator over randomly
 ordered examples. Printed: tokens/second (non-padding input tokens over the training-loop time) and
-padding waste (padding / all token slots) of each run, and the ratios against the baseline.
+padding waste (padding / all token slots) of each run, and the ratios against the baseline. The runs
+are interleaved and repeated (``--repeats``); the fastest repetition of each is reported.
 
     python benchmarks/bench_trainer.py                     # bundled samples, tiny Llama
     python benchmarks/bench_trainer.py --examples 256 --micro-batch 8 --steps 12
@@ -121,6 +122,9 @@ def main() -> int:
     p.add_argument("--accumulation", type=int, default=2)
     p.add_argument("--steps", type=int, default=8)
     p.add_argument("--max-length", type=int, default=256)
+    p.add_argument(
+        "--repeats", type=int, default=2, help="interleaved repetitions; the fastest of each is kept"
+    )
     args = p.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from xllm_harness.samples import SAMPLES_DIR
@@ -133,9 +137,20 @@ def main() -> int:
         model = tiny_model(root / "model")
         print(f"data {spec}; micro-batch {args.micro_batch} × accumulation {args.accumulation}, {args.steps} steps, "
               f"max length {args.max_length}, 1 process, torch threads {__import__('torch').get_num_threads()}", file=sys.stderr)  # fmt: skip
-        results = {"transformers Trainer (pad to longest)": run_hf_trainer(model, root / "hf", spec, args)}
-        results["xllm train --batching group"] = run_ours(model, root / "group", spec, args, "group")
-        results["xllm train --batching pack"] = run_ours(model, root / "pack", spec, args, "pack")
+        runs = {
+            "transformers Trainer (pad to longest)": lambda out: run_hf_trainer(model, out, spec, args),
+            "xllm train --batching group": lambda out: run_ours(model, out, spec, args, "group"),
+            "xllm train --batching pack": lambda out: run_ours(model, out, spec, args, "pack"),
+        }
+        results: dict[str, dict] = {}
+        for rep in range(args.repeats):  # interleaved; the fastest of each is kept (shared, noisy CPUs)
+            for i, (name, run) in enumerate(runs.items()):
+                r = run(root / f"run{rep}-{i}")
+                if (
+                    name not in results
+                    or r["tokens"] / r["seconds"] > results[name]["tokens"] / results[name]["seconds"]
+                ):
+                    results[name] = r
     base = next(iter(results.values()))
     base_tps = base["tokens"] / base["seconds"]
     print(

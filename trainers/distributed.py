@@ -10,6 +10,7 @@ layer class, FSDP2). :func:`describe` reports what was actually used; the traine
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -60,13 +61,18 @@ def decoder_layers(model: torch.nn.Module) -> list[torch.nn.Module]:
     return layers
 
 
-def shard_model(accelerator, model: torch.nn.Module, sharding: str) -> torch.nn.Module:
-    """Wrap/shard ``model`` for this run; see the module docstring."""
+def shard_model(accelerator, model: torch.nn.Module, sharding: str, make_optimizer: Callable):
+    """Wrap/shard ``model`` for this run (see the module docstring); returns it and its optimizer.
+
+    ``make_optimizer(params)`` builds the optimizer; it is called at the point each path needs it
+    (accelerate's FSDP2 preparation swaps the optimizer's parameters for the sharded ones).
+    """
     from accelerate.utils import DistributedType
 
     world = accelerator.num_processes
     if accelerator.distributed_type == DistributedType.FSDP:
-        return accelerator.prepare_model(model)
+        model, optimizer = accelerator.prepare(model, make_optimizer(model.parameters()))
+        return model, optimizer.optimizer  # we step the torch optimizer ourselves (no accumulation wrapper)
     if world > 1 and sharding != "none" and accelerator.device.type == "cpu":
         from torch.distributed.device_mesh import init_device_mesh
         from torch.distributed.fsdp import fully_shard
@@ -75,12 +81,13 @@ def shard_model(accelerator, model: torch.nn.Module, sharding: str) -> torch.nn.
         for layer in decoder_layers(model):
             fully_shard(layer, mesh=mesh)
         fully_shard(model, mesh=mesh)
-        return model
+        return model, make_optimizer(model.parameters())
     if world > 1 and sharding == "fsdp":
         raise RuntimeError(
             "--sharding fsdp: accelerate did not set up FSDP; launch with accelerate or torchrun"
         )
-    return accelerator.prepare_model(model)  # one device; or DDP with --sharding none on several
+    model = accelerator.prepare_model(model)  # one device; or DDP with --sharding none on several
+    return model, make_optimizer(model.parameters())
 
 
 def wrapper_name(model: torch.nn.Module) -> str:

@@ -10,7 +10,8 @@ one row of at most ``max_length`` tokens (``pack``). Each optimizer step takes a
 them out as micro-batches, so every micro-batch holds similar lengths (little padding) while the set
 of units per step is exactly that of an unsorted run. Packed examples never attend to each other:
 every example restarts its ``position_ids`` at 0 and transformers builds a block-diagonal causal mask
-from them (no ``attention_mask`` is passed). Padding is a segment of its own with label −100.
+from them (no ``attention_mask`` is passed for packed rows; rows of one example get the plain padding
+mask). Padding is a segment of its own with label −100.
 """
 
 from __future__ import annotations
@@ -185,11 +186,15 @@ def collate(encoded: Sequence[Encoded], units: Sequence[Sequence[int]], pad_toke
         batch_ids.append(ids + [pad_token_id] * pad)
         batch_labels.append(labels + [IGNORE_INDEX] * pad)
         batch_pos.append(positions + list(range(pad)))  # padding: a segment of its own, never a target
-    return {
+    batch = {
         "input_ids": torch.tensor(batch_ids, dtype=torch.long),
         "labels": torch.tensor(batch_labels, dtype=torch.long),
         "position_ids": torch.tensor(batch_pos, dtype=torch.long),
     }
+    if all(len(unit) == 1 for unit in units):  # nothing packed: the plain padding mask is cheaper
+        mask = [[1] * len(ids) + [0] * (width - len(ids)) for ids, _, _ in rows]
+        batch["attention_mask"] = torch.tensor(mask, dtype=torch.long)
+    return batch
 
 
 def label_tokens(encoded: Sequence[Encoded], units: Sequence[Sequence[int]]) -> int:

@@ -160,8 +160,12 @@ def train(args: TrainArgs) -> Path:
     model.config.use_cache = False
     if args.gradient_checkpointing:
         model.gradient_checkpointing_enable()
-    model = shard_model(accelerator, model, args.sharding)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=args.weight_decay)
+    model, optimizer = shard_model(
+        accelerator,
+        model,
+        args.sharding,
+        lambda params: torch.optim.AdamW(params, lr=args.learning_rate, weight_decay=args.weight_decay),
+    )
     scheduler = get_cosine_schedule_with_warmup(
         optimizer, math.ceil(args.warmup_ratio * total_steps), total_steps
     )
