@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -100,7 +101,7 @@ def test_spend_cap_stops_before_exceeding(tmp_path, samples_dir):
             price_output=1000.0,
             max_cost=3.0,
         )
-        results, details = judge_qa(tmp_path / "run", client)
+        _results, details = judge_qa(tmp_path / "run", client)
     usage = client.usage
     assert isinstance(client.stopped, BudgetExceeded)
     assert 0 < usage.requests == server.ok < 19
@@ -169,7 +170,7 @@ def test_pairwise_outcomes_gate_and_position_bias(tmp_path, samples_dir):
     mi_eval_pair(tmp_path / "a", tmp_path / "b", samples_dir, plan)
     with JudgeServer(API_KEY) as server:
         client = make_client(server, tmp_path / "c1.sqlite")
-        results, details = judge_pairwise(tmp_path / "a", tmp_path / "b", client)
+        results, _details = judge_pairwise(tmp_path / "a", tmp_path / "b", client)
         en, zh = results["en"], results["zh"]
         assert (en["win"], en["tie"], en["loss"], en["unparseable"]) == (1, 1, 2, 1)
         assert (
@@ -186,7 +187,7 @@ def test_pairwise_outcomes_gate_and_position_bias(tmp_path, samples_dir):
     # a judge that favours Assistant 1 by 3 points flips the verdict when scores are close
     with JudgeServer(API_KEY, bias=3) as server:
         client = make_client(server, tmp_path / "c2.sqlite")
-        results, details = judge_pairwise(tmp_path / "a", tmp_path / "b", client)
+        results, _details = judge_pairwise(tmp_path / "a", tmp_path / "b", client)
     flips = 0
     for sa, sb in ((3, 8), (8, 3), (5, 5), (4, 5), (6, 2)):
         ab = (min(10, sa + 3) > sb) - (min(10, sa + 3) < sb)
@@ -194,3 +195,21 @@ def test_pairwise_outcomes_gate_and_position_bias(tmp_path, samples_dir):
         flips += ab != ba
     assert results["all"]["position_flips"] == flips > 0
     assert results["all"]["position_bias_rate"] == pytest.approx(flips / 5)
+
+
+def test_k_samples_majority_and_unparseable_qa(tmp_path, samples_dir):
+    expected = qa_samples(tmp_path / "run", samples_dir, langs=("en",), n=6)
+    path = next((tmp_path / "run").glob("samples_xquad_xllm_en_*.jsonl"))
+    lines = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+    lines[1]["filtered_resps"] = ["UNPARSEABLE_ALWAYS"]  # the judge never gives a verdict for this one
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    with JudgeServer(API_KEY) as server:
+        client = make_client(server, tmp_path / "cache.sqlite", k=3)
+        results, details = judge_qa(tmp_path / "run", client, parse_retries=1)
+    row = results["xquad_xllm_en"]
+    assert row["unparseable"] == 1 and row["n"] == 5 and row["reasked_after_unparseable"] == 3
+    truth = [t for i, t in enumerate(expected["xquad_xllm_en"]) if i != 1]
+    assert row["judge_accuracy"] == pytest.approx(sum(truth) / 5)
+    # 4 answered items x 3 samples (distinct seeds, so distinct requests) + 1 unparseable x 3 x (1 + 1 re-ask)
+    assert server.requests == 4 * 3 + 3 * 2
+    assert next(d for d in details if d["doc_id"] == 1)["note"].startswith("unparseable")
