@@ -52,6 +52,7 @@ def test_qa_results_format_and_rerun_makes_zero_requests(tmp_path, samples_dir, 
             assert row["n"] == 12 and row["unparseable"] == 0
             assert row["agreement_exact_match"] == 1.0 and row["agreement_match"] == 1.0
         assert out["usage"]["requests"] == first and out["complete"] is True
+        assert out["model_name"] == "model-x"
         again = run(judge_cmd("qa", server, tmp_path / "c.sqlite", str(tmp_path / "run"), "--limit", "12"),
                     subprocess_env, tmp_path)  # fmt: skip
         assert again.returncode == 0, again.stderr
@@ -151,6 +152,13 @@ def test_pairwise_results_and_spend_cap(tmp_path, samples_dir, subprocess_env):
     assert el["a_in_language"] == 0.5 and el["b_in_language"] == 1.0
     assert en["position_bias_rate"] == 0.0
     assert out["results"]["all"]["n"] == 6
+    # the leaderboard reads this file
+    from xllm_harness.leaderboard import collect
+
+    _, comparisons = collect([tmp_path / "out"])
+    (latest,) = [c for c in comparisons if c.source.endswith(Path(proc.stdout.split()[-1]).name)]
+    assert (latest.model_a, latest.model_b) == ("system-a", "system-b")
+    assert latest.per_language["en"] == {"win": 2.0, "tie": 1.0, "loss": 1.0}
 
 
 def test_clear_errors(tmp_path, samples_dir, subprocess_env):

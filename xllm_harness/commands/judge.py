@@ -170,6 +170,14 @@ def _finish(
     return 0 if payload["complete"] else 1
 
 
+def _beside(folder: str) -> Path:
+    """Where results go by default: the folder holding the samples files (lm-eval's model subfolder)."""
+    from xllm_harness.judging.samples import sample_files
+
+    parents = {path.parent for path in sample_files(folder).values()}
+    return parents.pop() if len(parents) == 1 else Path(folder)
+
+
 def _tasks(args) -> list[str] | None:
     return [t.strip() for t in args.tasks.split(",") if t.strip()] if args.tasks else None
 
@@ -182,8 +190,11 @@ def run_qa(args: argparse.Namespace) -> int:
     results, details = judge_qa(
         args.samples, client, limit=limit, tasks=_tasks(args), parse_retries=args.parse_retries
     )
+    from xllm_harness.judging.samples import model_name
+
     payload = _header(client, args)
     payload["settings"]["limit"] = limit
+    payload["model_name"] = model_name(args.samples)
     payload["results"] = results
     for task, row in results.items():
         acc = "n/a" if row["judge_accuracy"] is None else f"{row['judge_accuracy']:.3f}"
@@ -191,7 +202,7 @@ def run_qa(args: argparse.Namespace) -> int:
             f"{task}\tjudge_accuracy={acc}\tn={row['n']}\tunparseable={row['unparseable']}\tfailed={row['failed']}"
         )
     incomplete = sum(row["failed"] for row in results.values())
-    return _finish("qa", client, args, Path(args.samples), payload, details, incomplete)
+    return _finish("qa", client, args, _beside(args.samples), payload, details, incomplete)
 
 
 def run_pairwise(args: argparse.Namespace) -> int:
@@ -208,6 +219,7 @@ def run_pairwise(args: argparse.Namespace) -> int:
     payload["settings"]["gate_by"] = args.gate_by
     payload["a"] = {"model": args.a_name or model_name(args.a), "samples": str(Path(args.a).resolve())}
     payload["b"] = {"model": args.b_name or model_name(args.b), "samples": str(Path(args.b).resolve())}
+    payload["models"] = {"a": payload["a"]["model"], "b": payload["b"]["model"]}
     payload["direction"] = "win/tie/loss of a against b: win = a's mean score is higher"
     payload["results"] = results
     print(f"{payload['a']['model']} (a) vs {payload['b']['model']} (b)")
@@ -217,4 +229,4 @@ def run_pairwise(args: argparse.Namespace) -> int:
             f"{lang}\twin={row['win']}\ttie={row['tie']}\tloss={row['loss']}\ta_in_lang={row['a_in_language']:.2f}"
             f"\tb_in_lang={row['b_in_language']:.2f}\tposition_bias={bias}\tunparseable={row['unparseable']}"
         )
-    return _finish("pairwise", client, args, Path(args.a), payload, details, results["all"]["failed"])
+    return _finish("pairwise", client, args, _beside(args.a), payload, details, results["all"]["failed"])
