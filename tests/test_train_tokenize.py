@@ -50,7 +50,10 @@ def test_truncation_and_dropping(tokenizer):
     assert len(cut) == n_prompt + 2 and cut.labels[-2:] == full.labels[n_prompt : n_prompt + 2]
     assert encode(tokenizer, EX, n_prompt) is None  # no response token left
     encoded, stats = encode_all(tokenizer, [EX, EX], n_prompt + 2, progress=False)
-    assert len(encoded) == 2 and stats.truncated == 2 and stats.dropped == 0
+    assert encoded == [cut, cut] and stats.truncated == 2 and stats.dropped == 0
+    other = Example("Say hi.", "", "hi", "a")
+    batched, stats = encode_all(tokenizer, [EX, other, EX], 10_000, progress=False, chunk=2)
+    assert batched == [full, encode(tokenizer, other, 10_000), full] and stats.truncated == 0
     _, stats = encode_all(tokenizer, [EX], n_prompt, progress=False)
     assert stats.dropped == 1
 
