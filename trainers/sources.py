@@ -92,6 +92,11 @@ class TrainSource(ABC):
     kind: str
     description: str
 
+    @property
+    def name(self) -> str:
+        """How ``xllm plugins`` lists it: the spec items it answers to."""
+        return f"{self.kind}_*"
+
     @abstractmethod
     def load(self, arg: str, paths: list[Path] | None, options: LoadOptions) -> list[Example]:
         """Examples for ``<kind>_<arg>`` in file order, from ``paths`` or the default location."""
