@@ -108,8 +108,8 @@ def test_tiny_llama_learns_on_bundled_coit_set(trained):
 @pytest.mark.shared_data
 def test_tiny_llama_learns_on_full_shared_data(shared_data, model_dir, tmp_path):
     alpaca = shared_data / "alpaca" / "alpaca_data.json"
-    par = shared_data / "parallel" / "en-zh.newstest2020"
-    spec = f"alpaca_en[:48]={alpaca}+translation_en-zh[:48]={par}.eng,{par}.zho"
+    par = shared_data / "parallel" / "en-ar.tico19-test"  # beyond the 300 lines the samples hold
+    spec = f"alpaca_en[1000:1048]={alpaca}+translation_en-ar[1000:1048]={par}.eng,{par}.ara"
     out = tmp_path / "model"
     run_in_process(
         model_dir, out, "--data", spec, "--lr", "1e-2", "--epochs", "4", "--save-every", "0", *COMMON
