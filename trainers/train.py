@@ -73,7 +73,12 @@ def load_examples(args: TrainArgs, verbose: bool):
     """The training examples: a built ``.jsonl`` file, or a spec (and allocation) built now."""
     from xllm_harness.trainers import data
 
-    if args.data.endswith(".jsonl") and Path(args.data).is_file() and args.allocation is None:
+    if args.data.endswith(".jsonl") and Path(args.data).is_file():
+        if args.allocation is not None:
+            raise ValueError(
+                f"--allocation cannot extend the built file {args.data}: pass the spec instead, or build "
+                "both with `xllm data build SPEC --allocation FILE -o data.jsonl`"
+            )
         examples = data.read_jsonl(args.data)
         if verbose:
             print(f"data: {len(examples):,} examples from {args.data}", file=sys.stderr)
