@@ -155,8 +155,9 @@ class Comet(Metric):
                 f"comet: {len(hypotheses)} hypotheses, {len(references)} references, {len(sources)} sources"
             )
         model = load_model(self.model, self.device, self.precision)
+        # outer whitespace removed, as comet-score reads its files (some FLORES lines end in spaces)
         samples = [
-            {"src": s, "mt": h, "ref": refs[0]}
+            {"src": s.strip(), "mt": h.strip(), "ref": refs[0].strip()}
             for s, h, refs in zip(sources, hypotheses, references, strict=True)
         ]
         scores = predict(model, samples, self.batch_size)
