@@ -7,7 +7,8 @@
    ``comet-score`` as a subprocess (its whole run: start-up, load, scoring) against our
    ``Comet.corpus_score`` in this process, cold (load + score) and warm (model cached). Data from
    ``$XLLM_SHARED_DATA/flores101`` when set, else the bundled 50-line samples repeated (printed).
-   Both sides score on CPU (``--gpus 0``) in half precision, batch size 16; the system scores must agree.
+   Both sides score on ``--device`` (CPU by default; ``cuda:0`` gives comet-score ``--gpus 1``) in half
+   precision, batch size 16; the system scores must agree.
 2. The number of COMET model loads in one multi-task lm-eval run (tiny Llama, ``--tasks`` FLORES
    directions with COMET enabled) followed by ``xllm score`` of its samples: must be 1.
 """
@@ -40,7 +41,7 @@ def flores_segments(n: int) -> tuple[list[str], list[str], list[str], str]:
     return src, hyp, ref, origin
 
 
-def bench_throughput(work: Path, comet_dir: Path, n: int, batch_size: int) -> None:
+def bench_throughput(work: Path, comet_dir: Path, n: int, batch_size: int, device: str) -> None:
     from xllm_harness.plugins.metrics.comet import Comet
 
     src, hyp, ref, origin = flores_segments(n)
@@ -48,7 +49,7 @@ def bench_throughput(work: Path, comet_dir: Path, n: int, batch_size: int) -> No
     for name, lines in (("src", src), ("hyp", hyp), ("ref", ref)):
         files[name] = work / f"{name}.txt"
         files[name].write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"segments: {n} ({origin}); tiny COMET at {comet_dir}; batch size {batch_size}; cpu, fp16")
+    print(f"segments: {n} ({origin}); tiny COMET at {comet_dir}; batch size {batch_size}; {device}, fp16")
 
     cli_json = work / "cli.json"
     cmd = [str(Path(sys.executable).with_name("comet-score"))]
@@ -57,7 +58,7 @@ def bench_throughput(work: Path, comet_dir: Path, n: int, batch_size: int) -> No
         "--model",
         str(comet_dir / "checkpoints" / "model.ckpt"),
         "--gpus",
-        "0",
+        "1" if device.startswith("cuda") else "0",
         "--batch_size",
         str(batch_size),
     ]
@@ -67,7 +68,7 @@ def bench_throughput(work: Path, comet_dir: Path, n: int, batch_size: int) -> No
     cli_s = time.perf_counter() - t0
     cli_scores = [seg["COMET"] for seg in next(iter(json.loads(cli_json.read_text()).values()))]
 
-    metric = Comet(model=str(comet_dir), batch_size=batch_size, device="cpu")
+    metric = Comet(model=str(comet_dir), batch_size=batch_size, device=device)
     t0 = time.perf_counter()
     cold = metric.corpus_score(hyp, [[r] for r in ref], sources=src)
     cold_s = time.perf_counter() - t0
@@ -140,6 +141,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--tasks", type=int, default=4, help="FLORES directions in the multi-task run")
     parser.add_argument("--limit", type=int, default=5)
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda:0 (then comet-score gets --gpus 1)")
     parser.add_argument("--skip-throughput", action="store_true", help="only count model loads")
     args = parser.parse_args()
     for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
@@ -152,7 +154,7 @@ def main() -> None:
         work = Path(tmp)
         comet_dir = build_tiny_comet(work / "tiny-comet", tokenizer_corpus())
         if not args.skip_throughput:
-            bench_throughput(work, comet_dir, args.segments, args.batch_size)
+            bench_throughput(work, comet_dir, args.segments, args.batch_size, args.device)
         bench_loads(work, args.tasks, args.limit)
 
 
