@@ -124,7 +124,7 @@ def bench_loads(work: Path, n_tasks: int, limit: int) -> None:
     score_folder(
         work / "out",
         metrics=["comet"],
-        options={"comet": {"model": str(comet_dir), "device": "cpu"}},
+        options={"comet": {"model": str(comet_dir)}},
         log=lambda *_: None,
     )
     total = comet_plugin.LOADS.count(key) - before
