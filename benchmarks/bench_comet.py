@@ -41,7 +41,7 @@ def flores_segments(n: int) -> tuple[list[str], list[str], list[str], str]:
     return src, hyp, ref, origin
 
 
-def bench_throughput(work: Path, comet_dir: Path, n: int, batch_size: int, device: str) -> None:
+def bench_throughput(work: Path, comet_dir: Path, n: int, batch_size: int, device: str, repeats: int) -> None:
     from xllm_harness.plugins.metrics.comet import Comet
 
     src, hyp, ref, origin = flores_segments(n)
@@ -63,28 +63,37 @@ def bench_throughput(work: Path, comet_dir: Path, n: int, batch_size: int, devic
         str(batch_size),
     ]
     cmd += ["--quiet", "--to_json", str(cli_json)]
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    cli_s = time.perf_counter() - t0
-    cli_scores = [seg["COMET"] for seg in next(iter(json.loads(cli_json.read_text()).values()))]
-
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     metric = Comet(model=str(comet_dir), batch_size=batch_size, device=device)
-    t0 = time.perf_counter()
-    cold = metric.corpus_score(hyp, [[r] for r in ref], sources=src)
-    cold_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    warm = metric.corpus_score(hyp, [[r] for r in ref], sources=src)
-    warm_s = time.perf_counter() - t0
-
+    refs = [[r] for r in ref]
+    cli_times, our_times = [], []
+    for _ in range(repeats):  # alternate the two sides, so load from other jobs hits both alike
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True, env=env)
+        cli_times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        ours = metric.corpus_score(hyp, refs, sources=src)
+        our_times.append(time.perf_counter() - t0)
+    cli_scores = [seg["COMET"] for seg in next(iter(json.loads(cli_json.read_text()).values()))]
     cli_system = 100 * sum(cli_scores) / len(cli_scores)
     print(
-        f"system score: comet-score {cli_system:.6f}  ours {cold.score:.6f}  (|diff| {abs(cli_system - cold.score):.2e})"
+        f"system score: comet-score {cli_system:.6f}  ours {ours.score:.6f}  (|diff| {abs(cli_system - ours.score):.2e})"
     )
-    print(f"comet-score CLI (subprocess, start-up + load + score): {cli_s:7.2f} s  {n / cli_s:8.1f} seg/s")
-    print(f"ours, cold (load + score, in-process):                 {cold_s:7.2f} s  {n / cold_s:8.1f} seg/s")
-    print(f"ours, warm (model cached, score only):                 {warm_s:7.2f} s  {n / warm_s:8.1f} seg/s")
+    cli_s, cold_s = min(cli_times), our_times[0]
+    warm_s = min(our_times[1:]) if len(our_times) > 1 else cold_s
+    print(
+        f"runs (s): comet-score {', '.join(f'{t:.2f}' for t in cli_times)}; ours {', '.join(f'{t:.2f}' for t in our_times)}"
+    )
+    print(
+        f"comet-score CLI (subprocess, start-up + load + score), best: {cli_s:7.2f} s  {n / cli_s:8.1f} seg/s"
+    )
+    print(
+        f"ours, cold (first call: load + score, in-process):         {cold_s:7.2f} s  {n / cold_s:8.1f} seg/s"
+    )
+    print(
+        f"ours, warm (model cached, score only), best:                {warm_s:7.2f} s  {n / warm_s:8.1f} seg/s"
+    )
     print(f"ratio ours/CLI seg/s: cold {cli_s / cold_s:.2f}x  warm {cli_s / warm_s:.2f}x")
-    assert warm.score == cold.score
 
 
 def bench_loads(work: Path, n_tasks: int, limit: int) -> None:
@@ -141,6 +150,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--tasks", type=int, default=4, help="FLORES directions in the multi-task run")
     parser.add_argument("--limit", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each side")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda:0 (then comet-score gets --gpus 1)")
     parser.add_argument("--skip-throughput", action="store_true", help="only count model loads")
     args = parser.parse_args()
@@ -154,7 +164,7 @@ def main() -> None:
         work = Path(tmp)
         comet_dir = build_tiny_comet(work / "tiny-comet", tokenizer_corpus())
         if not args.skip_throughput:
-            bench_throughput(work, comet_dir, args.segments, args.batch_size, args.device)
+            bench_throughput(work, comet_dir, args.segments, args.batch_size, args.device, args.repeats)
         bench_loads(work, args.tasks, args.limit)
 
 
