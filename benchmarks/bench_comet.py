@@ -99,9 +99,9 @@ def bench_throughput(work: Path, comet_dir: Path, n: int, batch_size: int, devic
 def bench_loads(work: Path, n_tasks: int, limit: int) -> None:
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
-    from xllm_harness.plugins.metrics import comet as comet_plugin
 
     from xllm_harness.lm_eval_bridge import task_manager
+    from xllm_harness.plugins.metrics import comet as comet_plugin
     from xllm_harness.samples import SAMPLES_DIR, tokenizer_corpus
     from xllm_harness.scoring import score_folder
     from xllm_harness.tiny_metric_models import build_tiny_comet

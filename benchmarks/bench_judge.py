@@ -20,11 +20,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from judge_server import JudgeServer
-from xllm_harness.plugins.judges.openai_compat import OpenAICompatJudge
 
 from xllm_harness.judging.cache import JudgeCache
 from xllm_harness.judging.client import ChatRequest, JudgeClient, JudgeSettings
 from xllm_harness.judging.prompts import parse_yes_no, qa_messages
+from xllm_harness.plugins.judges.openai_compat import OpenAICompatJudge
 
 KEY = "sk-bench-0123456789abcdefghijklmnop"
 

@@ -66,6 +66,7 @@ def run_hf_trainer(model_dir: Path, out: Path, spec: str, args) -> dict:
         TrainerCallback,
         TrainingArguments,
     )
+
     from xllm_harness.trainers.data import build
     from xllm_harness.trainers.tokenize import encode_all
 

@@ -14,7 +14,9 @@ def _qa_tasks(benchmark: str):
     def tasks(lang: Language):
         if not getattr(lang, benchmark):
             return []
-        return [(f"{benchmark}_xllm_{lang.code}", {"dataset_kwargs": {"benchmark": benchmark, "lang": lang.code}})]
+        return [
+            (f"{benchmark}_xllm_{lang.code}", {"dataset_kwargs": {"benchmark": benchmark, "lang": lang.code}})
+        ]
 
     return tasks
 

@@ -9,9 +9,9 @@ import time
 import numpy as np
 import pytest
 from analyzer_fixtures import english_copy  # noqa: F401  (fixture)
-from xllm_harness.plugins.analyzers.alignment import layer_alignment, pca_2d
 
 from xllm_harness.cli import main
+from xllm_harness.plugins.analyzers.alignment import layer_alignment, pca_2d
 
 
 def test_layer_alignment_and_pca_on_synthetic_vectors():

@@ -7,9 +7,9 @@ import json
 
 import numpy as np
 import pytest
-from xllm_harness.plugins.analyzers.scaling_law import fit_law, profile_fit, read_points
 
 from xllm_harness.cli import main
+from xllm_harness.plugins.analyzers.scaling_law import fit_law, profile_fit, read_points
 from xllm_harness.scaling import PowerLaw, read_laws
 
 PLANTED = {  # language: (alpha, beta, gamma)

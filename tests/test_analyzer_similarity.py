@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 from analyzer_fixtures import english_copy  # noqa: F401  (fixture)
-from xllm_harness.plugins.analyzers.similarity import EPS, similarity_at_layer
 
 from xllm_harness.cli import main
+from xllm_harness.plugins.analyzers.similarity import EPS, similarity_at_layer
 
 
 def test_gamma_mapping_on_synthetic_embeddings():

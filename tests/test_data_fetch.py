@@ -23,12 +23,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from xllm_harness.plugins.builtin_data import FLORES101, MLQA, XQUAD, XQUAD_SHA256
-from xllm_harness.plugins.paper_languages import FLORES_CODES, MLQA_LANGS
 
 from xllm_harness import data
 from xllm_harness.cli import main
 from xllm_harness.hookspecs import hookimpl
+from xllm_harness.plugins.builtin_data import FLORES101, MLQA, XQUAD, XQUAD_SHA256
+from xllm_harness.plugins.paper_languages import FLORES_CODES, MLQA_LANGS
 from xllm_harness.registry import _collect, get_registry
 from xllm_harness.samples import SAMPLES_DIR
 

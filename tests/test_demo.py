@@ -14,8 +14,23 @@ pytestmark = pytest.mark.slow
 def test_demo_end_to_end(tmp_path, subprocess_env):
     subprocess_env["XLLM_CACHE_DIR"] = str(tmp_path / "cache")
     out = subprocess.run(
-        [sys.executable, "-m", "xllm_harness.cli", "demo", "-o", str(tmp_path / "demo"), "--limit", "2", "--max-steps", "4"],
-        cwd=tmp_path, env=subprocess_env, capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "xllm_harness.cli",
+            "demo",
+            "-o",
+            str(tmp_path / "demo"),
+            "--limit",
+            "2",
+            "--max-steps",
+            "4",
+        ],
+        cwd=tmp_path,
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert out.returncode == 0, out.stderr[-4000:]
     for stage in ("[1/4]", "[2/4]", "[3/4]", "[4/4]"):

@@ -74,7 +74,6 @@ def test_missing_and_broken_data(tmp_path, monkeypatch, samples_dir):
 def test_committed_task_yamls_are_current():
     from xllm_harness.plugins.builtin_tasks import FAMILIES
     from xllm_harness.plugins.paper_languages import LANGUAGES
-
     from xllm_harness.taskgen import render
 
     family = next(f for f in FAMILIES if f.name == "flores_xllm")
@@ -172,9 +171,9 @@ def test_task_route_scores_corpus_metrics_with_comet_and_bleurt(
     samples_data, tiny_model, tiny_comet, tiny_bleurt, use_sacrebleu_home
 ):
     from lm_eval import simple_evaluate
-    from xllm_harness.plugins.metrics import comet as comet_plugin
 
     from xllm_harness.lm_eval_bridge import task_manager
+    from xllm_harness.plugins.metrics import comet as comet_plugin
 
     metadata = {
         "metrics": "spbleu,chrf,comet,bleurt",

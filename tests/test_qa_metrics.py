@@ -17,6 +17,8 @@ import sys
 import unicodedata
 
 import pytest
+
+from xllm_harness.metrics import get_metrics
 from xllm_harness.plugins.metrics.qa import (
     F1,
     ExactMatch,
@@ -25,8 +27,6 @@ from xllm_harness.plugins.metrics.qa import (
     normalize_squad,
     score_answer,
 )
-
-from xllm_harness.metrics import get_metrics
 from xllm_harness.qa import process_results
 
 TWO_THIRDS = 2 * (1 / 2) * 1 / (1 / 2 + 1)  # P = 1/2, R = 1 -> F1 = 2/3

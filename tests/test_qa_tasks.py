@@ -10,9 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from xllm_harness.plugins.paper_languages import LANGUAGES, MLQA_LANGS
 
 from xllm_harness.lm_eval_bridge import task_manager
+from xllm_harness.plugins.paper_languages import LANGUAGES, MLQA_LANGS
 from xllm_harness.taskgen import get_families, render
 
 QA_TASKS = [f"xquad_xllm_{lang.code}" for lang in LANGUAGES] + [f"mlqa_xllm_{c}" for c in sorted(MLQA_LANGS)]

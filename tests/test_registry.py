@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import write_plugin
 
+from conftest import write_plugin
 from xllm_harness.languages import Language, get_languages
 from xllm_harness.registry import collect, get_registry
 

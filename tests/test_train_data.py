@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from xllm_harness.trainers import data
 from xllm_harness.trainers.sources import PARAPHRASES, Example, TrainSource
 

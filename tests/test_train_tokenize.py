@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+
+from xllm_harness.prompts import alpaca_prompt
 from xllm_harness.trainers.sources import Example
 from xllm_harness.trainers.tokenize import (
     IGNORE_INDEX,
@@ -14,8 +16,6 @@ from xllm_harness.trainers.tokenize import (
     pack,
 )
 from xllm_harness.trainers.train import accumulation_steps
-
-from xllm_harness.prompts import alpaca_prompt
 
 
 @pytest.fixture(scope="module")

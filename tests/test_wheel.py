@@ -16,6 +16,7 @@ import venv
 from pathlib import Path
 
 import pytest
+
 from conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -88,9 +89,22 @@ def test_installed_wheel_and_example_plugin(fresh_venv, tiny_model, samples_dir,
     assert str(fresh_venv) in where.stdout, "xllm_harness must come from the wheel, not the source tree"
 
     # the documented example plugin package adds German
-    plugin_src = shutil.copytree(REPO / "docs" / "example-plugin", tmp_path / "example-plugin")  # build outside the repo
+    plugin_src = shutil.copytree(
+        REPO / "docs" / "example-plugin", tmp_path / "example-plugin"
+    )  # build outside the repo
     run(
-        [sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-build-isolation", "-q", str(plugin_src)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            python,
+            "install",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            str(plugin_src),
+        ],
         cwd=tmp_path,
     )
     plugins = run([python, "-m", "xllm_harness.cli", "plugins"], cwd=tmp_path, env=subprocess_env).stdout

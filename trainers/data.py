@@ -22,9 +22,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from xllm_harness.trainers.sources import DIRECTIONS, Example, LoadOptions, Problem, TrainSource
-
 from xllm_harness.registry import collect
+from xllm_harness.trainers.sources import DIRECTIONS, Example, LoadOptions, Problem, TrainSource
 
 ITEM_RE = re.compile(
     r"^(?P<kind>[A-Za-z0-9]+)_(?P<arg>[A-Za-z0-9_\-]+)(?:\[(?P<start>\d*):(?P<end>\d*)\])?(?:=(?P<paths>.+))?$"

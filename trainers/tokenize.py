@@ -20,9 +20,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from xllm_harness.trainers.sources import Example
-
 from xllm_harness.prompts import alpaca_prompt
+from xllm_harness.trainers.sources import Example
 
 IGNORE_INDEX = -100
 BATCHING = ("group", "pack", "none")

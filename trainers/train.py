@@ -130,6 +130,7 @@ def train(args: TrainArgs) -> Path:
     from accelerate.utils import set_seed
     from tqdm.auto import tqdm
     from transformers import AutoModelForCausalLM, AutoTokenizer, get_cosine_schedule_with_warmup
+
     from xllm_harness.trainers import checkpoint
     from xllm_harness.trainers.distributed import clip_grad_norm, describe, make_accelerator, shard_model
     from xllm_harness.trainers.tokenize import collate, encode_all, label_tokens, make_plan

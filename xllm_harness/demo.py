@@ -16,8 +16,21 @@ import sys
 import time
 from pathlib import Path
 
-QA_TASKS = ["xquad_xllm_ar", "xquad_xllm_el", "xquad_xllm_hi", "xquad_xllm_tr", "xquad_xllm_vi", "xquad_xllm_zh"]
-FLORES_TASKS = ["flores_xllm_en-ar", "flores_xllm_en-el", "flores_xllm_en-vi", "flores_xllm_en-zh", "flores_xllm_ar-en"]
+QA_TASKS = [
+    "xquad_xllm_ar",
+    "xquad_xllm_el",
+    "xquad_xllm_hi",
+    "xquad_xllm_tr",
+    "xquad_xllm_vi",
+    "xquad_xllm_zh",
+]
+FLORES_TASKS = [
+    "flores_xllm_en-ar",
+    "flores_xllm_en-el",
+    "flores_xllm_en-vi",
+    "flores_xllm_en-zh",
+    "flores_xllm_ar-en",
+]
 TRAIN_SPEC = "alpaca_en+alpaca_zh+translation_en-ar+translation_en-el+translation_en-vi"
 
 
@@ -40,14 +53,18 @@ def run_demo(out: Path, *, limit: int = 8, max_steps: int = 60, max_gen_toks: in
     if spm_model_path().is_file():
         os.environ.setdefault("XLLM_FLORES_METRICS", "spbleu,chrf")
     else:  # offline without sacrebleu's FLORES-101 SentencePiece model: chrF++ only, said out loud
-        print(f"note: {spm_model_path()} is absent, so FLORES is scored with chrF++ only (see docs/offline-models.md)",
-              file=sys.stderr)
+        print(
+            f"note: {spm_model_path()} is absent, so FLORES is scored with chrF++ only (see docs/offline-models.md)",
+            file=sys.stderr,
+        )
         os.environ.setdefault("XLLM_FLORES_METRICS", "chrf")
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
 
     _stage(1, 4, "building a tiny Llama (random weights, tokenizer trained on the bundled samples)")
-    base = build_tiny_llama(out / "tiny-untrained", tokenizer_corpus(), hidden_size=96, layers=2, vocab_size=1024)
+    base = build_tiny_llama(
+        out / "tiny-untrained", tokenizer_corpus(), hidden_size=96, layers=2, vocab_size=1024
+    )
 
     _stage(2, 4, f"CoIT training a copy with `xllm train` on {TRAIN_SPEC} (bundled samples)")
     tuned = out / "tiny-coit"
@@ -61,7 +78,11 @@ def run_demo(out: Path, *, limit: int = 8, max_steps: int = 60, max_gen_toks: in
     if code != 0:
         raise RuntimeError("demo: training failed (see the messages above)")
 
-    _stage(3, 4, f"evaluating both models through lm-eval on {len(QA_TASKS) + len(FLORES_TASKS)} tasks (limit {limit})")
+    _stage(
+        3,
+        4,
+        f"evaluating both models through lm-eval on {len(QA_TASKS) + len(FLORES_TASKS)} tasks (limit {limit})",
+    )
     results = out / "results"
     for model in (base, tuned):
         code = main(
@@ -76,6 +97,18 @@ def run_demo(out: Path, *, limit: int = 8, max_steps: int = 60, max_gen_toks: in
 
     _stage(4, 4, "leaderboard")
     board = out / "leaderboard"
-    main(["leaderboard", str(results), "--output", str(board), "--title", "xllm-harness demo (tiny models, samples)"])
-    print(f"\ndemo finished in {time.perf_counter() - start:.0f}s; open {board / 'leaderboard.html'}", file=sys.stderr)
+    main(
+        [
+            "leaderboard",
+            str(results),
+            "--output",
+            str(board),
+            "--title",
+            "xllm-harness demo (tiny models, samples)",
+        ]
+    )
+    print(
+        f"\ndemo finished in {time.perf_counter() - start:.0f}s; open {board / 'leaderboard.html'}",
+        file=sys.stderr,
+    )
     return board

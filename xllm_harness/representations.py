@@ -177,6 +177,18 @@ def encode_multiway(texts: dict[str, list[str]], args: argparse.Namespace) -> di
     }
 
 
+def pivot_and_representations(args: argparse.Namespace) -> tuple[dict[str, list[str]], dict, int]:
+    """The analyzers' common start: multi-way texts (pivot included), their per-layer representations, layer count."""
+    languages = [c.strip() for c in args.languages.split(",")] if args.languages else None
+    if languages and args.pivot not in languages:
+        languages.append(args.pivot)
+    texts = load_multiway(languages, args.split, args.sentences, args.data_dir)
+    if args.pivot not in texts:
+        raise ValueError(f"--pivot {args.pivot!r} has no FLORES data among {', '.join(texts)}")
+    reps = encode_multiway(texts, args)
+    return texts, reps, next(iter(reps.values())).shape[0]
+
+
 def cosine_matrix(a, b):
     """Cosine similarities between the rows of ``a`` and ``b``."""
     import numpy as np

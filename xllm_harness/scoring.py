@@ -20,18 +20,16 @@ import datetime as dt
 import fnmatch
 import json
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xllm_harness.lm_eval_outputs import RESULTS_RE, read_sample_lines, sample_files, sample_timestamp
 from xllm_harness.metric_models import MissingMetricModelError
 from xllm_harness.metrics import Metric, get_metrics
 from xllm_harness.translation import clean_hypothesis
 
-SAMPLES_RE = re.compile(r"^samples_(?P<task>.+)_(?P<ts>\d{4}-\d{2}-\d{2}T[0-9.\-]+)\.jsonl$")
-RESULTS_RE = re.compile(r"^results_(?P<ts>\d{4}-\d{2}-\d{2}T[0-9.\-]+)\.json$")
 TRANSLATION_METRICS = ("spbleu", "chrf", "comet", "bleurt")
 QA_METRICS = ("match", "exact_match", "f1")
 MODEL_METRICS = ("comet", "bleurt")
@@ -56,20 +54,12 @@ def read_samples(
     path: Path, task: str = "", timestamp: str = "", filter_name: str | None = None
 ) -> SampleSet:
     """Read one ``samples_<task>_<ts>.jsonl`` file (one filter: ``filter_name``, else ``none`` or the first)."""
-    rows = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                row["doc"], row["filtered_resps"]
-            except (ValueError, KeyError) as err:
-                raise ValueError(
-                    f"{path}:{n}: not an lm-eval --log_samples line ({type(err).__name__}: {err}); "
-                    "expected JSON with 'doc', 'target' and 'filtered_resps'"
-                ) from None
-            rows.append(row)
+    rows = read_sample_lines(path)
+    for number, row in enumerate(rows, 1):
+        if "filtered_resps" not in row:
+            raise ValueError(
+                f"{path}: sample {number} has no 'filtered_resps' (not an lm-eval --log_samples file)"
+            )
     if not rows:
         raise ValueError(f"{path}: no samples")
     filters = list(dict.fromkeys(r.get("filter", "none") for r in rows))
@@ -129,12 +119,10 @@ def model_dirs(folder: Path) -> list[Path]:
 
 def latest_samples(model_dir: Path) -> dict[str, tuple[str, Path]]:
     """task → (timestamp, path) of its newest samples file in ``model_dir``."""
-    latest: dict[str, tuple[str, Path]] = {}
-    for path in model_dir.glob("samples_*.jsonl"):
-        m = SAMPLES_RE.match(path.name)
-        if m and (m["task"] not in latest or m["ts"] > latest[m["task"]][0]):
-            latest[m["task"]] = (m["ts"], path)
-    return latest
+    return {
+        task: (sample_timestamp(path), path)
+        for task, path in sample_files(model_dir, recursive=False).items()
+    }
 
 
 def _results_file(model_dir: Path, timestamps: Sequence[str]) -> tuple[Path | None, str | None]:

@@ -25,8 +25,7 @@ from xllm_harness.hookspecs import hookimpl
 from xllm_harness.representations import (
     add_model_arguments,
     cosine_matrix,
-    encode_multiway,
-    load_multiway,
+    pivot_and_representations,
     resolve_layer,
     retrieval_accuracy,
 )
@@ -108,14 +107,7 @@ class Similarity(Analyzer):
 
     def run(self, args: argparse.Namespace) -> dict[str, Any]:
         out = output_dir(args.output)
-        languages = [c.strip() for c in args.languages.split(",")] if args.languages else None
-        if languages and args.pivot not in languages:
-            languages.append(args.pivot)
-        texts = load_multiway(languages, args.split, args.sentences, args.data_dir)
-        if args.pivot not in texts:
-            raise ValueError(f"--pivot {args.pivot!r} has no FLORES data among {', '.join(texts)}")
-        reps = encode_multiway(texts, args)
-        n_layers = next(iter(reps.values())).shape[0]
+        texts, reps, n_layers = pivot_and_representations(args)
         layer = resolve_layer(args.layer, n_layers)
         per_layer = [
             similarity_at_layer({c: r[i] for c, r in reps.items()}, args.pivot, args.center, args.measure)

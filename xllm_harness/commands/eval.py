@@ -27,6 +27,11 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=1234, help="random, numpy, torch and few-shot seed")
     p.add_argument("--gen_kwargs", "--gen-kwargs", default=None, help="e.g. max_gen_toks=128")
     p.add_argument("--apply_chat_template", "--apply-chat-template", action="store_true")
+    p.add_argument(
+        "--metadata",
+        default=None,
+        help='JSON passed to every task, e.g. \'{"metrics": "spbleu,chrf,comet"}\'',
+    )
     p.add_argument("--include_defaults", action="store_true", help="also index lm-eval's built-in tasks")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.set_defaults(func=run)
@@ -47,7 +52,15 @@ def run(args: argparse.Namespace) -> int:
 
     if args.log_samples and not args.output_path:
         raise ValueError("--log_samples needs --output_path (where to write the samples)")
-    tm = task_manager(include_defaults=args.include_defaults)
+    metadata = None
+    if args.metadata:
+        try:
+            metadata = json.loads(args.metadata)
+        except ValueError as err:
+            raise ValueError(f"--metadata is not valid JSON ({err}): {args.metadata!r}") from None
+        if not isinstance(metadata, dict):
+            raise ValueError(f"--metadata must be a JSON object, got {args.metadata!r}")
+    tm = task_manager(include_defaults=args.include_defaults, metadata=metadata)
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     unknown = [t for t in tasks if t not in tm.all_tasks]
     if unknown:
@@ -70,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
         numpy_random_seed=args.seed,
         torch_random_seed=args.seed,
         fewshot_random_seed=args.seed,
+        metadata=metadata,
     )
     if results is None:  # non-zero ranks in a distributed run
         return 0

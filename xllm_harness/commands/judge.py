@@ -172,7 +172,7 @@ def _finish(
 
 def _beside(folder: str) -> Path:
     """Where results go by default: the folder holding the samples files (lm-eval's model subfolder)."""
-    from xllm_harness.judging.samples import sample_files
+    from xllm_harness.lm_eval_outputs import sample_files
 
     parents = {path.parent for path in sample_files(folder).values()}
     return parents.pop() if len(parents) == 1 else Path(folder)
@@ -190,7 +190,7 @@ def run_qa(args: argparse.Namespace) -> int:
     results, details = judge_qa(
         args.samples, client, limit=limit, tasks=_tasks(args), parse_retries=args.parse_retries
     )
-    from xllm_harness.judging.samples import model_name
+    from xllm_harness.lm_eval_outputs import recorded_model_name as model_name
 
     payload = _header(client, args)
     payload["settings"]["limit"] = limit
@@ -207,7 +207,7 @@ def run_qa(args: argparse.Namespace) -> int:
 
 def run_pairwise(args: argparse.Namespace) -> int:
     from xllm_harness.judging.pairwise import judge_pairwise
-    from xllm_harness.judging.samples import model_name
+    from xllm_harness.lm_eval_outputs import recorded_model_name as model_name
 
     client = _client(args)
     results, details = judge_pairwise(

@@ -25,7 +25,7 @@ from xllm_harness.judging import langgate
 from xllm_harness.judging.batch import judge_all
 from xllm_harness.judging.client import ChatRequest, JudgeClient
 from xllm_harness.judging.prompts import pairwise_messages, parse_scores
-from xllm_harness.judging.samples import read_samples, response, sample_files
+from xllm_harness.lm_eval_outputs import read_sample_lines, response, sample_files
 
 OUTCOMES = ("win", "tie", "loss")
 
@@ -58,7 +58,7 @@ def load_pairs(
         common = [t for t in common if t in tasks]
     pairs: list[PairItem] = []
     for task in common:
-        rows_a, rows_b = read_samples(files_a[task]), read_samples(files_b[task])
+        rows_a, rows_b = read_sample_lines(files_a[task]), read_sample_lines(files_b[task])
         if not rows_a or "instruction" not in rows_a[0]["doc"]:
             continue
         by_id_b = {r["doc_id"]: r for r in rows_b}

@@ -16,8 +16,8 @@ from typing import Any
 from xllm_harness.judging.batch import judge_all
 from xllm_harness.judging.client import ChatRequest, JudgeClient
 from xllm_harness.judging.prompts import parse_yes_no, qa_messages
-from xllm_harness.judging.samples import read_samples, response, sample_files
 from xllm_harness.languages import get_language
+from xllm_harness.lm_eval_outputs import read_sample_lines, response, sample_files
 
 QA_DOC_KEYS = ("context", "question", "answers", "lang")
 
@@ -41,7 +41,7 @@ def load_qa_items(
     for task, path in sorted(sample_files(folder).items()):
         if tasks and task not in tasks:
             continue
-        records = read_samples(path)
+        records = read_sample_lines(path)
         if not records or not all(k in records[0]["doc"] for k in QA_DOC_KEYS):
             continue  # not a QA task (MI-Eval, FLORES...)
         chosen = []
