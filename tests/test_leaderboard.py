@@ -227,3 +227,25 @@ def test_html_renders_in_headless_chromium_and_matches_csv(runs, tmp_path):
         check=True,
     )
     assert shot.stat().st_size > 10_000
+
+
+def test_mi_eval_pairwise_table(tmp_path, capsys):
+    """Win/tie/loss of A against B per language from `xllm judge pairwise` output; `all` is not averaged."""
+    (tmp_path / "judge_pairwise_2026-01-01T00-00-00.json").write_text(
+        json.dumps(
+            {
+                "models": {"a": "/m/x-llama", "b": "/m/alpaca"},
+                "results": {
+                    "zh": {"win": 6, "tie": 2, "loss": 2},
+                    "ar": {"win": 1, "tie": 1, "loss": 2},
+                    "all": {"win": 7, "tie": 3, "loss": 4},
+                },
+            }
+        )
+    )
+    assert main(["leaderboard", str(tmp_path), "--no-reported"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "| x-llama vs alpaca | 0.250 | 0.250 | 0.500 | 0.600 | 0.200 | 0.200 | 0.500 | 0.214 | 0.286 | 0.425 |"
+        in out
+    )

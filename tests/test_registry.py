@@ -44,6 +44,12 @@ def test_third_party_language_gets_the_task_families(install_plugin):
     assert (generated / "xquad_xllm_sw.yaml").exists()
     assert not (generated / "mlqa_xllm_sw.yaml").exists()  # no MLQA location declared
     assert not (generated / "xquad_xllm_ar.yaml").exists()  # built-ins stay in the committed folder
+    from xllm_harness.lm_eval_bridge import task_manager, tasks_dir
+
+    merged = tasks_dir()  # the single folder for `lm_eval --include_path`
+    assert len(list(merged.rglob("xquad_xllm_sw.yaml"))) == 1
+    assert len(list(merged.rglob("xquad_xllm_ar.yaml"))) == 1
+    assert "xquad_xllm_sw" in task_manager().all_subtasks  # the `xllm eval` route
 
 
 def test_broken_plugin_is_reported_and_builtins_survive(install_plugin):

@@ -22,7 +22,7 @@ QA_METRICS = ("match", "exact_match", "f1", "judge_accuracy")
 FLORES_METRICS = ("spbleu", "chrf", "comet", "bleurt")
 NEURAL_METRICS = ("comet", "bleurt")
 TASK_RE = re.compile(r"^(?P<family>xquad|mlqa|flores)_xllm_(?P<column>[a-z_]+(?:-[a-z_]+)?)$")
-FAMILY_TITLES = {"xquad": "XQuAD", "mlqa": "MLQA", "flores": "FLORES-101"}
+FAMILY_TITLES = {"xquad": "XQuAD", "mlqa": "MLQA", "flores": "FLORES-101", "mi_eval": "MI-Eval"}
 METRIC_TITLES = {
     "match": "match (x-LLM)",
     "exact_match": "exact match",
@@ -32,6 +32,7 @@ METRIC_TITLES = {
     "chrf": "chrF++",
     "comet": "COMET (x100)",
     "bleurt": "BLEURT (x100)",
+    "win_tie_loss": "win / tie / loss shares of A against B",
 }
 
 
@@ -245,7 +246,8 @@ def pairwise_table(comparisons: list[Pairwise]) -> Table | None:
     """MI-Eval: win/tie/loss shares of system A against B per language (``<lang> win`` etc. columns)."""
     if not comparisons:
         return None
-    langs = sorted({lang for c in comparisons for lang in c.per_language})
+    present = {lang for c in comparisons for lang in c.per_language}
+    langs = sorted(present - {"all"}) + (["all"] if "all" in present else [])  # `all`: summed over languages
     columns = [f"{lang} {k}" for lang in langs for k in ("win", "tie", "loss")]
     rows = []
     for comp in comparisons:
@@ -254,8 +256,10 @@ def pairwise_table(comparisons: list[Pairwise]) -> Table | None:
             total = sum(counts.values()) or 1.0
             for k in ("win", "tie", "loss"):
                 values[f"{lang} {k}"] = counts[k] / total
-        wins = [values[f"{lang} win"] for lang in comp.per_language]
-        rows.append(
-            Row(f"{comp.model_a} vs {comp.model_b}", values, sum(wins) / len(wins), sources=[comp.source])
-        )
-    return Table("mi_eval", "win_tie_loss", columns, rows, "mean win share of A over languages")
+        wins = [values[f"{lang} win"] for lang in comp.per_language if lang != "all"]
+        average = sum(wins) / len(wins) if wins else None
+        label = f"{Path(comp.model_a).name} vs {Path(comp.model_b).name}"
+        rows.append(Row(label, values, average, sources=[comp.source]))
+    return Table(
+        "mi_eval", "win_tie_loss", columns, rows, "mean win share of A over the languages (not `all`)"
+    )
