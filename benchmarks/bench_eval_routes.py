@@ -1,6 +1,6 @@
 """`xllm eval` (in-process, our task folders only) vs the `lm_eval` CLI on the same task, model and limit.
 
-    python benchmarks/bench_eval_routes.py [--task xquad_xllm_ar] [--limit 20]
+    python benchmarks/bench_eval_routes.py [--task xquad_xllm_ar,flores_xllm_en-zh] [--limit 20] [--model DIR]
 
 Builds a tiny model, runs both routes as subprocesses on the bundled samples, checks that the metric
 values are identical, and prints the wall-time ratio (lm_eval / xllm eval).
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,9 +39,15 @@ def generations(out_dir: Path, task: str) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--task", default="xquad_xllm_ar")
+    parser.add_argument("--task", default="xquad_xllm_ar,flores_xllm_en-zh", help="comma-separated tasks")
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--max-gen-toks", type=int, default=32)
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="model folder (default: build a random tiny Llama; "
+        "`xllm demo` leaves a trained one in demo_out/tiny-coit)",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="interleaved runs per route (median reported)")
     args = parser.parse_args()
 
@@ -48,7 +55,7 @@ def main() -> None:
     from xllm_harness.tiny_model import build_tiny_llama
 
     work = Path(tempfile.mkdtemp(prefix="bench_routes_"))
-    model = build_tiny_llama(work / "model", tokenizer_corpus())
+    model = args.model or build_tiny_llama(work / "model", tokenizer_corpus())
     env = dict(
         os.environ,
         XLLM_DATA_DIR=str(SAMPLES_DIR),
@@ -70,21 +77,39 @@ def main() -> None:
         "--gen_kwargs",
         f"max_gen_toks={args.max_gen_toks}",
     ]
-    t_xllm = timed(
-        [sys.executable, "-m", "xllm_harness.cli", "eval", *common, "--output_path", str(work / "xllm")],
-        work,
-        env,
+    common += ["--log_samples"]
+    t_xllm, t_cli = [], []
+    for i in range(args.repeats):  # interleaved, so both routes see the same machine load
+        xllm_cmd = [
+            sys.executable,
+            "-m",
+            "xllm_harness.cli",
+            "eval",
+            *common,
+            "--output_path",
+            str(work / f"xllm{i}"),
+        ]
+        t_xllm.append(timed(xllm_cmd, work, env))
+        t_cli.append(
+            timed(
+                [sys.executable, "-m", "lm_eval", *common, "--output_path", str(work / f"cli{i}")], work, env
+            )
+        )
+    tasks = args.task.split(",")
+    m_xllm = {t: metrics(work / "xllm0", t) for t in tasks}
+    m_cli = {t: metrics(work / "cli0", t) for t in tasks}
+    same_text = all(generations(work / "xllm0", t) == generations(work / "cli0", t) for t in tasks)
+    med_x, med_c = statistics.median(t_xllm), statistics.median(t_cli)
+    print(
+        f"tasks {args.task}, limit {args.limit}, tiny Llama on CPU, {args.repeats} interleaved runs per route"
     )
-    t_cli = timed([sys.executable, "-m", "lm_eval", *common, "--output_path", str(work / "cli")], work, env)
-    m_xllm, m_cli = metrics(work / "xllm", args.task), metrics(work / "cli", args.task)
-    print(f"task {args.task}, limit {args.limit}, tiny Llama on CPU")
     print(f"metrics xllm eval: {m_xllm}")
     print(f"metrics lm_eval  : {m_cli}")
-    print(f"identical metric values: {m_xllm == m_cli}")
+    print(f"identical metric values: {m_xllm == m_cli}; identical generations: {same_text}")
     print(
-        f"wall time: xllm eval {t_xllm:.1f}s, lm_eval CLI {t_cli:.1f}s, ratio lm_eval/xllm = {t_cli / t_xllm:.2f}x"
+        f"median wall time: xllm eval {med_x:.1f}s, lm_eval CLI {med_c:.1f}s, ratio lm_eval/xllm = {med_c / med_x:.2f}x"
     )
-    if m_xllm != m_cli:
+    if m_xllm != m_cli or not same_text:
         sys.exit(1)
 
 
