@@ -117,7 +117,8 @@ def resolve(location: str, **fmt: str) -> Path:
         )
         raise MissingDataError(
             f"Dataset file {full} is missing: {hint} "
-            f"(data directory: {data_dir()}, set XLLM_DATA_DIR to change it)."
+            f"(data directory: {data_dir()}, set XLLM_DATA_DIR to change it; "
+            "XLLM_DATA_DIR=$(xllm data path --samples) tries the small bundled samples)."
         )
     return full
 

@@ -25,7 +25,12 @@ def register(sub) -> None:
     fetch.add_argument("--retries", type=int, default=None, help="automatic resumes of a cut download (3)")
     fetch.set_defaults(func=run_fetch)
     path = dsub.add_parser("path", help="print the data directory (XLLM_DATA_DIR)")
-    path.set_defaults(func=lambda args: print(_data().data_dir()) or 0)
+    path.add_argument(
+        "--samples",
+        action="store_true",
+        help="print the bundled samples folder instead (XLLM_DATA_DIR=$(...) to try)",
+    )
+    path.set_defaults(func=run_path)
     # `xllm data build` shares `xllm train` data options
     from xllm_harness.commands.train import add_build_parser
 
@@ -36,6 +41,16 @@ def _data():
     from xllm_harness import data
 
     return data
+
+
+def run_path(args: argparse.Namespace) -> int:
+    if args.samples:
+        from xllm_harness.samples import SAMPLES_DIR
+
+        print(SAMPLES_DIR)
+    else:
+        print(_data().data_dir())
+    return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
