@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xllm_harness.data import MissingDataError, data_dir, resolve
+from xllm_harness.jsonio import read_jsonl
 
 DIRECTIONS = ("en-x", "x-en", "both")
 PIVOT = "en"
@@ -120,17 +121,7 @@ def read_records(path: Path) -> list[tuple[int, object]]:
     text = path.read_text(encoding="utf-8")
     stripped = text.lstrip()
     if not stripped.startswith("["):  # JSON Lines
-        out = []
-        for number, line in enumerate(text.split("\n"), start=1):
-            if not line.strip():
-                continue
-            try:
-                out.append((number, json.loads(line)))
-            except json.JSONDecodeError as err:
-                raise ValueError(
-                    f"{path}:{number}: not valid JSON ({err.msg}); expected one record per line"
-                ) from None
-        return out
+        return read_jsonl(path, text)
     decoder = json.JSONDecoder()
     cache: dict[str, list[int]] = {}
     pos = text.index("[") + 1

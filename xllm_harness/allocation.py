@@ -29,6 +29,7 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
+from xllm_harness.jsonio import read_json
 from xllm_harness.scaling import PowerLaw
 
 # Paper Table 1 (WikiMatrix + NewsCommentary parallel sentences with English), in examples.
@@ -250,11 +251,5 @@ def validate_allocation(document: Mapping, source: str = "allocation") -> dict[s
 
 def read_allocation(path: str | Path) -> dict[str, int]:
     """The trainer's entry point: ``{language: number of translation examples}`` from an allocation file."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"allocation file {path} not found (write one with `xllm analyze allocator`)")
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"allocation file {path}: not valid JSON ({err})") from None
+    document = read_json(path, "allocation file", "write one with `xllm analyze allocator`")
     return validate_allocation(document, f"allocation file {path}")

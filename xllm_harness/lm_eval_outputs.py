@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from xllm_harness.jsonio import read_jsonl
+
 SAMPLES_RE = re.compile(r"^samples_(?P<task>.+)_(?P<ts>\d{4}-\d{2}-\d{2}T[0-9.\-]+)\.jsonl$")
 RESULTS_RE = re.compile(r"^results_(?P<ts>\d{4}-\d{2}-\d{2}T[0-9.\-]+)\.json$")
 
@@ -42,19 +44,15 @@ def sample_timestamp(path: Path) -> str:
 def read_sample_lines(path: Path) -> list[dict[str, Any]]:
     """The sample lines of one file (each with ``doc`` and ``doc_id``), ordered by ``doc_id``."""
     lines = []
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                record["doc"], record["doc_id"]
-            except (ValueError, KeyError) as err:
-                raise ValueError(
-                    f"{path}:{number}: not an lm-eval --log_samples line ({type(err).__name__}: {err}); "
-                    "expected JSON with 'doc', 'doc_id' and 'filtered_resps'"
-                ) from None
-            lines.append(record)
+    for number, record in read_jsonl(path):
+        try:
+            record["doc"], record["doc_id"]
+        except (TypeError, KeyError) as err:
+            raise ValueError(
+                f"{path}:{number}: not an lm-eval --log_samples line ({type(err).__name__}: {err}); "
+                "expected JSON with 'doc', 'doc_id' and 'filtered_resps'"
+            ) from None
+        lines.append(record)
     return sorted(lines, key=lambda r: r["doc_id"])
 
 

@@ -7,11 +7,11 @@ scored afterwards by ``xllm judge pairwise`` against another system's.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from xllm_harness.data import resolve
+from xllm_harness.jsonio import read_jsonl
 from xllm_harness.languages import Language, get_language
 from xllm_harness.prompts import alpaca_prompt
 
@@ -26,30 +26,23 @@ def mi_eval_tasks(lang: Language) -> list[tuple[str, dict[str, Any]]]:
 def read_mi_eval(path: Path, lang: str) -> list[dict[str, Any]]:
     """One document per line of an MI-Eval jsonl file."""
     docs = []
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError as err:
-                raise ValueError(f"{path}:{number}: not JSON ({err})") from None
-            instruction = record.get("instruction") if isinstance(record, dict) else None
-            if not isinstance(instruction, str) or not instruction.strip():
-                raise ValueError(f"{path}:{number}: field 'instruction' is missing or empty")
-            extra = record.get("input") or ""
-            if not isinstance(extra, str):
-                raise ValueError(f"{path}:{number}: field 'input' must be a string")
-            docs.append(
-                {
-                    "id": str(record.get("id", len(docs))),
-                    "instruction": instruction,
-                    "input": extra,
-                    "lang": lang,
-                    "prompt": alpaca_prompt(instruction, extra or None),
-                    "output": "",
-                }
-            )
+    for number, record in read_jsonl(path):
+        instruction = record.get("instruction") if isinstance(record, dict) else None
+        if not isinstance(instruction, str) or not instruction.strip():
+            raise ValueError(f"{path}:{number}: field 'instruction' is missing or empty")
+        extra = record.get("input") or ""
+        if not isinstance(extra, str):
+            raise ValueError(f"{path}:{number}: field 'input' must be a string")
+        docs.append(
+            {
+                "id": str(record.get("id", len(docs))),
+                "instruction": instruction,
+                "input": extra,
+                "lang": lang,
+                "prompt": alpaca_prompt(instruction, extra or None),
+                "output": "",
+            }
+        )
     if not docs:
         raise ValueError(f"{path}: no MI-Eval items")
     return docs

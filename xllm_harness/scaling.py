@@ -13,10 +13,11 @@ A laws file is the JSON written by ``xllm analyze scaling_law`` (``laws.json``) 
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+
+from xllm_harness.jsonio import read_json
 
 FORM = "S(X) = 100 - alpha * (gamma * X) ** beta"
 CEILING = 100.0
@@ -100,11 +101,5 @@ def laws_from_mapping(mapping: dict, source: str = "laws") -> dict[str, PowerLaw
 
 def read_laws(path: str | Path) -> dict[str, PowerLaw]:
     """Read and validate a laws file (see the module docstring)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"laws file {path} not found (write one with `xllm analyze scaling_law`)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"laws file {path}: not valid JSON ({err})") from None
+    data = read_json(path, "laws file", "write one with `xllm analyze scaling_law`")
     return laws_from_mapping(data, source=f"laws file {path}")
