@@ -104,8 +104,8 @@ def bench_loads(work: Path, n_tasks: int, limit: int) -> None:
     from xllm_harness.plugins.metrics import comet as comet_plugin
     from xllm_harness.samples import SAMPLES_DIR, tokenizer_corpus
     from xllm_harness.scoring import score_folder
-    from xllm_harness.tiny_metric_models import build_tiny_comet
-    from xllm_harness.tiny_model import build_tiny_llama
+    from xllm_harness.testing.tiny_metric_models import build_tiny_comet
+    from xllm_harness.testing.tiny_models import build_tiny_llama
 
     os.environ.setdefault("XLLM_DATA_DIR", str(SAMPLES_DIR))
     model = build_tiny_llama(work / "llama", tokenizer_corpus())
@@ -158,7 +158,7 @@ def main() -> None:
         os.environ.setdefault(var, "1")
     os.environ["XLLM_COMET_PRECISION"] = "fp16"
     from xllm_harness.samples import tokenizer_corpus
-    from xllm_harness.tiny_metric_models import build_tiny_comet
+    from xllm_harness.testing.tiny_metric_models import build_tiny_comet
 
     with tempfile.TemporaryDirectory(prefix="bench_comet_") as tmp:
         work = Path(tmp)

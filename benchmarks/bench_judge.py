@@ -12,19 +12,15 @@ A rerun of the same N (all cached) is timed too.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from judge_server import JudgeServer
 
 from xllm_harness.judging.cache import JudgeCache
 from xllm_harness.judging.client import ChatRequest, JudgeClient, JudgeSettings
 from xllm_harness.judging.prompts import parse_yes_no, qa_messages
 from xllm_harness.plugins.judges.openai_compat import OpenAICompatJudge
+from xllm_harness.testing.judge_server import JudgeServer
 
 KEY = "sk-bench-0123456789abcdefghijklmnop"
 

@@ -24,7 +24,7 @@ from pathlib import Path
 def tiny_model(folder: Path) -> Path:
     from xllm_harness.prompts import PROMPT_NO_INPUT, PROMPT_WITH_INPUT
     from xllm_harness.samples import tokenizer_corpus
-    from xllm_harness.tiny_model import build_tiny_llama
+    from xllm_harness.testing.tiny_models import build_tiny_llama
 
     texts = tokenizer_corpus() + [PROMPT_WITH_INPUT, PROMPT_NO_INPUT] * 200
     return build_tiny_llama(folder, texts, vocab_size=2048, hidden_size=128, layers=2)

@@ -1,10 +1,9 @@
-"""Shared fixtures: offline mode, a tiny model, and the full data files when CI provides them."""
+"""Shared fixtures: offline mode, tiny models (LM, COMET, BLEURT, SentencePiece), the full data files when CI
+provides them, throw-away plugins."""
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -49,7 +48,7 @@ def samples_dir() -> Path:
 def tiny_model(tmp_path_factory, samples_dir) -> Path:
     """A tiny random Llama with a tokenizer trained on the bundled samples."""
     from xllm_harness.samples import tokenizer_corpus
-    from xllm_harness.tiny_model import build_tiny_llama
+    from xllm_harness.testing.tiny_models import build_tiny_llama
 
     return build_tiny_llama(tmp_path_factory.mktemp("tiny") / "model", tokenizer_corpus())
 
@@ -68,29 +67,11 @@ def subprocess_env(tmp_path) -> dict[str, str]:
     return env
 
 
-def python() -> str:
-    return sys.executable
-
-
-def read_json(path: Path):
-    return json.loads(Path(path).read_text(encoding="utf-8"))
-
-
-def write_plugin(root: Path, dist: str, entry_name: str, module: str, source: str) -> Path:
-    """Lay out an installed-looking distribution (dist-info with an ``xllm_harness`` entry point) in root."""
-    root.mkdir(parents=True, exist_ok=True)
-    info = root / f"{dist.replace('-', '_')}-0.1.dist-info"
-    info.mkdir(exist_ok=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(f"[xllm_harness]\n{entry_name} = {module}\n")
-    (root / f"{module}.py").write_text(source, encoding="utf-8")
-    return root
-
-
 @pytest.fixture
 def install_plugin(tmp_path, monkeypatch):
     """Make a throw-away plugin visible to this process's registry (fresh registry per test)."""
     from xllm_harness import registry
+    from xllm_harness.testing.plugins import write_plugin
 
     def install(dist: str, entry_name: str, module: str, source: str) -> Path:
         root = write_plugin(tmp_path / "site", dist, entry_name, module, source)
@@ -100,3 +81,53 @@ def install_plugin(tmp_path, monkeypatch):
 
     yield install
     registry.get_registry.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository checkout the tests run from."""
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def metric_corpus() -> list[str]:
+    from xllm_harness.samples import tokenizer_corpus
+
+    return tokenizer_corpus()
+
+
+@pytest.fixture(scope="session")
+def tiny_comet(tmp_path_factory, metric_corpus) -> Path:
+    """A tiny random COMET RegressionMetric: ``<dir>/checkpoints/model.ckpt`` + ``<dir>/hparams.yaml``."""
+    from xllm_harness.testing.tiny_metric_models import build_tiny_comet
+
+    return build_tiny_comet(tmp_path_factory.mktemp("comet") / "tiny-comet", metric_corpus)
+
+
+@pytest.fixture(scope="session")
+def tiny_bleurt(tmp_path_factory, metric_corpus) -> Path:
+    from xllm_harness.testing.tiny_metric_models import build_tiny_bleurt
+
+    return build_tiny_bleurt(tmp_path_factory.mktemp("bleurt") / "tiny-bleurt", metric_corpus)
+
+
+@pytest.fixture(scope="session")
+def sacrebleu_home(tmp_path_factory, metric_corpus) -> Path:
+    """A ``$SACREBLEU`` folder whose ``models/`` holds a test SentencePiece model (not the FLORES one)."""
+    from xllm_harness.testing.tiny_metric_models import build_test_spm
+
+    home = tmp_path_factory.mktemp("sacrebleu")
+    from xllm_harness.testing.tiny_metric_models import SPM_NAME
+
+    build_test_spm(home / "models" / SPM_NAME, metric_corpus)
+    return home
+
+
+@pytest.fixture
+def use_sacrebleu_home(monkeypatch, sacrebleu_home) -> Path:
+    """Point sacrebleu (in this process and in subprocesses) at :func:`sacrebleu_home`."""
+    from sacrebleu.tokenizers import tokenizer_spm
+
+    monkeypatch.setenv("SACREBLEU", str(sacrebleu_home))
+    monkeypatch.setattr(tokenizer_spm, "SACREBLEU_DIR", str(sacrebleu_home))
+    return sacrebleu_home

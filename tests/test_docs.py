@@ -7,14 +7,12 @@ import sys
 
 import pytest
 
-from conftest import REPO
 
-
-def test_mkdocs_builds_strict(tmp_path):
+def test_mkdocs_builds_strict(tmp_path, repo_root):
     pytest.importorskip("mkdocs", reason="the docs extra is not installed (pip install '.[docs]')")
     out = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
-        cwd=REPO,
+        cwd=repo_root,
         capture_output=True,
         text=True,
         timeout=300,

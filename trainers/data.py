@@ -22,6 +22,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from xllm_harness.errors import InputError, MissingFileError
 from xllm_harness.registry import collect
 from xllm_harness.trainers.sources import DIRECTIONS, Example, LoadOptions, Problem, TrainSource
 
@@ -72,7 +73,7 @@ def get_train_sources() -> dict[str, TrainSource]:
     table: dict[str, TrainSource] = {}
     for source in collect("xllm_train_sources"):
         if source.kind in table and type(table[source.kind]) is not type(source):
-            raise ValueError(f"training source kind {source.kind!r} is registered twice by different plugins")
+            raise InputError(f"training source kind {source.kind!r} is registered twice by different plugins")
         table[source.kind] = source
     return table
 
@@ -83,7 +84,7 @@ def parse_spec(spec: str) -> list[SpecItem]:
     for raw in (part.strip() for part in spec.split("+")):
         match = ITEM_RE.match(raw)
         if not raw or match is None:
-            raise ValueError(
+            raise InputError(
                 f"data spec item {raw!r} in {spec!r}: expected KIND_ARG[START:END][=FILE,...], "
                 "e.g. alpaca_en, translation_en-zh[:100000], alpaca_zh=/data/zh.json"
             )
@@ -123,9 +124,9 @@ def build(
 ) -> BuildResult:
     """Build the instruction data of ``spec`` (and/or an allocation file), shuffled by ``seed``."""
     if direction not in DIRECTIONS:
-        raise ValueError(f"--direction {direction!r}: use one of {', '.join(DIRECTIONS)}")
+        raise InputError(f"--direction {direction!r}: use one of {', '.join(DIRECTIONS)}")
     if instructions not in ("rotate", "test"):
-        raise ValueError(f"--instructions {instructions!r}: use rotate or test")
+        raise InputError(f"--instructions {instructions!r}: use rotate or test")
     items = parse_spec(spec) if spec else []
     notes = []
     if allocation is not None:
@@ -135,19 +136,19 @@ def build(
             f"allocation {allocation}: budget {budget}, " + ", ".join(f"{i.arg}={i.end}" for i in extra)
         )
     if not items:
-        raise ValueError("no data: give a spec (e.g. alpaca_en+translation_en-zh) and/or an allocation file")
+        raise InputError("no data: give a spec (e.g. alpaca_en+translation_en-zh) and/or an allocation file")
     sources = get_train_sources()
     options = LoadOptions(direction=direction, instructions=instructions, language_names=language_names)
     examples: list[Example] = []
     for item in items:
         if item.kind not in sources:
-            raise ValueError(
+            raise InputError(
                 f"data spec item {item.name!r}: unknown kind {item.kind!r}; registered: {', '.join(sorted(sources))} "
                 "(plugins add kinds through the xllm_train_sources hook)"
             )
         for path in item.paths or ():
             if not path.is_file():
-                raise FileNotFoundError(f"data spec item {item.name!r}: file {path} does not exist")
+                raise MissingFileError(f"data spec item {item.name!r}: file {path} does not exist")
         loaded = sources[item.kind].load(item.arg, list(item.paths) if item.paths else None, options)
         part = loaded[item.start : item.end]
         if item.end is not None and item.end - (item.start or 0) > len(part):
@@ -156,7 +157,7 @@ def build(
             )
         examples.extend(part)
     if not examples:
-        raise ValueError(
+        raise InputError(
             f"data spec {spec!r} produced no examples ({len(options.problems)} malformed records)"
         )
     if shuffle:
@@ -184,7 +185,7 @@ def read_jsonl(path: str | Path) -> list[Example]:
     for line, record in read_records(path):
         example = record_to_example(record, path.name)
         if isinstance(example, str):
-            raise ValueError(f"{path}:{line}: {example}")
+            raise InputError(f"{path}:{line}: {example}")
         out.append(example)
     return out
 

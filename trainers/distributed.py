@@ -15,6 +15,8 @@ from typing import Any
 
 import torch
 
+from xllm_harness.errors import InputError
+
 SHARDING = ("auto", "fsdp", "none")
 
 
@@ -22,7 +24,7 @@ def resolve_mixed_precision(value: str) -> str:
     """``auto`` → ``bf16`` where the GPU supports it, else ``no`` (fp32)."""
     if value != "auto":
         if value not in ("no", "bf16", "fp16"):
-            raise ValueError(f"--mixed-precision {value!r}: use auto, no, bf16 or fp16")
+            raise InputError(f"--mixed-precision {value!r}: use auto, no, bf16 or fp16")
         return value
     return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
 
@@ -32,7 +34,7 @@ def make_accelerator(sharding: str, mixed_precision: str):
     from accelerate import Accelerator, FullyShardedDataParallelPlugin
 
     if sharding not in SHARDING:
-        raise ValueError(f"--sharding {sharding!r}: use one of {', '.join(SHARDING)}")
+        raise InputError(f"--sharding {sharding!r}: use one of {', '.join(SHARDING)}")
     world = int(os.environ.get("WORLD_SIZE", "1"))
     cuda = torch.cuda.is_available()
     plugin = None
@@ -54,7 +56,7 @@ def decoder_layers(model: torch.nn.Module) -> list[torch.nn.Module]:
     names = set(getattr(model, "_no_split_modules", None) or [])
     layers = [m for m in model.modules() if type(m).__name__ in names]
     if not layers:
-        raise ValueError(
+        raise InputError(
             f"cannot find the decoder layers of {type(model).__name__} to shard "
             "(it declares no _no_split_modules); use --sharding none"
         )

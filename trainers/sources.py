@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xllm_harness.data import MissingDataError, data_dir, resolve
+from xllm_harness.errors import InputError
 from xllm_harness.jsonio import read_jsonl
 
 DIRECTIONS = ("en-x", "x-en", "both")
@@ -138,7 +139,7 @@ def read_records(path: Path) -> list[tuple[int, object]]:
             out.append((_line_of(text, pos, cache), record))
             pos = end
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
+        raise InputError(f"{path}:{err.lineno}: not valid JSON ({err.msg})") from None
     return out
 
 
@@ -182,7 +183,7 @@ class AlpacaSource(TrainSource):
 
     def load(self, arg: str, paths: list[Path] | None, options: LoadOptions) -> list[Example]:
         if not arg:
-            raise ValueError("alpaca_<lang>: name the language, e.g. alpaca_zh")
+            raise InputError("alpaca_<lang>: name the language, e.g. alpaca_zh")
         files = paths or [resolve(self.location, lang=arg)]
         out: list[Example] = []
         for path in files:
@@ -202,7 +203,7 @@ def read_aligned(src_path: Path, tgt_path: Path) -> tuple[list[str], list[str]]:
             lines.pop()
         sides.append([line.rstrip("\r") for line in lines])
     if len(sides[0]) != len(sides[1]):
-        raise ValueError(
+        raise InputError(
             f"parallel files are not line-aligned: {src_path} has {len(sides[0])} lines, "
             f"{tgt_path} has {len(sides[1])}"
         )
@@ -213,12 +214,12 @@ def _pairs(arg: str, direction: str) -> list[tuple[str, str]]:
     if "-" in arg:
         src, _, tgt = arg.partition("-")
         if not src or not tgt or src == tgt:
-            raise ValueError(f"translation_{arg}: expected translation_<src>-<tgt>, e.g. translation_en-zh")
+            raise InputError(f"translation_{arg}: expected translation_<src>-<tgt>, e.g. translation_en-zh")
         return [(src, tgt)]
     if direction not in DIRECTIONS:
-        raise ValueError(f"direction {direction!r}: use one of {', '.join(DIRECTIONS)}")
+        raise InputError(f"direction {direction!r}: use one of {', '.join(DIRECTIONS)}")
     if arg == PIVOT:
-        raise ValueError("translation_en: name the other language, e.g. translation_zh or translation_en-zh")
+        raise InputError("translation_en: name the other language, e.g. translation_zh or translation_en-zh")
     return {"en-x": [(PIVOT, arg)], "x-en": [(arg, PIVOT)], "both": [(PIVOT, arg), (arg, PIVOT)]}[direction]
 
 
@@ -253,7 +254,7 @@ class TranslationSource(TrainSource):
         pairs = _pairs(arg, options.direction)
         a, b = (PIVOT, arg) if "-" not in arg else pairs[0]
         if paths is not None and len(paths) != 2:
-            raise ValueError(f"translation_{arg}=...: give two comma-separated files ({a} file, {b} file)")
+            raise InputError(f"translation_{arg}=...: give two comma-separated files ({a} file, {b} file)")
         a_path, b_path = (paths[0], paths[1]) if paths else default_parallel_files(a, b)
         a_lines, b_lines = read_aligned(a_path, b_path)
         names = {code: language_name(get_language(code), options.language_names) for code in (a, b)}

@@ -20,6 +20,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from xllm_harness.errors import InputError
 from xllm_harness.prompts import alpaca_prompt
 from xllm_harness.trainers.sources import Example
 
@@ -72,7 +73,7 @@ def encode_all(
     from tqdm.auto import tqdm
 
     if tokenizer.eos_token_id is None:
-        raise ValueError("the tokenizer has no EOS token: the target is output + EOS (paper eq. 1)")
+        raise InputError("the tokenizer has no EOS token: the target is output + EOS (paper eq. 1)")
     stats = EncodeStats()
     out = []
     bar = tqdm(total=len(examples), desc="tokenizing", disable=not progress, file=sys.stderr)
@@ -148,7 +149,7 @@ def make_plan(
 ) -> Plan:
     """The deterministic schedule of all epochs (same on every rank)."""
     if batching not in BATCHING:
-        raise ValueError(f"--batching {batching!r}: use one of {', '.join(BATCHING)}")
+        raise InputError(f"--batching {batching!r}: use one of {', '.join(BATCHING)}")
     per_step = world_size * micro_batch * accumulation
     steps, epoch_of_step, per_epoch = [], [], []
     dropped = padded = real = 0
@@ -173,7 +174,7 @@ def make_plan(
             steps.append([micro[a * world_size : (a + 1) * world_size] for a in range(accumulation)])
             epoch_of_step.append(epoch)
     if not steps:
-        raise ValueError(
+        raise InputError(
             f"not one optimizer step: {len(lengths)} examples, but one step takes {per_step} units "
             f"(world size {world_size} × micro-batch {micro_batch} × accumulation {accumulation}); "
             "lower --effective-batch or add data"

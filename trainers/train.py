@@ -20,6 +20,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from xllm_harness.errors import InputError, MissingFileError
+
 # Fields that fix the training trajectory: resuming with different values is refused.
 TRAJECTORY = (
     "model", "data", "allocation", "direction", "instructions", "seed", "epochs", "max_steps",
@@ -62,7 +64,7 @@ def accumulation_steps(effective_batch: int, world_size: int, micro_batch: int) 
     """``effective_batch / (world_size × micro_batch)``; an error if it does not divide."""
     per_pass = world_size * micro_batch
     if effective_batch <= 0 or micro_batch <= 0 or effective_batch % per_pass:
-        raise ValueError(
+        raise InputError(
             f"--effective-batch {effective_batch} is not a positive multiple of world size {world_size} × "
             f"--micro-batch {micro_batch} = {per_pass}; change --micro-batch or the number of processes"
         )
@@ -75,7 +77,7 @@ def load_examples(args: TrainArgs, verbose: bool):
 
     if args.data.endswith(".jsonl") and Path(args.data).is_file():
         if args.allocation is not None:
-            raise ValueError(
+            raise InputError(
                 f"--allocation cannot extend the built file {args.data}: pass the spec instead, or build "
                 "both with `xllm data build SPEC --allocation FILE -o data.jsonl`"
             )
@@ -103,7 +105,7 @@ def _resume_from(args: TrainArgs, ckpt_root: Path) -> Path | None:
     if args.resume != "auto":
         path = Path(args.resume)
         if not (path / "trainer_state.json").is_file():
-            raise FileNotFoundError(f"--resume {path}: not a complete checkpoint (no trainer_state.json)")
+            raise MissingFileError(f"--resume {path}: not a complete checkpoint (no trainer_state.json)")
         return path
     found = complete_checkpoints(ckpt_root)
     return found[-1] if found else None
@@ -113,7 +115,7 @@ def _check_same_run(args: TrainArgs, state: dict, path: Path) -> None:
     saved = state.get("args", {})
     changed = [k for k in TRAJECTORY if k in saved and saved[k] != getattr(args, k)]
     if changed:
-        raise ValueError(
+        raise InputError(
             f"checkpoint {path} was written with different {', '.join(changed)} "
             f"({', '.join(f'{k}={saved[k]!r}' for k in changed)}); use the same options, another "
             "--output-dir, or --resume never"

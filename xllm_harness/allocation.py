@@ -29,6 +29,7 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
+from xllm_harness.errors import InputError
 from xllm_harness.jsonio import read_json
 from xllm_harness.scaling import PowerLaw
 
@@ -55,9 +56,9 @@ def parse_count(text: str | float | int) -> float:
     try:
         value = float(raw) * factor
     except ValueError:
-        raise ValueError(f"{text!r} is not a count (examples: 300000, 300k, 1.2M, inf)") from None
+        raise InputError(f"{text!r} is not a count (examples: 300000, 300k, 1.2M, inf)") from None
     if math.isnan(value):
-        raise ValueError(f"{text!r} is not a count")
+        raise InputError(f"{text!r} is not a count")
     return value
 
 
@@ -65,26 +66,26 @@ def _check(laws: Mapping[str, PowerLaw], budget: float, caps: Mapping[str, float
     import numpy as np
 
     if not laws:
-        raise ValueError("no scaling laws given: nothing to allocate")
+        raise InputError("no scaling laws given: nothing to allocate")
     langs = list(laws)
     missing = [lang for lang in langs if lang not in caps]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"no availability (Xmax) for {', '.join(missing)}: give --availability {missing[0]}=N "
             "(or 'inf' for unlimited)"
         )
     cap = np.array([float(caps[lang]) for lang in langs])
     bad = [lang for lang, c in zip(langs, cap, strict=True) if not c > 0]
     if bad:
-        raise ValueError(
+        raise InputError(
             f"availability of {', '.join(bad)} is not positive: a language with no data scores -inf "
             "under the power law; drop it from the laws"
         )
     if not (math.isfinite(budget) and budget > 0):
-        raise ValueError(f"budget must be a positive number of examples, got {budget}")
+        raise InputError(f"budget must be a positive number of examples, got {budget}")
     total = float(cap.sum())
     if budget > total * (1 + 1e-12):
-        raise ValueError(
+        raise InputError(
             f"infeasible budget {budget:,.0f}: only {total:,.0f} examples are available in total "
             f"({', '.join(f'{lang}={c:,.0f}' for lang, c in zip(langs, cap, strict=True))}); "
             "lower the budget or raise the availability"
@@ -219,7 +220,7 @@ def to_counts(allocation: Mapping[str, float], budget: int, caps: Mapping[str, f
             floors[lang] += 1
             left -= 1
     if left:
-        raise ValueError(f"cannot place {left} remaining examples under the availability caps")
+        raise InputError(f"cannot place {left} remaining examples under the availability caps")
     return floors
 
 
@@ -233,17 +234,17 @@ def write_allocation(path: str | Path, document: Mapping) -> Path:
 
 def validate_allocation(document: Mapping, source: str = "allocation") -> dict[str, int]:
     if not isinstance(document, Mapping) or "budget" not in document or "allocation" not in document:
-        raise ValueError(f"{source}: an allocation file needs 'budget' and 'allocation' keys")
+        raise InputError(f"{source}: an allocation file needs 'budget' and 'allocation' keys")
     allocation = document["allocation"]
     if not isinstance(allocation, Mapping) or not allocation:
-        raise ValueError(f"{source}: 'allocation' must map language codes to example counts")
+        raise InputError(f"{source}: 'allocation' must map language codes to example counts")
     counts: dict[str, int] = {}
     for lang, n in allocation.items():
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise ValueError(f"{source}: allocation[{lang!r}] must be a non-negative integer, got {n!r}")
+            raise InputError(f"{source}: allocation[{lang!r}] must be a non-negative integer, got {n!r}")
         counts[lang] = n
     if sum(counts.values()) != document["budget"]:
-        raise ValueError(
+        raise InputError(
             f"{source}: allocation sums to {sum(counts.values())}, not the budget {document['budget']}"
         )
     return counts

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+from xllm_harness.errors import InputError
 from xllm_harness.registry import collect
 
 
@@ -41,9 +42,9 @@ def get_analyzers() -> dict[str, type[Analyzer]]:
     for cls in collect("xllm_analyzers"):
         name = getattr(cls, "name", "")
         if not name or not callable(getattr(cls, "run", None)):
-            raise ValueError(f"Analyzer {cls!r} needs a non-empty `name` and a `run(args)` method")
+            raise InputError(f"Analyzer {cls!r} needs a non-empty `name` and a `run(args)` method")
         if name in table and table[name] is not cls:
-            raise ValueError(f"Analyzer {name!r} is registered twice ({table[name]!r} and {cls!r})")
+            raise InputError(f"Analyzer {name!r} is registered twice ({table[name]!r} and {cls!r})")
         table[name] = cls
     return table
 
@@ -56,7 +57,7 @@ def output_dir(path: str | Path) -> Path:
     """Create (if needed) and return the output folder."""
     out = Path(path)
     if out.exists() and not out.is_dir():
-        raise ValueError(f"--output {out} exists and is not a folder")
+        raise InputError(f"--output {out} exists and is not a folder")
     out.mkdir(parents=True, exist_ok=True)
     return out
 

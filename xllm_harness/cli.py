@@ -8,6 +8,7 @@ import importlib
 import sys
 
 from xllm_harness import __version__
+from xllm_harness.errors import XllmError
 
 COMMANDS = ["plugins", "tasks", "eval", "data", "judge", "train", "score", "analyze", "leaderboard", "demo"]
 
@@ -29,11 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (FileNotFoundError, ValueError, KeyError, RuntimeError) as err:
+    except XllmError as err:  # an error the user can fix; anything else is a bug and keeps its traceback
         if getattr(args, "debug", False):
             raise
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"xllm {args.command}: error: {message}", file=sys.stderr)
+        print(f"xllm {args.command}: error: {err}", file=sys.stderr)
         return 2
 
 

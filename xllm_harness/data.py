@@ -29,6 +29,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from xllm_harness.errors import InputError, MissingFileError, UnknownNameError, XllmError
 from xllm_harness.registry import collect
 
 CHUNK = 1 << 16
@@ -40,15 +41,15 @@ MANIFEST = ".xllm-source.json"
 """Written into every fetched folder: where each file came from and how it was verified."""
 
 
-class MissingDataError(FileNotFoundError):
+class MissingDataError(MissingFileError):
     """A dataset file is not there; the message names the command that fetches it."""
 
 
-class ChecksumError(RuntimeError):
+class ChecksumError(XllmError, RuntimeError):
     """A downloaded file does not match its pinned sha256."""
 
 
-class DownloadError(RuntimeError):
+class DownloadError(XllmError, RuntimeError):
     """A download failed for good (after its retries); what was received is kept for a resume."""
 
 
@@ -287,7 +288,7 @@ def _extract(archive: Path, target: Path, strip: int, members: tuple[str, ...]) 
             return None
         rel = "/".join(parts)
         if ".." in parts or rel.startswith("/"):
-            raise RuntimeError(f"Refusing unsafe archive member {name!r} in {archive}")
+            raise XllmError(f"Refusing unsafe archive member {name!r} in {archive}")
         if members and not any(rel == m or rel.startswith(m.rstrip("/") + "/") for m in members):
             return None
         return rel
@@ -345,11 +346,11 @@ def _checksums(source: DataSource, overrides: dict[str, str]) -> dict[str, str |
     pinned = {remote.name: remote.sha256 for remote in source.files}
     for name, value in overrides.items():
         if name not in pinned:
-            raise ValueError(
+            raise InputError(
                 f"--sha256: data source {source.name!r} has no file {name!r}; its files: {', '.join(pinned)}"
             )
         if not re.fullmatch(r"[0-9a-f]{64}", value):
-            raise ValueError(f"--sha256 {name}={value}: expected 64 lowercase hex digits")
+            raise InputError(f"--sha256 {name}={value}: expected 64 lowercase hex digits")
     return {**pinned, **overrides}
 
 
@@ -370,7 +371,7 @@ def fetch(
     """
     sources = get_sources()
     if name not in sources:
-        raise KeyError(f"Unknown data source {name!r}; known: {', '.join(sorted(sources))}")
+        raise UnknownNameError(f"Unknown data source {name!r}; known: {', '.join(sorted(sources))}")
     source = sources[name]
     overrides = dict(sha256 or {})
     checksums = _checksums(source, overrides)
@@ -400,7 +401,7 @@ def fetch(
                     raise ChecksumError(f"{err}{_mismatch_hint(source, remote.name)}") from None
                 if remote.extract:
                     if not _extract(path, build, remote.strip_components, remote.members):
-                        raise RuntimeError(
+                        raise XllmError(
                             f"{name}: {remote.name} holds no files under {remote.members or 'its root'} after "
                             f"dropping {remote.strip_components} leading folder(s); the archive layout changed?"
                         )

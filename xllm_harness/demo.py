@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from xllm_harness.errors import XllmError
+
 QA_TASKS = [
     "xquad_xllm_ar",
     "xquad_xllm_el",
@@ -42,7 +44,7 @@ def run_demo(out: Path, *, limit: int = 8, max_steps: int = 60, max_gen_toks: in
     """Run the demo into ``out``; returns the leaderboard folder."""
     from xllm_harness.cli import main
     from xllm_harness.samples import SAMPLES_DIR, tokenizer_corpus
-    from xllm_harness.tiny_model import build_tiny_llama
+    from xllm_harness.testing.tiny_models import build_tiny_llama
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -76,7 +78,7 @@ def run_demo(out: Path, *, limit: int = 8, max_steps: int = 60, max_gen_toks: in
         ]
     )  # fmt: skip
     if code != 0:
-        raise RuntimeError("demo: training failed (see the messages above)")
+        raise XllmError("demo: training failed (see the messages above)")
 
     _stage(
         3,
@@ -93,7 +95,7 @@ def run_demo(out: Path, *, limit: int = 8, max_steps: int = 60, max_gen_toks: in
             ]
         )  # fmt: skip
         if code != 0:
-            raise RuntimeError(f"demo: evaluation of {model} failed")
+            raise XllmError(f"demo: evaluation of {model} failed")
 
     _stage(4, 4, "leaderboard")
     board = out / "leaderboard"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from xllm_harness.errors import InputError, UnknownNameError
 from xllm_harness.registry import collect
 
 
@@ -41,13 +42,13 @@ class Language:
 
     def __post_init__(self) -> None:
         if not self.code or not self.code.replace("_", "").isalnum() or self.code != self.code.lower():
-            raise ValueError(f"Language code {self.code!r}: use lowercase letters/digits (e.g. 'sw')")
+            raise InputError(f"Language code {self.code!r}: use lowercase letters/digits (e.g. 'sw')")
         if self.qa_template is not None and not (
             "{context}" in self.qa_template and "{question}" in self.qa_template
         ):
-            raise ValueError(f"Language {self.code!r}: qa_template must contain {{context}} and {{question}}")
+            raise InputError(f"Language {self.code!r}: qa_template must contain {{context}} and {{question}}")
         if (self.xquad or self.mlqa) and not (self.qa_instruction and self.qa_template):
-            raise ValueError(f"Language {self.code!r}: QA data needs qa_instruction and qa_template")
+            raise InputError(f"Language {self.code!r}: QA data needs qa_instruction and qa_template")
 
 
 def get_languages() -> dict[str, Language]:
@@ -55,7 +56,7 @@ def get_languages() -> dict[str, Language]:
     table: dict[str, Language] = {}
     for lang in collect("xllm_languages"):
         if lang.code in table and table[lang.code] != lang:
-            raise ValueError(f"Language {lang.code!r} is defined twice by different plugins")
+            raise InputError(f"Language {lang.code!r} is defined twice by different plugins")
         table[lang.code] = lang
     return table
 
@@ -66,7 +67,7 @@ def get_language(code: str) -> Language:
     try:
         return table[code]
     except KeyError:
-        raise KeyError(
+        raise UnknownNameError(
             f"Unknown language {code!r}; registered: {', '.join(sorted(table))}. "
             "A plugin can add one through the xllm_languages hook (see docs/plugins.md)."
         ) from None

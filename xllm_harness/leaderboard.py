@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from xllm_harness import paper
+from xllm_harness.errors import InputError, MissingFileError
 
 QA_METRICS = ("match", "exact_match", "f1", "judge_accuracy")
 FLORES_METRICS = ("spbleu", "chrf", "comet", "bleurt")
@@ -99,7 +100,7 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise ValueError(f"{path}: not a readable JSON result file ({err})") from None
+        raise InputError(f"{path}: not a readable JSON result file ({err})") from None
 
 
 def collect(
@@ -119,7 +120,7 @@ def collect(
     for root in paths:
         root = Path(root)
         if not root.exists():
-            raise FileNotFoundError(f"Result folder {root} does not exist")
+            raise MissingFileError(f"Result folder {root} does not exist")
         files += [root] if root.is_file() else sorted(p for p in root.rglob("*.json") if p.is_file())
     results_files = [p for p in files if p.name.startswith("results_")]
     for path in results_files:

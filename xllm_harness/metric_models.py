@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 
+from xllm_harness.errors import MissingDependencyError
 
-class MissingMetricModelError(FileNotFoundError):
+
+class MissingMetricModelError(MissingDependencyError, FileNotFoundError):
     """A metric backend or model is not available; the message names the fix and the exact path."""
 
 

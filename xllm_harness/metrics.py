@@ -1,33 +1,58 @@
-"""The metric contract shared by tasks, ``xllm score`` and the leaderboard.
+"""The metric contract shared by tasks, ``xllm score``, ``xllm compare`` and the leaderboard.
 
-A metric is a small class (in the spirit of sacrebleu's): ``corpus_score`` takes hypotheses and
-references (one list of gold strings per hypothesis) and returns a :class:`MetricResult` whose
-``signature`` records everything needed to reproduce the number. Plugins contribute metric classes
-through the ``xllm_metrics`` hook.
+A metric is a small class in the spirit of sacrebleu's ``metrics/``: :meth:`Metric.corpus_score`
+takes hypotheses and references (one list of gold strings per hypothesis) and returns a
+:class:`MetricResult` whose ``signature`` records everything needed to reproduce the number;
+:meth:`Metric.sentence_score` scores one segment where that exists. Argument checks live here, in
+the base class, so every metric refuses the same bad input with the same message.
+
+For resampling (paired bootstrap in ``xllm compare``, intervals in the leaderboard) a metric also
+exposes per-segment *statistics* and the score computed from their column sums:
+
+- ``statistic = "mean"`` (QA metrics, COMET, BLEURT, ``off_target``): one column per segment, the
+  segment score; the corpus score is their mean;
+- ``statistic = "corpus"`` (spBLEU, chrF++): sufficient statistics (n-gram matches and totals...)
+  whose sums give the corpus score, as sacrebleu's own ``--paired-bs`` recomputes it.
+
+Plugins contribute metric classes through the ``xllm_metrics`` hook.
 """
 
 from __future__ import annotations
 
+from abc import ABC
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import numpy as np
+
+from xllm_harness.errors import InputError, unknown_name
 from xllm_harness.registry import collect
 
 
 @dataclass
 class MetricResult:
+    """One score and the signature that says how it was computed."""
+
     name: str
     score: float
     signature: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class Metric:
-    """Base class: subclasses set ``name`` and implement ``corpus_score``."""
+class Metric(ABC):
+    """Base class of every metric: subclasses set ``name`` and implement :meth:`segment_statistics`
+    (and :meth:`score_from_statistics` when ``statistic == "corpus"``) and :meth:`signature`."""
 
     name: ClassVar[str]
-    higher_is_better: ClassVar[bool] = True
+    statistic: ClassVar[str] = "mean"
+    """``mean`` (corpus score = mean of segment scores) or ``corpus`` (from summed statistics)."""
+    needs_lang: ClassVar[bool] = False
+    """The metric needs the language of the hypotheses (``lang=``)."""
+    needs_sources: ClassVar[bool] = False
+    """The metric needs the source segments (``sources=``), e.g. COMET."""
+
+    # --- the public API: argument checks, then the subclass's computation -------------------
 
     def corpus_score(
         self,
@@ -36,9 +61,111 @@ class Metric:
         sources: Sequence[str] | None = None,
         lang: str | None = None,
     ) -> MetricResult:
-        raise NotImplementedError
+        """The corpus-level score of ``hypotheses`` against ``references``."""
+        self._check(hypotheses, references, sources, lang)
+        return self._corpus_score(list(hypotheses), [list(r) for r in references], sources, lang)
+
+    def sentence_score(
+        self,
+        hypothesis: str,
+        references: Sequence[str],
+        source: str | None = None,
+        lang: str | None = None,
+    ) -> MetricResult:
+        """The score of one segment (for ``statistic == "corpus"`` metrics: sacrebleu's sentence score)."""
+        sources = None if source is None else [source]
+        return self.corpus_score([hypothesis], [references], sources, lang)
+
+    def statistics(
+        self,
+        hypotheses: Sequence[str],
+        references: Sequence[Sequence[str]],
+        sources: Sequence[str] | None = None,
+        lang: str | None = None,
+    ) -> np.ndarray:
+        """Per-segment statistics, shape ``(N, K)``, for resampling; see the module docstring."""
+        self._check(hypotheses, references, sources, lang)
+        stats = np.asarray(
+            self.segment_statistics(list(hypotheses), [list(r) for r in references], sources, lang),
+            dtype=np.float64,
+        )
+        if stats.ndim == 1:
+            stats = stats[:, None]
+        if stats.shape[0] != len(hypotheses):
+            raise RuntimeError(
+                f"{self.name}: {stats.shape[0]} statistics rows for {len(hypotheses)} segments"
+            )
+        return stats
+
+    # --- what subclasses implement -------------------------------------------------------------
+
+    # TRANSITION: @abstractmethod once the built-in plugins are ported to this contract
+    def segment_statistics(
+        self,
+        hypotheses: list[str],
+        references: list[list[str]],
+        sources: Sequence[str] | None,
+        lang: str | None,
+    ) -> np.ndarray | Sequence[float] | Sequence[Sequence[float]]:
+        """``(N, K)`` statistics (or ``N`` segment scores when ``statistic == "mean"``)."""
+        raise NotImplementedError(f"{self.name}: no segment statistics")
+
+    def score_from_statistics(self, totals: np.ndarray, n: int) -> np.ndarray:
+        """Scores from column sums ``totals`` (shape ``(..., K)``) over ``n`` segments (vectorised)."""
+        if self.statistic != "mean":
+            raise NotImplementedError(f"{self.name}: corpus metrics implement score_from_statistics")
+        return np.asarray(totals, dtype=np.float64)[..., 0] / n
+
+    # TRANSITION: @abstractmethod once the built-in plugins are ported to this contract
+    def signature(self) -> str:
+        """Everything needed to reproduce a score: metric, version, tokenizer, model..."""
+        raise NotImplementedError(f"{self.name}: no signature")
+
+    def _corpus_score(
+        self,
+        hypotheses: list[str],
+        references: list[list[str]],
+        sources: Sequence[str] | None,
+        lang: str | None,
+    ) -> MetricResult:
+        stats = self.statistics(hypotheses, references, sources, lang)
+        score = float(self.score_from_statistics(stats.sum(axis=0), len(hypotheses)))
+        return MetricResult(self.name, score, self.signature())
+
+    # --- argument checks ---------------------------------------------------------------------
+
+    def _check(
+        self,
+        hypotheses: Sequence[str],
+        references: Sequence[Sequence[str]],
+        sources: Sequence[str] | None,
+        lang: str | None,
+    ) -> None:
+        if isinstance(hypotheses, str) or isinstance(references, str):
+            raise TypeError(f"{self.name}: hypotheses and references are sequences, not one string")
+        if not hypotheses:
+            raise InputError(f"{self.name}: no hypotheses to score")
+        if len(hypotheses) != len(references):
+            raise InputError(
+                f"{self.name}: {len(hypotheses)} hypotheses but {len(references)} reference lists"
+            )
+        for i, refs in enumerate(references):
+            if isinstance(refs, str) or not refs:
+                raise InputError(f"{self.name}: segment {i} needs a non-empty list of reference strings")
+        if self.needs_sources and (sources is None or len(sources) != len(hypotheses)):
+            raise InputError(f"{self.name} needs one source segment per hypothesis (sources=...)")
+        if self.needs_lang and not lang:
+            raise InputError(f"{self.name} needs the language of the hypotheses (lang=...)")
 
 
 def get_metrics() -> dict[str, type[Metric]]:
     """Registered metric classes by name."""
     return {cls.name: cls for cls in collect("xllm_metrics")}
+
+
+def get_metric(name: str) -> type[Metric]:
+    """One registered metric class, or an error with a "did you mean"."""
+    metrics = get_metrics()
+    if name not in metrics:
+        raise unknown_name("metric", name, metrics, "A plugin adds one through the xllm_metrics hook.")
+    return metrics[name]

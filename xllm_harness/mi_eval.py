@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from xllm_harness.data import resolve
+from xllm_harness.errors import InputError
 from xllm_harness.jsonio import read_jsonl
 from xllm_harness.languages import Language, get_language
 from xllm_harness.prompts import alpaca_prompt
@@ -29,10 +30,10 @@ def read_mi_eval(path: Path, lang: str) -> list[dict[str, Any]]:
     for number, record in read_jsonl(path):
         instruction = record.get("instruction") if isinstance(record, dict) else None
         if not isinstance(instruction, str) or not instruction.strip():
-            raise ValueError(f"{path}:{number}: field 'instruction' is missing or empty")
+            raise InputError(f"{path}:{number}: field 'instruction' is missing or empty")
         extra = record.get("input") or ""
         if not isinstance(extra, str):
-            raise ValueError(f"{path}:{number}: field 'input' must be a string")
+            raise InputError(f"{path}:{number}: field 'input' must be a string")
         docs.append(
             {
                 "id": str(record.get("id", len(docs))),
@@ -44,7 +45,7 @@ def read_mi_eval(path: Path, lang: str) -> list[dict[str, Any]]:
             }
         )
     if not docs:
-        raise ValueError(f"{path}: no MI-Eval items")
+        raise InputError(f"{path}: no MI-Eval items")
     return docs
 
 
@@ -54,7 +55,7 @@ def load_dataset(lang: str, **_: Any):
 
     language = get_language(lang)
     if not language.mi_eval:
-        raise ValueError(f"Language {lang!r} declares no mi_eval data location")
+        raise InputError(f"Language {lang!r} declares no mi_eval data location")
     docs = read_mi_eval(resolve(language.mi_eval), lang)
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from xllm_harness.data import resolve
+from xllm_harness.errors import InputError
 from xllm_harness.languages import Language, get_language
 from xllm_harness.prompts import alpaca_prompt
 
@@ -26,7 +27,7 @@ def read_squad_json(path: Path, lang: Language) -> list[dict[str, Any]]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
     except (ValueError, KeyError) as err:
-        raise ValueError(f"{path}: not SQuAD v1.1 JSON ({err}); expected {{'data': [...]}}") from None
+        raise InputError(f"{path}: not SQuAD v1.1 JSON ({err}); expected {{'data': [...]}}") from None
     docs = []
     for article in data:
         for paragraph in article["paragraphs"]:
@@ -34,7 +35,7 @@ def read_squad_json(path: Path, lang: Language) -> list[dict[str, Any]]:
             for qa in paragraph["qas"]:
                 answers = list(dict.fromkeys(a["text"] for a in qa["answers"]))
                 if not answers:
-                    raise ValueError(f"{path}: question {qa.get('id')!r} has no answers")
+                    raise InputError(f"{path}: question {qa.get('id')!r} has no answers")
                 docs.append(
                     {
                         "id": qa["id"],
@@ -56,7 +57,7 @@ def load_dataset(lang: str, benchmark: str, **_: Any):
     language = get_language(lang)
     location = getattr(language, benchmark, None)
     if not location:
-        raise ValueError(f"Language {lang!r} declares no {benchmark} data location")
+        raise InputError(f"Language {lang!r} declares no {benchmark} data location")
     docs = read_squad_json(resolve(location), language)
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xllm_harness.data import resolve
+from xllm_harness.errors import InputError, MissingFileError
 from xllm_harness.languages import get_languages
 
 
@@ -58,28 +59,28 @@ def load_multiway(
     texts: dict[str, list[str]] = {}
     for code in codes:
         if code not in table:
-            raise ValueError(
+            raise InputError(
                 f"--languages: unknown language {code!r}; registered: {', '.join(sorted(table))}"
             )
         location = table[code].flores
         if not location:
-            raise ValueError(f"language {code!r} has no FLORES-101 location (Language.flores) in its plugin")
+            raise InputError(f"language {code!r} has no FLORES-101 location (Language.flores) in its plugin")
         location = location.format(split=split)
         path = Path(data_dir) / location if data_dir and not Path(location).is_absolute() else None
         if path is not None and not path.is_file():
-            raise FileNotFoundError(f"FLORES file {path} not found (--data-dir {data_dir})")
+            raise MissingFileError(f"FLORES file {path} not found (--data-dir {data_dir})")
         path = path or resolve(location)
         lines = path.read_text(encoding="utf-8").splitlines()
         texts[code] = lines[:limit] if limit else lines
     lengths = {code: len(lines) for code, lines in texts.items()}
     if len(set(lengths.values())) > 1:
-        raise ValueError(f"FLORES {split} files are not multi-way parallel here (line counts {lengths})")
+        raise InputError(f"FLORES {split} files are not multi-way parallel here (line counts {lengths})")
     if limit and min(lengths.values()) < limit:
         print(
             f"warning: only {min(lengths.values())} sentences available (asked for {limit})", file=sys.stderr
         )
     if len(texts) < 2:
-        raise ValueError("need at least two languages to compare representations")
+        raise InputError("need at least two languages to compare representations")
     return texts
 
 
@@ -97,7 +98,7 @@ def load_model(name: str, device: str | None = None, dtype: str = "auto", trust_
         try:
             torch_dtype = getattr(torch, dtype)
         except AttributeError:
-            raise ValueError(f"--dtype {dtype!r}: use float32, bfloat16, float16 or auto") from None
+            raise InputError(f"--dtype {dtype!r}: use float32, bfloat16, float16 or auto") from None
     tokenizer = AutoTokenizer.from_pretrained(name, trust_remote_code=trust_remote_code)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
@@ -123,7 +124,7 @@ def encode(
     from tqdm.auto import tqdm
 
     if pooling not in ("mean", "last"):
-        raise ValueError(f"pooling must be 'mean' or 'last', got {pooling!r}")
+        raise InputError(f"pooling must be 'mean' or 'last', got {pooling!r}")
     chunks = []
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch
     for start in tqdm(range(0, len(order), batch_size), desc=desc, file=sys.stderr, disable=None):
@@ -184,7 +185,7 @@ def pivot_and_representations(args: argparse.Namespace) -> tuple[dict[str, list[
         languages.append(args.pivot)
     texts = load_multiway(languages, args.split, args.sentences, args.data_dir)
     if args.pivot not in texts:
-        raise ValueError(f"--pivot {args.pivot!r} has no FLORES data among {', '.join(texts)}")
+        raise InputError(f"--pivot {args.pivot!r} has no FLORES data among {', '.join(texts)}")
     reps = encode_multiway(texts, args)
     return texts, reps, next(iter(reps.values())).shape[0]
 
@@ -214,9 +215,9 @@ def resolve_layer(spec: str | int, n_layers: int) -> int:
     try:
         index = int(spec)
     except (TypeError, ValueError):
-        raise ValueError(f"layer {spec!r}: use an index, 'first', 'middle' or 'last'") from None
+        raise InputError(f"layer {spec!r}: use an index, 'first', 'middle' or 'last'") from None
     if not -n_layers <= index < n_layers:
-        raise ValueError(
+        raise InputError(
             f"layer {index} out of range: this model has layers 0..{n_layers - 1} (0 = embeddings)"
         )
     return index % n_layers

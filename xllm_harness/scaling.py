@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from xllm_harness.errors import InputError
 from xllm_harness.jsonio import read_json
 
 FORM = "S(X) = 100 - alpha * (gamma * X) ** beta"
@@ -37,13 +38,13 @@ class PowerLaw:
         for field in ("alpha", "beta", "gamma"):
             value = getattr(self, field)
             if not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise ValueError(f"{where}: {field} must be a finite number, got {value!r}")
+                raise InputError(f"{where}: {field} must be a finite number, got {value!r}")
         if not self.alpha > 0:
-            raise ValueError(f"{where}: alpha must be > 0, got {self.alpha}")
+            raise InputError(f"{where}: alpha must be > 0, got {self.alpha}")
         if not -1 < self.beta < 0:
-            raise ValueError(f"{where}: beta must lie in (-1, 0), got {self.beta}")
+            raise InputError(f"{where}: beta must lie in (-1, 0), got {self.beta}")
         if not 0 < self.gamma < 1:
-            raise ValueError(f"{where}: gamma must lie in (0, 1), got {self.gamma}")
+            raise InputError(f"{where}: gamma must lie in (0, 1), got {self.gamma}")
 
     @property
     def scale(self) -> float:
@@ -67,7 +68,7 @@ class PowerLaw:
     def data_for(self, target: float) -> float:
         """The data size X with S(X) = target (inverse prediction); needs target < 100."""
         if not target < CEILING:
-            raise ValueError(f"target score {target} is unreachable: S(X) < {CEILING:g} for every X")
+            raise InputError(f"target score {target} is unreachable: S(X) < {CEILING:g} for every X")
         return ((CEILING - target) / self.alpha) ** (1.0 / self.beta) / self.gamma
 
     def label(self) -> str:
@@ -82,20 +83,20 @@ def laws_from_mapping(mapping: dict, source: str = "laws") -> dict[str, PowerLaw
     if isinstance(mapping, dict) and isinstance(mapping.get("laws"), dict):
         mapping = mapping["laws"]
     if not isinstance(mapping, dict) or not mapping:
-        raise ValueError(
+        raise InputError(
             f"{source}: expected {{'laws': {{language: {{alpha, beta, gamma}}}}}}, found no laws"
         )
     laws: dict[str, PowerLaw] = {}
     for lang, spec in mapping.items():
         if not isinstance(spec, dict):
-            raise ValueError(f"{source}: law for {lang!r} must be an object with alpha, beta, gamma")
+            raise InputError(f"{source}: law for {lang!r} must be an object with alpha, beta, gamma")
         missing = [k for k in ("alpha", "beta", "gamma") if spec.get(k) is None]
         if missing:
-            raise ValueError(f"{source}: law for {lang!r} lacks {', '.join(missing)}")
+            raise InputError(f"{source}: law for {lang!r} lacks {', '.join(missing)}")
         try:
             laws[lang] = PowerLaw(float(spec["alpha"]), float(spec["beta"]), float(spec["gamma"]), lang)
         except (TypeError, ValueError) as err:
-            raise ValueError(f"{source}: {err}") from None
+            raise InputError(f"{source}: {err}") from None
     return laws
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xllm_harness.errors import InputError, MissingFileError, UnknownNameError
 from xllm_harness.lm_eval_outputs import RESULTS_RE, read_sample_lines, sample_files, sample_timestamp
 from xllm_harness.metric_models import MissingMetricModelError
 from xllm_harness.metrics import Metric, get_metrics
@@ -57,15 +58,15 @@ def read_samples(
     rows = read_sample_lines(path)
     for number, row in enumerate(rows, 1):
         if "filtered_resps" not in row:
-            raise ValueError(
+            raise InputError(
                 f"{path}: sample {number} has no 'filtered_resps' (not an lm-eval --log_samples file)"
             )
     if not rows:
-        raise ValueError(f"{path}: no samples")
+        raise InputError(f"{path}: no samples")
     filters = list(dict.fromkeys(r.get("filter", "none") for r in rows))
     chosen = filter_name or ("none" if "none" in filters else filters[0])
     if chosen not in filters:
-        raise ValueError(f"{path}: no samples for filter {chosen!r}; present: {', '.join(filters)}")
+        raise InputError(f"{path}: no samples for filter {chosen!r}; present: {', '.join(filters)}")
     rows = sorted((r for r in rows if r.get("filter", "none") == chosen), key=lambda r: r.get("doc_id", 0))
     first = rows[0]["doc"]
     kind = (
@@ -107,10 +108,10 @@ def model_dirs(folder: Path) -> list[Path]:
     """Folders under (or equal to) ``folder`` that hold ``samples_*.jsonl`` files."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder} is not a folder (give the --output_path of an lm-eval run)")
+        raise MissingFileError(f"{folder} is not a folder (give the --output_path of an lm-eval run)")
     found = sorted({p.parent for p in folder.rglob("samples_*.jsonl")})
     if not found:
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"No samples_<task>_<date>.jsonl under {folder}: run lm-eval / xllm eval with "
             "--output_path and --log_samples, then point xllm score at that output path."
         )
@@ -148,7 +149,7 @@ def make_metrics(names: Sequence[str], options: dict[str, dict[str, Any]] | None
     registered = get_metrics()
     unknown = [n for n in names if n not in registered]
     if unknown:
-        raise KeyError(
+        raise UnknownNameError(
             f"--metrics: unknown {', '.join(unknown)}; registered: {', '.join(sorted(registered))}"
         )
     options = options or {}
@@ -175,7 +176,7 @@ def score_model_dir(
     if tasks:
         latest = {t: v for t, v in latest.items() if any(fnmatch.fnmatchcase(t, pat) for pat in tasks)}
         if not latest:
-            raise ValueError(f"--tasks {','.join(tasks)} matches no samples file in {model_dir}")
+            raise InputError(f"--tasks {','.join(tasks)} matches no samples file in {model_dir}")
     source, model_name = _results_file(model_dir, [ts for ts, _ in latest.values()])
     stamp = dt.datetime.now().strftime("%Y-%m-%dT%H-%M-%S.%f")
     out = model_dir / f"xllm_scores_{stamp}.json"

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from xllm_harness.data import resolve
+from xllm_harness.errors import InputError, UnknownNameError
 from xllm_harness.languages import Language, get_language
 from xllm_harness.metrics import MetricResult, get_metrics
 from xllm_harness.prompts import alpaca_prompt
@@ -43,7 +44,7 @@ PIVOT = "en"
 def language_name(lang: Language, style: str = "english") -> str:
     """The name used in the prompt: plain English (default) or x-LLM's ``iso-639`` spelling."""
     if style not in LANGUAGE_NAME_STYLES:
-        raise ValueError(f"language_names={style!r}: use one of {', '.join(LANGUAGE_NAME_STYLES)}")
+        raise InputError(f"language_names={style!r}: use one of {', '.join(LANGUAGE_NAME_STYLES)}")
     if style == "iso639":
         return lang.iso639_name or lang.name
     return lang.name
@@ -76,7 +77,7 @@ def read_lines(path: Path) -> list[str]:
 
 def _flores_path(lang: Language, split: str) -> Path:
     if not lang.flores:
-        raise ValueError(f"Language {lang.code!r} declares no flores location (Language.flores)")
+        raise InputError(f"Language {lang.code!r} declares no flores location (Language.flores)")
     return resolve(lang.flores, split=split)
 
 
@@ -95,7 +96,7 @@ def parse_metrics(value: str | Sequence[str]) -> list[str]:
     names = [m for m in names if m]
     unknown = [m for m in names if m not in TASK_METRICS]
     if unknown or not names:
-        raise ValueError(
+        raise InputError(
             f"FLORES task option metrics={value!r}: unknown {unknown or 'empty list'}; choose from "
             f'{", ".join(TASK_METRICS)} (--metadata \'{{"metrics": "spbleu,chrf,comet"}}\' or XLLM_FLORES_METRICS)'
         )
@@ -108,7 +109,7 @@ def build_docs(src: str, tgt: str, split: str, names: str = "english") -> list[d
     src_path, tgt_path = _flores_path(source, split), _flores_path(target, split)
     src_lines, tgt_lines = read_lines(src_path), read_lines(tgt_path)
     if len(src_lines) != len(tgt_lines):
-        raise ValueError(
+        raise InputError(
             f"FLORES files are not parallel: {src_path} has {len(src_lines)} lines, {tgt_path} has "
             f"{len(tgt_lines)}; re-fetch with `xllm data fetch flores101 --force`."
         )
@@ -183,7 +184,7 @@ def make_metric(name: str, model: str = "", **kwargs: Any):
     """Instantiate a registered metric plugin; ``model`` goes to metrics that take one."""
     metrics = get_metrics()
     if name not in metrics:
-        raise KeyError(f"No metric plugin named {name!r}; registered: {', '.join(sorted(metrics))}")
+        raise UnknownNameError(f"No metric plugin named {name!r}; registered: {', '.join(sorted(metrics))}")
     cls = metrics[name]
     if model:
         kwargs["model"] = model
@@ -194,7 +195,7 @@ def corpus_result(name: str, items: Sequence[dict[str, Any]]) -> MetricResult:
     """Corpus score of ``items`` (from :func:`process_results`), memoized so the score and its
     signature aggregation compute the metric once."""
     if not items:
-        raise ValueError(f"{name}: no segments to score")
+        raise InputError(f"{name}: no segments to score")
     model = items[0].get("model", "")
     blob = json.dumps(
         [name, model, [(i["hyp"], i["ref"], i["src"], i["lang"]) for i in items]], ensure_ascii=False

@@ -14,6 +14,7 @@ import argparse
 from typing import Any
 
 from xllm_harness.analyzers import Analyzer, output_dir, pyplot, save_figure, write_csv, write_json
+from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
 from xllm_harness.representations import (
     add_model_arguments,
@@ -42,7 +43,7 @@ def layer_alignment(reps: dict, pivot: str, center: str = "none") -> dict[str, A
     if center == "language":  # remove each language's mean: keeps only within-language variation
         reps = {c: x - x.mean(0, keepdims=True) for c, x in reps.items()}
     elif center != "none":
-        raise ValueError(f"--center must be 'none' or 'language', got {center!r}")
+        raise InputError(f"--center must be 'none' or 'language', got {center!r}")
     out: dict[str, dict[str, float]] = {}
     for code, x in reps.items():
         if code == pivot:

@@ -17,6 +17,7 @@ from typing import Any
 
 from xllm_harness import allocation as alloc
 from xllm_harness.analyzers import Analyzer, output_dir, pyplot, save_figure, write_csv, write_json
+from xllm_harness.errors import InputError, MissingFileError
 from xllm_harness.hookspecs import hookimpl
 from xllm_harness.scaling import read_laws
 
@@ -34,20 +35,20 @@ def read_availability(values: list[str] | None) -> dict[str, float]:
             elif item.endswith(".json"):
                 path = Path(item)
                 if not path.is_file():
-                    raise FileNotFoundError(f"--availability file {path} not found")
+                    raise MissingFileError(f"--availability file {path} not found")
                 data = json.loads(path.read_text(encoding="utf-8"))
                 data = data.get("availability", data) if isinstance(data, dict) else data
                 if not isinstance(data, dict):
-                    raise ValueError(f"--availability file {path}: expected {{language: examples}}")
+                    raise InputError(f"--availability file {path}: expected {{language: examples}}")
                 table.update({k: alloc.parse_count(v) for k, v in data.items()})
             elif "=" in item:
                 lang, _, count = item.partition("=")
                 try:
                     table[lang.strip()] = alloc.parse_count(count)
                 except ValueError as err:
-                    raise ValueError(f"--availability {item!r}: {err}") from None
+                    raise InputError(f"--availability {item!r}: {err}") from None
             else:
-                raise ValueError(f"--availability {item!r}: expected 'paper', a .json file or LANG=N")
+                raise InputError(f"--availability {item!r}: expected 'paper', a .json file or LANG=N")
     return table
 
 
@@ -78,7 +79,7 @@ class Allocator(Analyzer):
             wanted = [c.strip() for c in args.languages.split(",") if c.strip()]
             missing = [c for c in wanted if c not in laws]
             if missing:
-                raise ValueError(
+                raise InputError(
                     f"--languages: no law for {', '.join(missing)} in {args.laws} (has {', '.join(laws)})"
                 )
             laws = {c: laws[c] for c in wanted}
@@ -88,7 +89,7 @@ class Allocator(Analyzer):
         for value in args.budget:
             budget = alloc.parse_count(value)
             if budget != int(budget):
-                raise ValueError(f"--budget {value!r}: a budget counts examples; give a whole number")
+                raise InputError(f"--budget {value!r}: a budget counts examples; give a whole number")
             budgets.append(int(budget))
         results = []
         rows = []

@@ -25,6 +25,7 @@ from typing import Any
 
 from xllm_harness.allocation import parse_count
 from xllm_harness.analyzers import Analyzer, output_dir, pyplot, save_figure, write_csv, write_json
+from xllm_harness.errors import InputError, MissingFileError
 from xllm_harness.hookspecs import hookimpl
 from xllm_harness.scaling import CEILING, FORM, PowerLaw
 
@@ -46,7 +47,7 @@ class Point:
 
 def _rows(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
-        raise FileNotFoundError(f"--points file {path} not found")
+        raise MissingFileError(f"--points file {path} not found")
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() in (".json", ".jsonl"):
         try:
@@ -56,9 +57,9 @@ def _rows(path: Path) -> list[dict[str, Any]]:
                 data = json.loads(text)
                 rows = data.get("points") if isinstance(data, dict) else data
         except json.JSONDecodeError as err:
-            raise ValueError(f"--points file {path}: not valid JSON ({err})") from None
+            raise InputError(f"--points file {path}: not valid JSON ({err})") from None
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-            raise ValueError(f"--points file {path}: expected a list of objects (or {{'points': [...]}})")
+            raise InputError(f"--points file {path}: expected a list of objects (or {{'points': [...]}})")
         return rows
     return list(csv.DictReader(text.splitlines()))
 
@@ -68,17 +69,17 @@ def _lm_eval_score(results: Path, task: str | None, metric: str, where: str) -> 
     if results.is_dir():
         files = sorted(results.rglob("results_*.json"), key=lambda p: p.name)
         if not files:
-            raise FileNotFoundError(f"{where}: no lm-eval results_*.json under {results}")
+            raise MissingFileError(f"{where}: no lm-eval results_*.json under {results}")
         results = files[-1]
     elif not results.is_file():
-        raise FileNotFoundError(f"{where}: lm-eval results {results} not found")
+        raise MissingFileError(f"{where}: lm-eval results {results} not found")
     table = json.loads(results.read_text(encoding="utf-8")).get("results", {})
     if task is None:
         if len(table) != 1:
-            raise ValueError(f"{where}: {results} holds tasks {', '.join(sorted(table))}; name one in 'task'")
+            raise InputError(f"{where}: {results} holds tasks {', '.join(sorted(table))}; name one in 'task'")
         task = next(iter(table))
     if task not in table:
-        raise ValueError(f"{where}: task {task!r} not in {results} (has {', '.join(sorted(table))})")
+        raise InputError(f"{where}: task {task!r} not in {results} (has {', '.join(sorted(table))})")
     values = table[task]
     for key in (metric, f"{metric},none"):
         if isinstance(values.get(key), (int, float)):
@@ -87,7 +88,7 @@ def _lm_eval_score(results: Path, task: str | None, metric: str, where: str) -> 
     if len(keys) == 1:
         return float(values[keys[0]])
     found = sorted(k for k in values if not k.endswith("_stderr") and "_stderr," not in k and k != "alias")
-    raise ValueError(
+    raise InputError(
         f"{where}: metric {metric!r} not among {task}'s results in {results} ({', '.join(found)})"
     )
 
@@ -101,32 +102,32 @@ def read_points(path: str | Path, metric: str | None = None, score_scale: float 
         row = {str(k).strip(): v for k, v in row.items() if k is not None}
         lang = str(row.get("language") or "").strip()
         if not lang:
-            raise ValueError(f"{where}: missing 'language'")
+            raise InputError(f"{where}: missing 'language'")
         if row.get("data_size") in (None, ""):
-            raise ValueError(f"{where}: missing 'data_size'")
+            raise InputError(f"{where}: missing 'data_size'")
         try:
             size = parse_count(row["data_size"])
         except ValueError as err:
-            raise ValueError(f"{where}: data_size: {err}") from None
+            raise InputError(f"{where}: data_size: {err}") from None
         if not (math.isfinite(size) and size > 0):
-            raise ValueError(f"{where}: data_size must be a positive number, got {row['data_size']!r}")
+            raise InputError(f"{where}: data_size must be a positive number, got {row['data_size']!r}")
         if row.get("score") not in (None, ""):
             try:
                 score = float(row["score"])
             except (TypeError, ValueError):
-                raise ValueError(f"{where}: score {row['score']!r} is not a number") from None
+                raise InputError(f"{where}: score {row['score']!r} is not a number") from None
         elif row.get("results") not in (None, ""):
             row_metric = (row.get("metric") or metric or "").strip()
             if not row_metric:
-                raise ValueError(f"{where}: reading lm-eval results needs a 'metric' column or --metric")
+                raise InputError(f"{where}: reading lm-eval results needs a 'metric' column or --metric")
             results = Path(str(row["results"])).expanduser()
             results = results if results.is_absolute() else path.parent / results
             score = _lm_eval_score(results, (row.get("task") or "").strip() or None, row_metric, where)
         else:
-            raise ValueError(f"{where}: give either 'score' or 'results' (an lm-eval output folder)")
+            raise InputError(f"{where}: give either 'score' or 'results' (an lm-eval output folder)")
         points.append(Point(lang, size, score * score_scale, where))
     if not points:
-        raise ValueError(f"--points file {path} has no rows")
+        raise InputError(f"--points file {path} has no rows")
     return points
 
 
@@ -143,7 +144,7 @@ def parse_per_language(values: list[str] | None, option: str) -> tuple[float | N
             try:
                 parsed = float(number)
             except ValueError:
-                raise ValueError(f"{option} {item!r}: expected NUMBER or LANG=NUMBER") from None
+                raise InputError(f"{option} {item!r}: expected NUMBER or LANG=NUMBER") from None
             if key:
                 per_lang[key.strip()] = parsed
             else:
@@ -158,13 +159,13 @@ def read_gammas(values: list[str] | None) -> tuple[float | None, dict[str, float
     for name in files:
         path = Path(name)
         if not path.is_file():
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f"--gamma file {path} not found (write one with `xllm analyze similarity`)"
             )
         data = json.loads(path.read_text(encoding="utf-8"))
         gammas = data.get("gamma") if isinstance(data, dict) else None
         if not isinstance(gammas, dict):
-            raise ValueError(f"--gamma file {path}: expected {{'gamma': {{language: value}}}}")
+            raise InputError(f"--gamma file {path}: expected {{'gamma': {{language: value}}}}")
         per_lang.update({k: float(v) for k, v in gammas.items()})
     return default, per_lang
 
@@ -300,7 +301,7 @@ def bootstrap(law: PowerLaw, x, s, samples: int, method: str, seed: int):
         ok = np.ptp(xb, axis=1) > 0
         xb, sb = xb[ok], sb[ok]
     else:
-        raise ValueError(f"--bootstrap-method must be 'residual' or 'pairs', got {method!r}")
+        raise InputError(f"--bootstrap-method must be 'residual' or 'pairs', got {method!r}")
     if len(sb) == 0:
         return np.zeros((0, 2))
     alpha, beta = profile_fit(xb, sb, law.gamma)
@@ -347,7 +348,7 @@ class ScalingLaw(Analyzer):
 
         out = output_dir(args.output)
         if not 0 < args.confidence < 1:
-            raise ValueError(f"--confidence must lie in (0, 1), got {args.confidence}")
+            raise InputError(f"--confidence must lie in (0, 1), got {args.confidence}")
         points = read_points(args.points, args.metric, args.score_scale)
         gamma_default, gammas = read_gammas(args.gamma)
         target_default, targets = parse_per_language(args.target, "--target")
@@ -368,15 +369,15 @@ class ScalingLaw(Analyzer):
             pts = by_lang[lang]
             gamma = gammas.get(lang, gamma_default)
             if gamma is None:
-                raise ValueError(
+                raise InputError(
                     f"--gamma: no similarity for {lang!r}; give --gamma {lang}=VALUE or a default"
                 )
             if not 0 < gamma < 1:
-                raise ValueError(f"--gamma for {lang!r} must lie in (0, 1), got {gamma}")
+                raise InputError(f"--gamma for {lang!r} must lie in (0, 1), got {gamma}")
             x = np.array([p.data_size for p in pts])
             s = np.array([p.score for p in pts])
             if len(pts) < 3 or np.unique(x).size < 2:
-                raise ValueError(
+                raise InputError(
                     f"{lang}: need at least 3 points over at least 2 data sizes to fit alpha and beta "
                     f"(got {len(pts)} points, {np.unique(x).size} sizes) in {args.points}"
                 )
@@ -414,7 +415,7 @@ class ScalingLaw(Analyzer):
             )
         unknown = sorted(set(targets) - set(by_lang))
         if unknown:
-            raise ValueError(f"--target names languages without points: {', '.join(unknown)}")
+            raise InputError(f"--target names languages without points: {', '.join(unknown)}")
         document = {
             "form": FORM,
             "points_file": str(args.points),

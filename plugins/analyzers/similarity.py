@@ -21,6 +21,7 @@ import argparse
 from typing import Any
 
 from xllm_harness.analyzers import Analyzer, output_dir, pyplot, save_figure, write_csv, write_json
+from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
 from xllm_harness.representations import (
     add_model_arguments,
@@ -44,7 +45,7 @@ def centre(reps: dict, how: str) -> dict:
     if how == "none":
         return reps
     if how != "global":
-        raise ValueError(f"--center must be 'global' or 'none', got {how!r}")
+        raise InputError(f"--center must be 'global' or 'none', got {how!r}")
     mean = np.concatenate(list(reps.values()), axis=0).mean(0, keepdims=True)
     return {code: x - mean for code, x in reps.items()}
 
@@ -67,9 +68,9 @@ def similarity_at_layer(
 ) -> dict[str, Any]:
     """γ and its ingredients for one layer; ``reps`` maps language → ``[sentences, hidden]``."""
     if pivot not in reps:
-        raise ValueError(f"--pivot {pivot!r} is not among the languages ({', '.join(reps)})")
+        raise InputError(f"--pivot {pivot!r} is not among the languages ({', '.join(reps)})")
     if measure not in MAPPINGS:
-        raise ValueError(f"--measure must be one of {', '.join(MAPPINGS)}, got {measure!r}")
+        raise InputError(f"--measure must be one of {', '.join(MAPPINGS)}, got {measure!r}")
     reps = centre(reps, center)
     codes = list(reps)
     n = len(reps[pivot])

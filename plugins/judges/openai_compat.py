@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
 from xllm_harness.judging.client import (
     ChatReply,
@@ -31,14 +32,14 @@ class OpenAICompatJudge(Judge):
         base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
         api_key = api_key or os.environ.get("OPENAI_API_KEY")
         if not api_key:
-            raise ValueError(
+            raise InputError(
                 "no API key for the judge: set OPENAI_API_KEY (or name another variable with --api-key-env)"
             )
         super().__init__(model, base_url, api_key, timeout)
         try:
             import openai
         except ImportError:
-            raise ValueError(
+            raise InputError(
                 "the judge needs the openai package: pip install 'xllm-harness[judge]'"
             ) from None
         self._openai = openai

@@ -15,6 +15,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
 from xllm_harness.metric_models import MissingMetricModelError, offline
 from xllm_harness.metrics import Metric, MetricResult
@@ -41,12 +42,12 @@ def _missing_spm(reason: str) -> MissingMetricModelError:
 
 def _check(hypotheses: Sequence[str], references: Sequence[Sequence[str]], name: str) -> list[list[str]]:
     if not hypotheses:
-        raise ValueError(f"{name}: no hypotheses to score")
+        raise InputError(f"{name}: no hypotheses to score")
     if len(hypotheses) != len(references):
-        raise ValueError(f"{name}: {len(hypotheses)} hypotheses but {len(references)} references")
+        raise InputError(f"{name}: {len(hypotheses)} hypotheses but {len(references)} references")
     counts = {len(r) for r in references}
     if len(counts) != 1:
-        raise ValueError(
+        raise InputError(
             f"{name}: every hypothesis needs the same number of references, got {sorted(counts)}"
         )
     # sacrebleu wants one stream per reference position

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
 from xllm_harness.metric_models import MissingMetricModelError, metric_device, offline, require
 from xllm_harness.metrics import Metric, MetricResult
@@ -109,7 +110,7 @@ class Bleurt(Metric):
 
     def corpus_score(self, hypotheses, references, sources=None, lang=None) -> MetricResult:
         if not hypotheses or len(hypotheses) != len(references):
-            raise ValueError(f"bleurt: {len(hypotheses)} hypotheses but {len(references)} references")
+            raise InputError(f"bleurt: {len(hypotheses)} hypotheses but {len(references)} references")
         net, tokenizer = load_model(self.model, self.device)
         scores = predict(net, tokenizer, [refs[0] for refs in references], list(hypotheses), self.batch_size)
         return MetricResult(

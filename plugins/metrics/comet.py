@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
 from xllm_harness.metric_models import MissingMetricModelError, metric_device, offline, require, to_device
 from xllm_harness.metrics import Metric, MetricResult
@@ -76,7 +77,7 @@ def resolve_checkpoint(model: str) -> Path:
 def load_model(model: str = DEFAULT_MODEL, device: str | None = None, precision: str = "fp16"):
     """The COMET model for ``model`` on ``device``, loaded at most once per process."""
     if precision not in PRECISIONS:
-        raise ValueError(f"COMET precision={precision!r}: use one of {', '.join(PRECISIONS)}")
+        raise InputError(f"COMET precision={precision!r}: use one of {', '.join(PRECISIONS)}")
     comet = require("comet", "comet", "unbabel-comet")
     ckpt = resolve_checkpoint(model)
     device = metric_device(device)
@@ -149,9 +150,9 @@ class Comet(Metric):
 
     def corpus_score(self, hypotheses, references, sources=None, lang=None) -> MetricResult:
         if sources is None:
-            raise ValueError("comet needs the source sentences (sources=...)")
+            raise InputError("comet needs the source sentences (sources=...)")
         if not (len(hypotheses) == len(references) == len(sources)) or not hypotheses:
-            raise ValueError(
+            raise InputError(
                 f"comet: {len(hypotheses)} hypotheses, {len(references)} references, {len(sources)} sources"
             )
         model = load_model(self.model, self.device, self.precision)

@@ -18,6 +18,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 
+from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
 from xllm_harness.metrics import Metric, MetricResult
 
@@ -59,7 +60,7 @@ def _mixed_segmentation(text: str) -> list[str]:
 def normalize_mlqa(text: str, lang: str) -> str:
     """The official MLQA normalization: lower, drop punctuation, drop articles, re-tokenize."""
     if lang not in MLQA_LANGUAGES:
-        raise ValueError(f"Unknown Language {lang!r} for MLQA normalization; known: {sorted(MLQA_LANGUAGES)}")
+        raise InputError(f"Unknown Language {lang!r} for MLQA normalization; known: {sorted(MLQA_LANGUAGES)}")
     text = "".join(ch for ch in text.lower() if ch not in UNICODE_PUNCT)
     articles = MLQA_ARTICLES[lang]
     if articles is not None:
@@ -95,7 +96,7 @@ def _f1(prediction_tokens: list[str], gold_tokens: list[str]) -> float:
 def score_answer(prediction: str, golds: Sequence[str], lang: str, scheme: str = "mlqa") -> dict[str, float]:
     """``match``, ``exact_match`` and ``f1`` of one prediction, each the max over gold answers."""
     if not golds:
-        raise ValueError("score_answer needs at least one gold answer")
+        raise InputError("score_answer needs at least one gold answer")
     normalize = normalizer_for(lang, scheme)
     pred_norm = normalize(prediction)
     pred_tokens = pred_norm.split()
@@ -114,9 +115,9 @@ class _QAMetric(Metric):
 
     def corpus_score(self, hypotheses, references, sources=None, lang=None) -> MetricResult:
         if lang is None:
-            raise ValueError(f"{self.name} needs the answer language (lang=...)")
+            raise InputError(f"{self.name} needs the answer language (lang=...)")
         if not hypotheses:
-            raise ValueError(f"{self.name}: no hypotheses to score")
+            raise InputError(f"{self.name}: no hypotheses to score")
         scores = [
             score_answer(h, refs, lang)[self.key] for h, refs in zip(hypotheses, references, strict=True)
         ]

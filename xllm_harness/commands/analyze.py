@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 
+from xllm_harness.errors import XllmError
+
 
 def register(sub) -> None:
     p = sub.add_parser("analyze", help="run an analyzer (scaling laws, similarity, allocation, alignment)")
@@ -46,7 +48,7 @@ def register(sub) -> None:
 
 
 def _broken(err: Exception) -> int:
-    raise RuntimeError(f"analyzer plugins failed to load: {type(err).__name__}: {err} (see `xllm plugins`)")
+    raise XllmError(f"analyzer plugins failed to load: {type(err).__name__}: {err} (see `xllm plugins`)")
 
 
 def _run(analyzer, args: argparse.Namespace) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from xllm_harness.errors import InputError
+
 
 def register(sub) -> None:
     p = sub.add_parser("data", help="list, fetch and locate datasets")
@@ -77,14 +79,14 @@ def run_fetch(args: argparse.Namespace) -> int:
 def _sha256_overrides(args: argparse.Namespace, sources: dict) -> dict[str, str]:
     """``--sha256 [FILE=]HEX`` values as {file name: checksum}."""
     if args.sha256 and len(args.names) != 1:
-        raise ValueError("--sha256 applies to one data source: fetch the others separately")
+        raise InputError("--sha256 applies to one data source: fetch the others separately")
     overrides: dict[str, str] = {}
     for value in args.sha256:
         filename, sep, digest = value.rpartition("=")
         if not sep:
             files = sources[args.names[0]].files if args.names[0] in sources else ()
             if len(files) != 1:
-                raise ValueError(f"--sha256 {value}: name the file (FILE=HEX); {args.names[0]} has several")
+                raise InputError(f"--sha256 {value}: name the file (FILE=HEX); {args.names[0]} has several")
             filename = files[0].name
         overrides[filename] = digest.strip().lower()
     return overrides

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from xllm_harness.errors import InputError
+
 
 def register(sub) -> None:
     p = sub.add_parser("eval", help="run lm-eval in-process on xllm tasks (fast route)")
@@ -51,20 +53,20 @@ def run(args: argparse.Namespace) -> int:
     from xllm_harness.lm_eval_bridge import task_manager
 
     if args.log_samples and not args.output_path:
-        raise ValueError("--log_samples needs --output_path (where to write the samples)")
+        raise InputError("--log_samples needs --output_path (where to write the samples)")
     metadata = None
     if args.metadata:
         try:
             metadata = json.loads(args.metadata)
         except ValueError as err:
-            raise ValueError(f"--metadata is not valid JSON ({err}): {args.metadata!r}") from None
+            raise InputError(f"--metadata is not valid JSON ({err}): {args.metadata!r}") from None
         if not isinstance(metadata, dict):
-            raise ValueError(f"--metadata must be a JSON object, got {args.metadata!r}")
+            raise InputError(f"--metadata must be a JSON object, got {args.metadata!r}")
     tm = task_manager(include_defaults=args.include_defaults, metadata=metadata)
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     unknown = [t for t in tasks if t not in tm.all_tasks]
     if unknown:
-        raise ValueError(f"--tasks: unknown task(s) {', '.join(unknown)}; `xllm tasks` lists them")
+        raise InputError(f"--tasks: unknown task(s) {', '.join(unknown)}; `xllm tasks` lists them")
     tracker = EvaluationTracker(output_path=args.output_path) if args.output_path else None
     results = simple_evaluate(
         model=args.model,

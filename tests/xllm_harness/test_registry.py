@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from conftest import write_plugin
 from xllm_harness.languages import Language, get_languages
 from xllm_harness.registry import collect, get_registry
+from xllm_harness.testing.plugins import write_plugin
 
 PAPER_CODES = {"ar", "el", "en", "hi", "tr", "vi", "zh"}
 

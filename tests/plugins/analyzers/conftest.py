@@ -1,4 +1,4 @@
-"""Fixtures for the representation analyzers (``from analyzer_fixtures import english_copy``).
+"""Fixtures for the analyzer tests.
 
 ``english_copy`` registers, through the real plugin hook, a language ``enx`` whose FLORES files are
 copies of English: any similarity or alignment measure must rate it as identical to English.

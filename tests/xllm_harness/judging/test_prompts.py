@@ -104,8 +104,8 @@ def test_mi_eval_tasks_registered_for_every_language_with_data():
 @pytest.mark.slow
 def test_mi_eval_through_lm_eval_then_pairwise(tmp_path, tiny_model, samples_dir, subprocess_env):
     """Real generations from lm-eval (tiny model) feed the pairwise judge end to end."""
-    from judge_fixtures import API_KEY
-    from judge_server import JudgeServer
+    from xllm_harness.testing.judge_data import API_KEY
+    from xllm_harness.testing.judge_server import JudgeServer
 
     env = {**subprocess_env, "XLLM_DATA_DIR": str(samples_dir), "OPENAI_API_KEY": API_KEY}
     out = tmp_path / "run"

@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from flores_fixtures import *  # noqa: F403  (session fixtures: tiny COMET/BLEURT, test SPM)
-from flores_fixtures import SPM_NAME
 
 from xllm_harness.metric_models import MissingMetricModelError
 from xllm_harness.metrics import get_metrics
+from xllm_harness.testing.tiny_metric_models import SPM_NAME
 from xllm_harness.translation import read_lines
 
 

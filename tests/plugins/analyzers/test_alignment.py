@@ -8,7 +8,6 @@ import time
 
 import numpy as np
 import pytest
-from analyzer_fixtures import english_copy  # noqa: F401  (fixture)
 
 from xllm_harness.cli import main
 from xllm_harness.plugins.analyzers.alignment import layer_alignment, pca_2d
@@ -32,7 +31,7 @@ def test_layer_alignment_and_pca_on_synthetic_vectors():
 
 
 @pytest.mark.slow
-def test_alignment_on_tiny_model_with_bundled_samples(tiny_model, samples_dir, english_copy, tmp_path):  # noqa: F811
+def test_alignment_on_tiny_model_with_bundled_samples(tiny_model, samples_dir, english_copy, tmp_path):
     out = tmp_path / "out"
     args = ["analyze", "alignment", "--model", str(tiny_model), "--data-dir", str(samples_dir)]
     args += [

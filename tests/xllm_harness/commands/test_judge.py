@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from judge_fixtures import API_KEY, WRONG_KEY, mi_eval_pair, qa_samples, written_text
-from judge_server import JudgeServer
 
 from xllm_harness.judging.cache import JudgeCache
+from xllm_harness.testing.judge_data import API_KEY, WRONG_KEY, mi_eval_pair, qa_samples, written_text
+from xllm_harness.testing.judge_server import JudgeServer
 
 
 def judge_cmd(job: str, server: JudgeServer, cache: Path, *args: str) -> list[str]:

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from flores_fixtures import *  # noqa: F403  (session fixtures: tiny COMET/BLEURT, test SPM)
 
 from xllm_harness.data import MissingDataError
 from xllm_harness.languages import Language

@@ -7,8 +7,6 @@ import threading
 import time
 
 import pytest
-from judge_fixtures import API_KEY, WORDS, mi_eval_pair, qa_samples
-from judge_server import FAULTS, JudgeServer
 
 from xllm_harness.judging.cache import CachedReply, JudgeCache
 from xllm_harness.judging.client import BudgetExceeded, ChatRequest, JudgeClient, JudgeSettings
@@ -16,6 +14,8 @@ from xllm_harness.judging.pairwise import judge_pairwise
 from xllm_harness.judging.prompts import qa_messages
 from xllm_harness.judging.qa import judge_qa
 from xllm_harness.plugins.judges.openai_compat import OpenAICompatJudge
+from xllm_harness.testing.judge_data import API_KEY, WORDS, mi_eval_pair, qa_samples
+from xllm_harness.testing.judge_server import FAULTS, JudgeServer
 
 
 def make_client(server: JudgeServer, cache_path, timeout: float = 5.0, **settings) -> JudgeClient:

@@ -6,28 +6,14 @@ file names, which exercises the same SQuAD-format loader.
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from xllm_harness.lm_eval_bridge import task_manager
 from xllm_harness.plugins.paper_languages import LANGUAGES, MLQA_LANGS
 from xllm_harness.taskgen import get_families, render
+from xllm_harness.testing.data_layouts import lay_out_qa_data
 
 QA_TASKS = [f"xquad_xllm_{lang.code}" for lang in LANGUAGES] + [f"mlqa_xllm_{c}" for c in sorted(MLQA_LANGS)]
-
-
-def lay_out_qa_data(source: Path, target: Path) -> Path:
-    """A data dir with xquad/ from ``source`` and XQuAD copies under MLQA's test file names."""
-    shutil.copytree(source / "xquad", target / "xquad")
-    (target / "mlqa" / "test").mkdir(parents=True)
-    for code in MLQA_LANGS:
-        shutil.copy(
-            source / "xquad" / f"xquad.{code}.json",
-            target / "mlqa" / "test" / f"test-context-{code}-question-{code}.json",
-        )
-    return target
 
 
 @pytest.fixture(scope="module")

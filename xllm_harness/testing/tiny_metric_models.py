@@ -12,6 +12,9 @@ from pathlib import Path
 
 XLMR_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 
+SPM_NAME = "sacrebleu_tokenizer_spm.model"
+"""The file name sacrebleu looks for in ``$SACREBLEU/models/`` (the FLORES-101 SentencePiece model)."""
+
 
 def build_xlmr_tokenizer(texts: Iterable[str], vocab_size: int = 600):
     """An ``XLMRobertaTokenizerFast`` around a Unigram model trained with ``tokenizers`` on ``texts``."""

@@ -37,7 +37,7 @@ def model_dir(tmp_path_factory) -> Path:
     """A tiny Llama whose tokenizer also learned the Alpaca template (short prompts)."""
     from xllm_harness.prompts import PROMPT_NO_INPUT, PROMPT_WITH_INPUT
     from xllm_harness.samples import tokenizer_corpus
-    from xllm_harness.tiny_model import build_tiny_llama
+    from xllm_harness.testing.tiny_models import build_tiny_llama
 
     texts = tokenizer_corpus() + [PROMPT_WITH_INPUT, PROMPT_NO_INPUT] * 200
     return build_tiny_llama(tmp_path_factory.mktemp("train") / "base", texts, vocab_size=2048)

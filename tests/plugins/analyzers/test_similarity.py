@@ -7,7 +7,6 @@ import json
 
 import numpy as np
 import pytest
-from analyzer_fixtures import english_copy  # noqa: F401  (fixture)
 
 from xllm_harness.cli import main
 from xllm_harness.plugins.analyzers.similarity import EPS, similarity_at_layer
@@ -34,7 +33,7 @@ def test_gamma_mapping_on_synthetic_embeddings():
 
 
 @pytest.mark.slow
-def test_similarity_on_tiny_model_with_bundled_samples(tiny_model, samples_dir, english_copy, tmp_path):  # noqa: F811
+def test_similarity_on_tiny_model_with_bundled_samples(tiny_model, samples_dir, english_copy, tmp_path):
     out = tmp_path / "out"
     args = ["analyze", "similarity", "--model", str(tiny_model), "--languages", f"ar,vi,{english_copy}"]
     args += ["--data-dir", str(samples_dir), "--sentences", "20", "--device", "cpu", "-o", str(out)]

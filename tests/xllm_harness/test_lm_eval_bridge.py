@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_qa_tasks import lay_out_qa_data
+
+from xllm_harness.testing.data_layouts import lay_out_qa_data
 
 METRICS = {"match,none", "exact_match,none", "f1,none"}
 
