@@ -21,11 +21,30 @@ def _qa_tasks(benchmark: str):
     return tasks
 
 
+QA_METRICS = ("match", "exact_match", "f1", "judge_accuracy", "off_target")
+FLORES_METRICS = ("spbleu", "chrf", "comet", "bleurt", "off_target")
+
+
+def _qa_averages(columns: list[str]) -> dict[str, list[str]]:
+    """The paper's QA averages leave English out."""
+    return {"avg": [c for c in columns if c != "en"]}
+
+
+def _flores_averages(columns: list[str]) -> dict[str, list[str]]:
+    """en→x and x→en are averaged apart (the paper reports them apart)."""
+    return {
+        "en-x avg": [c for c in columns if c.startswith("en-")],
+        "x-en avg": [c for c in columns if c.endswith("-en")],
+    }
+
+
 FAMILIES = [
-    TaskFamily("xquad_xllm", TASKS_DIR / "xquad_xllm", _qa_tasks("xquad")),
-    TaskFamily("mlqa_xllm", TASKS_DIR / "mlqa_xllm", _qa_tasks("mlqa")),
-    TaskFamily("flores_xllm", TASKS_DIR / "flores_xllm", flores_tasks),
-    TaskFamily("mi_eval_xllm", TASKS_DIR / "mi_eval_xllm", mi_eval_tasks),
+    TaskFamily("xquad_xllm", TASKS_DIR / "xquad_xllm", _qa_tasks("xquad"), "XQuAD", QA_METRICS, _qa_averages),
+    TaskFamily("mlqa_xllm", TASKS_DIR / "mlqa_xllm", _qa_tasks("mlqa"), "MLQA", QA_METRICS, _qa_averages),
+    TaskFamily(
+        "flores_xllm", TASKS_DIR / "flores_xllm", flores_tasks, "FLORES-101", FLORES_METRICS, _flores_averages
+    ),
+    TaskFamily("mi_eval_xllm", TASKS_DIR / "mi_eval_xllm", mi_eval_tasks, "MI-Eval", ("off_target",)),
 ]
 
 

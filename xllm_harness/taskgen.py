@@ -29,13 +29,33 @@ class TaskFamily:
     """A benchmark folder whose tasks are derived from the language table."""
 
     name: str
+    """The task-name prefix and lm-eval group (``xquad_xllm``); task ``<name>_<column>``."""
     folder: Path
     tasks: Callable[[Language], list[tuple[str, dict[str, Any]]]]
     """For a language, the (task name, YAML keys) pairs it gets; empty when it lacks the data."""
+    title: str = ""
+    """The benchmark's name in tables (``XQuAD``); defaults to ``name``."""
+    metrics: tuple[str, ...] = ()
+    """The metrics the leaderboard shows for this family, in this order (absent ones are skipped)."""
+    averages: Callable[[list[str]], dict[str, list[str]]] | None = None
+    """Column label → the columns it averages (e.g. en→x and x→en apart); default: one average over all."""
 
     @property
     def template(self) -> Path:
         return self.folder / f"_{self.name}_yaml"
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.name
+
+    def column(self, task: str) -> str | None:
+        """The table column of ``task`` (``ar`` for ``xquad_xllm_ar``), or ``None`` if not of this family."""
+        prefix = f"{self.name}_"
+        return task[len(prefix) :] if task.startswith(prefix) and len(task) > len(prefix) else None
+
+    def average_columns(self, columns: list[str]) -> dict[str, list[str]]:
+        """How the leaderboard averages ``columns`` (label → the columns in that average)."""
+        return self.averages(columns) if self.averages else {"avg": list(columns)}
 
     def configs(self, languages: list[Language]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
@@ -46,7 +66,18 @@ class TaskFamily:
 
 
 def get_families() -> list[TaskFamily]:
+    """Every registered task family (``xllm_task_families`` hook), built-ins first."""
     return collect("xllm_task_families")
+
+
+def family_of(task: str) -> tuple[TaskFamily, str] | None:
+    """The family a task belongs to and its column (longest matching family name wins)."""
+    best: tuple[TaskFamily, str] | None = None
+    for family in get_families():
+        column = family.column(task)
+        if column is not None and (best is None or len(family.name) > len(best[0].name)):
+            best = (family, column)
+    return best
 
 
 def render(config: dict[str, Any], include: str) -> str:
