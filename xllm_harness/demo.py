@@ -50,7 +50,7 @@ def run_demo(out: Path, *, limit: int = 8, max_steps: int = 60, max_gen_toks: in
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ["XLLM_DATA_DIR"] = str(SAMPLES_DIR)
-    from xllm_harness.plugins.metrics.bleu import spm_model_path
+    from xllm_harness.metric_models import spm_model_path
 
     if spm_model_path().is_file():
         os.environ.setdefault("XLLM_FLORES_METRICS", "spbleu,chrf")

@@ -7,6 +7,7 @@ One device per process (CUDA when present, ``XLLM_METRIC_DEVICE`` overrides), an
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from xllm_harness.errors import MissingDependencyError
 
@@ -56,3 +57,14 @@ def to_device(batch, device):
     if isinstance(batch, (list, tuple)):
         return type(batch)(to_device(v, device) for v in batch)
     return batch
+
+
+SPM_URL = "https://dl.fbaipublicfiles.com/fairseq/models/flores/sacrebleu_tokenizer_spm.model"
+"""sacrebleu's FLORES-101 SentencePiece model (spBLEU's ``flores101`` tokenizer)."""
+
+
+def spm_model_path() -> Path:
+    """Where sacrebleu looks for the FLORES-101 SentencePiece model (its own location logic)."""
+    from sacrebleu.tokenizers import tokenizer_spm
+
+    return Path(tokenizer_spm.SACREBLEU_DIR) / "models" / os.path.basename(SPM_URL)

@@ -19,7 +19,7 @@ Plugins contribute metric classes through the ``xllm_metrics`` hook.
 
 from __future__ import annotations
 
-from abc import ABC
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -85,21 +85,11 @@ class Metric(ABC):
     ) -> np.ndarray:
         """Per-segment statistics, shape ``(N, K)``, for resampling; see the module docstring."""
         self._check(hypotheses, references, sources, lang)
-        stats = np.asarray(
-            self.segment_statistics(list(hypotheses), [list(r) for r in references], sources, lang),
-            dtype=np.float64,
-        )
-        if stats.ndim == 1:
-            stats = stats[:, None]
-        if stats.shape[0] != len(hypotheses):
-            raise RuntimeError(
-                f"{self.name}: {stats.shape[0]} statistics rows for {len(hypotheses)} segments"
-            )
-        return stats
+        return self._statistics(list(hypotheses), [list(r) for r in references], sources, lang)
 
     # --- what subclasses implement -------------------------------------------------------------
 
-    # TRANSITION: @abstractmethod once the built-in plugins are ported to this contract
+    @abstractmethod
     def segment_statistics(
         self,
         hypotheses: list[str],
@@ -107,19 +97,30 @@ class Metric(ABC):
         sources: Sequence[str] | None,
         lang: str | None,
     ) -> np.ndarray | Sequence[float] | Sequence[Sequence[float]]:
-        """``(N, K)`` statistics (or ``N`` segment scores when ``statistic == "mean"``)."""
-        raise NotImplementedError(f"{self.name}: no segment statistics")
+        """``(N, K)`` statistics (or ``N`` segment scores when ``statistic == "mean"``).
+
+        Called with checked arguments: as many reference lists as hypotheses, each non-empty;
+        ``sources`` and ``lang`` present when the metric declares it needs them.
+        """
 
     def score_from_statistics(self, totals: np.ndarray, n: int) -> np.ndarray:
-        """Scores from column sums ``totals`` (shape ``(..., K)``) over ``n`` segments (vectorised)."""
+        """Scores from column sums ``totals`` (shape ``(B, K)`` or ``(K,)``) over ``n`` segments.
+
+        Vectorised over the leading axis (one row per bootstrap resample). ``mean`` metrics divide
+        their one column by ``n``; ``corpus`` metrics override this with their formula.
+        """
         if self.statistic != "mean":
             raise NotImplementedError(f"{self.name}: corpus metrics implement score_from_statistics")
         return np.asarray(totals, dtype=np.float64)[..., 0] / n
 
-    # TRANSITION: @abstractmethod once the built-in plugins are ported to this contract
+    def check_available(self) -> None:
+        """Raise :class:`~xllm_harness.metric_models.MissingMetricModelError` when the backend or
+        model is missing. Cheap (no model is loaded); tasks call it before generation starts."""
+        return None
+
+    @abstractmethod
     def signature(self) -> str:
         """Everything needed to reproduce a score: metric, version, tokenizer, model..."""
-        raise NotImplementedError(f"{self.name}: no signature")
 
     def _corpus_score(
         self,
@@ -128,9 +129,26 @@ class Metric(ABC):
         sources: Sequence[str] | None,
         lang: str | None,
     ) -> MetricResult:
-        stats = self.statistics(hypotheses, references, sources, lang)
+        """The corpus score from the summed statistics (subclasses may call their backend instead)."""
+        stats = self._statistics(hypotheses, references, sources, lang)
         score = float(self.score_from_statistics(stats.sum(axis=0), len(hypotheses)))
         return MetricResult(self.name, score, self.signature())
+
+    def _statistics(
+        self,
+        hypotheses: list[str],
+        references: list[list[str]],
+        sources: Sequence[str] | None,
+        lang: str | None,
+    ) -> np.ndarray:
+        stats = np.asarray(self.segment_statistics(hypotheses, references, sources, lang), dtype=np.float64)
+        if stats.ndim == 1:
+            stats = stats[:, None]
+        if stats.ndim != 2 or stats.shape[0] != len(hypotheses):
+            raise RuntimeError(
+                f"{self.name}: statistics of shape {stats.shape} for {len(hypotheses)} segments"
+            )
+        return stats
 
     # --- argument checks ---------------------------------------------------------------------
 
@@ -149,8 +167,10 @@ class Metric(ABC):
             raise InputError(
                 f"{self.name}: {len(hypotheses)} hypotheses but {len(references)} reference lists"
             )
-        for i, refs in enumerate(references):
-            if isinstance(refs, str) or not refs:
+        for i, (hyp, refs) in enumerate(zip(hypotheses, references, strict=True)):
+            if not isinstance(hyp, str):
+                raise TypeError(f"{self.name}: hypothesis {i} is {type(hyp).__name__}, not a string")
+            if isinstance(refs, str) or not refs or not all(isinstance(r, str) for r in refs):
                 raise InputError(f"{self.name}: segment {i} needs a non-empty list of reference strings")
         if self.needs_sources and (sources is None or len(sources) != len(hypotheses)):
             raise InputError(f"{self.name} needs one source segment per hypothesis (sources=...)")

@@ -63,8 +63,10 @@ def load_dataset(lang: str, benchmark: str, **_: Any):
 
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-    """lm-eval ``process_results``: match / exact_match / f1 of the generated answer."""
-    from xllm_harness.plugins.metrics.qa import score_answer
+    """lm-eval ``process_results``: match / exact_match / f1 of the generated answer (metric registry)."""
+    from xllm_harness.metrics import get_metric
 
-    scheme = get_language(doc["lang"]).qa_normalization
-    return score_answer(results[0], doc["answers"], doc["lang"], scheme)
+    return {
+        name: get_metric(name)().sentence_score(results[0], doc["answers"], lang=doc["lang"]).score
+        for name in ("match", "exact_match", "f1")
+    }

@@ -6,28 +6,22 @@
   offline, provision that file (docs/offline-models.md).
 - ``chrf``: chrF++ (``sacrebleu.CHRF(word_order=2)``).
 
-Scores are sacrebleu's (0–100); the signature is sacrebleu's own signature string.
+Corpus scores and signatures are sacrebleu's own (0–100). For resampling, the per-segment sufficient
+statistics are sacrebleu's (``_extract_corpus_statistics``) and :meth:`score_from_statistics`
+recomputes sacrebleu's corpus formula from their sums, vectorised over resamples.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
-from pathlib import Path
+import numpy as np
 
-from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
-from xllm_harness.metric_models import MissingMetricModelError, offline
+from xllm_harness.metric_models import SPM_URL, MissingMetricModelError, offline, spm_model_path
 from xllm_harness.metrics import Metric, MetricResult
 
-SPM_URL = "https://dl.fbaipublicfiles.com/fairseq/models/flores/sacrebleu_tokenizer_spm.model"
-
-
-def spm_model_path() -> Path:
-    """Where sacrebleu looks for the FLORES-101 SentencePiece model (its own location logic)."""
-    from sacrebleu.tokenizers import tokenizer_spm
-
-    return Path(tokenizer_spm.SACREBLEU_DIR) / "models" / os.path.basename(SPM_URL)
+SPM_TOKENIZERS = ("flores101", "spm")
+"""sacrebleu tokenizers that need the FLORES-101 SentencePiece model."""
+MAX_NGRAM_ORDER = 4
 
 
 def _missing_spm(reason: str) -> MissingMetricModelError:
@@ -40,33 +34,37 @@ def _missing_spm(reason: str) -> MissingMetricModelError:
     )
 
 
-def _check(hypotheses: Sequence[str], references: Sequence[Sequence[str]], name: str) -> list[list[str]]:
-    if not hypotheses:
-        raise InputError(f"{name}: no hypotheses to score")
-    if len(hypotheses) != len(references):
-        raise InputError(f"{name}: {len(hypotheses)} hypotheses but {len(references)} references")
-    counts = {len(r) for r in references}
-    if len(counts) != 1:
-        raise InputError(
-            f"{name}: every hypothesis needs the same number of references, got {sorted(counts)}"
-        )
-    # sacrebleu wants one stream per reference position
-    return [[refs[k] for refs in references] for k in range(counts.pop())]
+def _streams(references: list[list[str]]) -> list[list[str | None]]:
+    """sacrebleu's layout: one stream per reference position (``None`` where a segment has fewer)."""
+    width = max(len(refs) for refs in references)
+    return [[refs[k] if k < len(refs) else None for refs in references] for k in range(width)]
+
+
+def _ordered_sum(columns: np.ndarray) -> np.ndarray:
+    """Sum over the last axis left to right, as sacrebleu's Python loops add (bit-identical)."""
+    total = np.zeros(columns.shape[:-1])
+    for k in range(columns.shape[-1]):
+        total = total + columns[..., k]
+    return total
 
 
 class SpBLEU(Metric):
     """Corpus spBLEU: BLEU over FLORES-101 SentencePiece pieces, effective order (as x-LLM)."""
 
     name = "spbleu"
+    statistic = "corpus"
 
     def __init__(self, tokenize: str = "flores101", effective_order: bool = True) -> None:
         self.tokenize = tokenize
         self.effective_order = effective_order
 
+    def check_available(self) -> None:
+        self._bleu()
+
     def _bleu(self):
         from sacrebleu.metrics import BLEU
 
-        if self.tokenize in ("flores101", "spm") and not spm_model_path().exists() and offline():
+        if self.tokenize in SPM_TOKENIZERS and not spm_model_path().exists() and offline():
             raise _missing_spm("file absent and offline mode is on")
         try:
             return BLEU(tokenize=self.tokenize, effective_order=self.effective_order)
@@ -76,10 +74,42 @@ class SpBLEU(Metric):
     def signature(self) -> str:
         return str(self._bleu().get_signature())
 
-    def corpus_score(self, hypotheses, references, sources=None, lang=None) -> MetricResult:
-        streams = _check(hypotheses, references, self.name)
+    def segment_statistics(self, hypotheses, references, sources, lang) -> np.ndarray:
+        """Per segment: ``[hyp_len, ref_len, correct_1..4, total_1..4]`` (sacrebleu's layout)."""
+        return np.asarray(self._bleu()._extract_corpus_statistics(hypotheses, _streams(references)))
+
+    def score_from_statistics(self, totals: np.ndarray, n: int) -> np.ndarray:
+        """sacrebleu's ``BLEU.compute_bleu`` (``exp`` smoothing) on summed statistics, per row."""
+        totals = np.asarray(totals, dtype=np.float64)
+        rows = np.atleast_2d(totals)
+        sys_len, ref_len = rows[:, 0], rows[:, 1]
+        correct = rows[:, 2 : 2 + MAX_NGRAM_ORDER]
+        total = rows[:, 2 + MAX_NGRAM_ORDER : 2 + 2 * MAX_NGRAM_ORDER]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            bp = np.where(sys_len < ref_len, np.where(sys_len > 0, np.exp(1 - ref_len / sys_len), 0.0), 1.0)
+            alive = np.ones(len(rows), dtype=bool)  # no order with zero n-grams seen yet
+            smooth = np.ones(len(rows))
+            order = np.full(len(rows), MAX_NGRAM_ORDER)
+            logs = np.zeros_like(correct)
+            for k in range(MAX_NGRAM_ORDER):
+                alive &= total[:, k] > 0
+                if self.effective_order:
+                    order = np.where(alive, k + 1, order)
+                unmatched = correct[:, k] == 0
+                smooth = np.where(alive & unmatched, smooth * 2, smooth)
+                precision = np.where(
+                    unmatched, 100.0 / (smooth * total[:, k]), 100.0 * correct[:, k] / total[:, k]
+                )
+                precision = np.where(alive, precision, 0.0)
+                logs[:, k] = np.where(precision == 0.0, -9999999999.0, np.log(precision))
+            used = np.arange(MAX_NGRAM_ORDER)[None, :] < order[:, None]
+            score = bp * np.exp(_ordered_sum(np.where(used, logs, 0.0)) / order)
+        score = np.where(correct.any(axis=1), score, 0.0)
+        return score if totals.ndim == 2 else score[0]
+
+    def _corpus_score(self, hypotheses, references, sources, lang) -> MetricResult:
         bleu = self._bleu()
-        result = bleu.corpus_score(list(hypotheses), streams)
+        result = bleu.corpus_score(hypotheses, _streams(references))
         return MetricResult(
             self.name,
             float(result.score),
@@ -97,21 +127,44 @@ class ChrFPlusPlus(Metric):
     """Corpus chrF++: character 6-grams plus word bigrams (sacrebleu ``CHRF(word_order=2)``)."""
 
     name = "chrf"
+    statistic = "corpus"
 
     def __init__(self, word_order: int = 2) -> None:
         self.word_order = word_order
 
+    def _chrf(self):
+        from sacrebleu.metrics import CHRF
+
+        return CHRF(word_order=self.word_order)
+
     def signature(self) -> str:
-        from sacrebleu.metrics import CHRF
+        return str(self._chrf().get_signature())
 
-        return str(CHRF(word_order=self.word_order).get_signature())
+    def segment_statistics(self, hypotheses, references, sources, lang) -> np.ndarray:
+        """Per segment and n-gram order: ``[hyp count, ref count, matches]`` (sacrebleu's layout)."""
+        return np.asarray(self._chrf()._extract_corpus_statistics(hypotheses, _streams(references)))
 
-    def corpus_score(self, hypotheses, references, sources=None, lang=None) -> MetricResult:
-        from sacrebleu.metrics import CHRF
+    def score_from_statistics(self, totals: np.ndarray, n: int) -> np.ndarray:
+        """sacrebleu's ``CHRF._compute_f_score`` (no eps smoothing, beta 2) on summed statistics."""
+        chrf = self._chrf()
+        totals = np.asarray(totals, dtype=np.float64)
+        rows = np.atleast_2d(totals)
+        eps, factor = 1e-16, chrf.beta**2
+        hyp, ref, match = rows[:, 0::3], rows[:, 1::3], rows[:, 2::3]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            prec = np.where(hyp > 0, match / hyp, eps)
+            rec = np.where(ref > 0, match / ref, eps)
+            counted = (hyp > 0) & (ref > 0)
+            order = counted.sum(axis=1)
+            avg_prec = np.where(order > 0, _ordered_sum(np.where(counted, prec, 0.0)) / order, 0.0)
+            avg_rec = np.where(order > 0, _ordered_sum(np.where(counted, rec, 0.0)) / order, 0.0)
+            score = (1 + factor) * avg_prec * avg_rec / (factor * avg_prec + avg_rec)
+        score = np.where(avg_prec + avg_rec != 0, 100 * score, 0.0)
+        return score if totals.ndim == 2 else score[0]
 
-        streams = _check(hypotheses, references, self.name)
-        chrf = CHRF(word_order=self.word_order)
-        result = chrf.corpus_score(list(hypotheses), streams)
+    def _corpus_score(self, hypotheses, references, sources, lang) -> MetricResult:
+        chrf = self._chrf()
+        result = chrf.corpus_score(hypotheses, _streams(references))
         return MetricResult(self.name, float(result.score), str(chrf.get_signature()))
 
 

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
 from xllm_harness.metric_models import MissingMetricModelError, metric_device, offline, require
 from xllm_harness.metrics import Metric, MetricResult
@@ -27,30 +26,46 @@ _MODELS: dict[tuple[str, str], Any] = {}
 LOADS: list[str] = []
 
 
+def _not_available(model: str, reason: str) -> MissingMetricModelError:
+    return MissingMetricModelError(
+        f"BLEURT model {model!r} is not available ({reason}). Online, run "
+        f"`huggingface-cli download {model}`; offline, copy such a folder to the machine and pass "
+        "its path (config.json + weights + tokenizer files). See docs/offline-models.md."
+    )
+
+
+def locate(model: str) -> tuple[str, bool]:
+    """(what to load, whether it is a local folder); a clear error when it cannot be there."""
+    path = Path(model).expanduser()
+    if path.is_dir() or path.is_absolute() or model.startswith("."):
+        if not (path / "config.json").is_file():
+            raise MissingMetricModelError(
+                f"BLEURT model folder {path} has no config.json. A local BLEURT model is a folder with "
+                "config.json, the weights (model.safetensors or pytorch_model.bin) and the tokenizer files "
+                f"(vocab.txt, or spm.model for BLEURT-20), e.g. `huggingface-cli download {DEFAULT_MODEL} "
+                "--local-dir <folder>`; see docs/offline-models.md."
+            )
+        return str(path.resolve()), True
+    if offline():
+        from huggingface_hub import try_to_load_from_cache
+
+        if not isinstance(try_to_load_from_cache(model, "config.json"), str):
+            raise _not_available(model, "not in the Hugging Face cache and offline mode is on")
+    return model, False
+
+
 def load_model(model: str = DEFAULT_MODEL, device: str | None = None):
     """(model, tokenizer) for ``model`` on ``device``, loaded at most once per process."""
     bleurt = require("bleurt_pytorch", "bleurt", "bleurt-pytorch")
     device = metric_device(device)
-    path = Path(model).expanduser()
-    local = path.is_dir() or path.is_absolute() or model.startswith(".")
-    if local and not (path / "config.json").is_file():
-        raise MissingMetricModelError(
-            f"BLEURT model folder {path} has no config.json. A local BLEURT model is a folder with "
-            "config.json, the weights (model.safetensors or pytorch_model.bin) and the tokenizer files "
-            f"(vocab.txt, or spm.model for BLEURT-20), e.g. `huggingface-cli download {DEFAULT_MODEL} "
-            "--local-dir <folder>`; see docs/offline-models.md."
-        )
-    key = (str(path.resolve()) if local else model, device)
+    name, _ = locate(model)
+    key = (name, device)
     if key not in _MODELS:
         try:
-            net = bleurt.BleurtForSequenceClassification.from_pretrained(model, local_files_only=offline())
-            tokenizer = bleurt.BleurtTokenizer.from_pretrained(model, local_files_only=offline())
+            net = bleurt.BleurtForSequenceClassification.from_pretrained(name, local_files_only=offline())
+            tokenizer = bleurt.BleurtTokenizer.from_pretrained(name, local_files_only=offline())
         except OSError as err:
-            raise MissingMetricModelError(
-                f"BLEURT model {model!r} is not available ({str(err).splitlines()[0]}). Online, run "
-                f"`huggingface-cli download {model}`; offline, copy such a folder to the machine and pass "
-                "its path (config.json + weights + tokenizer files). See docs/offline-models.md."
-            ) from None
+            raise _not_available(model, str(err).splitlines()[0]) from None
         net.eval()
         net.to(device)
         _MODELS[key] = (net, tokenizer)
@@ -108,11 +123,21 @@ class Bleurt(Metric):
             f"|version:bleurt-pytorch-{version('bleurt-pytorch')}"
         )
 
-    def corpus_score(self, hypotheses, references, sources=None, lang=None) -> MetricResult:
-        if not hypotheses or len(hypotheses) != len(references):
-            raise InputError(f"bleurt: {len(hypotheses)} hypotheses but {len(references)} references")
+    def check_available(self) -> None:
+        require("bleurt_pytorch", "bleurt", "bleurt-pytorch")
+        locate(self.model)
+
+    def _segment_scores(self, hypotheses, references) -> list[float]:
+        """Raw BLEURT segment scores from one batched prediction (first reference of each)."""
         net, tokenizer = load_model(self.model, self.device)
-        scores = predict(net, tokenizer, [refs[0] for refs in references], list(hypotheses), self.batch_size)
+        return predict(net, tokenizer, [refs[0] for refs in references], hypotheses, self.batch_size)
+
+    def segment_statistics(self, hypotheses, references, sources, lang) -> list[float]:
+        """Segment scores ×100 (their mean is the corpus score)."""
+        return [100 * s for s in self._segment_scores(hypotheses, references)]
+
+    def _corpus_score(self, hypotheses, references, sources, lang) -> MetricResult:
+        scores = self._segment_scores(hypotheses, references)
         return MetricResult(
             self.name, 100 * sum(scores) / len(scores), self.signature(), {"segments": scores}
         )

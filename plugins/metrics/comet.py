@@ -127,6 +127,7 @@ class Comet(Metric):
     """Corpus COMET: mean segment score (×100) of a COMET model with source, hypothesis and reference."""
 
     name = "comet"
+    needs_sources = True
 
     def __init__(
         self,
@@ -148,20 +149,26 @@ class Comet(Metric):
             f"|version:comet-{version('unbabel-comet')}"
         )
 
-    def corpus_score(self, hypotheses, references, sources=None, lang=None) -> MetricResult:
-        if sources is None:
-            raise InputError("comet needs the source sentences (sources=...)")
-        if not (len(hypotheses) == len(references) == len(sources)) or not hypotheses:
-            raise InputError(
-                f"comet: {len(hypotheses)} hypotheses, {len(references)} references, {len(sources)} sources"
-            )
+    def check_available(self) -> None:
+        require("comet", "comet", "unbabel-comet")
+        resolve_checkpoint(self.model)
+
+    def _segment_scores(self, hypotheses, references, sources) -> list[float]:
+        """Raw COMET segment scores (0–1 scale) from one batched prediction."""
         model = load_model(self.model, self.device, self.precision)
         # outer whitespace removed, as comet-score reads its files (some FLORES lines end in spaces)
         samples = [
             {"src": s.strip(), "mt": h.strip(), "ref": refs[0].strip()}
             for s, h, refs in zip(sources, hypotheses, references, strict=True)
         ]
-        scores = predict(model, samples, self.batch_size)
+        return predict(model, samples, self.batch_size)
+
+    def segment_statistics(self, hypotheses, references, sources, lang) -> list[float]:
+        """Segment scores ×100 (their mean is the corpus score)."""
+        return [100 * s for s in self._segment_scores(hypotheses, references, sources)]
+
+    def _corpus_score(self, hypotheses, references, sources, lang) -> MetricResult:
+        scores = self._segment_scores(hypotheses, references, sources)
         return MetricResult(
             self.name, 100 * sum(scores) / len(scores), self.signature(), {"segments": scores}
         )

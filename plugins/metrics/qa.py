@@ -1,8 +1,11 @@
 """Question-answering metrics: x-LLM's ``match`` and exact match / F1 with per-language normalization.
 
 - ``match`` (the paper's Table 6): a gold answer, lowercased, occurs in the lowercased output.
-- ``exact_match`` / ``f1``: the official MLQA normalization (``mlqa_evaluation_v1.py``) for the
-  languages it knows, SQuAD v1.1 normalization otherwise (as XTREME does for el/tr).
+- ``exact_match`` / ``f1``: the normalization the answer language declares
+  (``Language.qa_normalization``, looked up in the registry by ``lang=``): ``mlqa`` is the official
+  MLQA normalization (``mlqa_evaluation_v1.py``) for the languages that script knows and SQuAD v1.1
+  for the others (el, tr); ``squad`` is SQuAD v1.1. ``normalization="squad"`` overrides it for every
+  language, which is how XTREME scores all of XQuAD.
 
 The official MLQA Arabic rule replaces *every* ``ال`` with a space, mid-word too (its regex
 ``'\\sال^|ال'``: the first branch can never match). lm-eval's port only strips it at word start, so
@@ -11,15 +14,18 @@ its Arabic scores differ; we reproduce the official behaviour. All scores are th
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 import sys
 import unicodedata
+from abc import abstractmethod
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable
 
 from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
+from xllm_harness.languages import get_language
 from xllm_harness.metrics import Metric, MetricResult
 
 ASCII_PUNCT = frozenset(string.punctuation)
@@ -76,11 +82,20 @@ def normalize_squad(text: str) -> str:
     return " ".join(text.split())
 
 
-def normalizer_for(lang: str, scheme: str = "mlqa"):
-    """The normalization function for a language under ``scheme`` (``mlqa`` falls back to SQuAD)."""
+QA_NORMALIZATIONS = ("mlqa", "squad")
+"""``mlqa``: the official MLQA rules for the languages the script knows, SQuAD v1.1 for the others;
+``squad``: SQuAD v1.1 for every language (how XTREME scores XQuAD)."""
+MATCH_GOLDS = ("all", "first")
+"""``all``: any gold answer counts (ours); ``first``: ``answers[0].strip()`` only (x-LLM's script)."""
+
+
+def normalizer_for(lang: str, scheme: str) -> tuple[str, Callable[[str], str]]:
+    """(the normalization's name in signatures, the function) for a language under ``scheme``."""
+    if scheme not in QA_NORMALIZATIONS:
+        raise InputError(f"QA normalization {scheme!r}: use one of {', '.join(QA_NORMALIZATIONS)}")
     if scheme == "mlqa" and lang in MLQA_LANGUAGES:
-        return lambda text: normalize_mlqa(text, lang)
-    return normalize_squad
+        return "mlqa", functools.partial(normalize_mlqa, lang=lang)
+    return "squad-v1.1", normalize_squad
 
 
 def _f1(prediction_tokens: list[str], gold_tokens: list[str]) -> float:
@@ -93,52 +108,90 @@ def _f1(prediction_tokens: list[str], gold_tokens: list[str]) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def score_answer(prediction: str, golds: Sequence[str], lang: str, scheme: str = "mlqa") -> dict[str, float]:
-    """``match``, ``exact_match`` and ``f1`` of one prediction, each the max over gold answers."""
-    if not golds:
-        raise InputError("score_answer needs at least one gold answer")
-    normalize = normalizer_for(lang, scheme)
-    pred_norm = normalize(prediction)
-    pred_tokens = pred_norm.split()
-    lowered = prediction.lower()
-    match = em = f1 = 0.0
-    for gold in golds:
-        gold_norm = normalize(gold)
-        match = max(match, float(gold.lower() in lowered))
-        em = max(em, float(pred_norm == gold_norm))
-        f1 = max(f1, _f1(pred_tokens, gold_norm.split()))
-    return {"match": match, "exact_match": em, "f1": f1}
+class _NormalizedQAMetric(Metric):
+    """Exact match / F1 after the answer language's normalization, max over gold answers."""
+
+    needs_lang = True
+
+    def __init__(self, normalization: str | None = None) -> None:
+        if normalization is not None and normalization not in QA_NORMALIZATIONS:
+            raise InputError(
+                f"{self.name}: normalization={normalization!r}; use one of {', '.join(QA_NORMALIZATIONS)} "
+                "(or none: the language's own, Language.qa_normalization)"
+            )
+        self.normalization = normalization
+
+    def _normalizer(self, lang: str) -> tuple[str, Callable[[str], str]]:
+        scheme = self.normalization or get_language(lang).qa_normalization
+        return normalizer_for(lang, scheme)
+
+    @abstractmethod
+    def _pair(self, prediction: str, gold: str) -> float:
+        """The score of one normalized prediction against one normalized gold answer."""
+
+    def segment_statistics(self, hypotheses, references, sources, lang) -> list[float]:
+        _, normalize = self._normalizer(lang)
+        scores = []
+        for prediction, golds in zip(hypotheses, references, strict=True):
+            pred = normalize(prediction)
+            scores.append(max(self._pair(pred, normalize(gold)) for gold in golds))
+        return scores
+
+    def signature(self) -> str:
+        return f"{self.name}|norm:{self.normalization or 'language'}|max-over-golds"
+
+    def _corpus_score(self, hypotheses, references, sources, lang) -> MetricResult:
+        result = super()._corpus_score(hypotheses, references, sources, lang)
+        result.signature = f"{self.name}|lang:{lang}|norm:{self._normalizer(lang)[0]}|max-over-golds"
+        return result
 
 
-class _QAMetric(Metric):
-    key: str
+class ExactMatch(_NormalizedQAMetric):
+    """The normalized prediction equals a normalized gold answer."""
 
-    def corpus_score(self, hypotheses, references, sources=None, lang=None) -> MetricResult:
-        if lang is None:
-            raise InputError(f"{self.name} needs the answer language (lang=...)")
-        if not hypotheses:
-            raise InputError(f"{self.name}: no hypotheses to score")
-        scores = [
-            score_answer(h, refs, lang)[self.key] for h, refs in zip(hypotheses, references, strict=True)
+    name = "exact_match"
+
+    def _pair(self, prediction: str, gold: str) -> float:
+        return float(prediction == gold)
+
+
+class F1(_NormalizedQAMetric):
+    """Token F1 between the normalized prediction and a normalized gold answer."""
+
+    name = "f1"
+
+    def _pair(self, prediction: str, gold: str) -> float:
+        return _f1(prediction.split(), gold.split())
+
+
+class Match(Metric):
+    """x-LLM's containment check: a lowercased gold answer occurs in the lowercased output.
+
+    ``golds="all"`` (default) takes any gold answer; ``golds="first"`` is x-LLM's exact rule,
+    ``answers[0].strip().lower() in prediction.lower()``.
+    """
+
+    name = "match"
+
+    def __init__(self, golds: str = "all") -> None:
+        if golds not in MATCH_GOLDS:
+            raise InputError(f"match: golds={golds!r}; use one of {', '.join(MATCH_GOLDS)}")
+        self.golds = golds
+
+    def segment_statistics(self, hypotheses, references, sources, lang) -> list[float]:
+        if self.golds == "first":
+            return [
+                float(refs[0].strip().lower() in h.lower())
+                for h, refs in zip(hypotheses, references, strict=True)
+            ]
+        return [
+            float(any(g.lower() in h.lower() for g in refs))
+            for h, refs in zip(hypotheses, references, strict=True)
         ]
-        norm = "mlqa" if lang in MLQA_LANGUAGES else "squad-v1.1"
-        return MetricResult(
-            self.name, sum(scores) / len(scores), f"{self.name}|lang:{lang}|norm:{norm}|max-over-golds"
-        )
 
-
-class Match(_QAMetric):
-    """x-LLM's containment check: a lowercased gold answer occurs in the lowercased output."""
-
-    name = key = "match"
-
-
-class ExactMatch(_QAMetric):
-    name = key = "exact_match"
-
-
-class F1(_QAMetric):
-    name = key = "f1"
+    def signature(self) -> str:
+        rule = "x-llm:answers[0].strip()" if self.golds == "first" else "max-over-golds"
+        return f"{self.name}|lowercase-containment|{rule}"
 
 
 @hookimpl

@@ -82,9 +82,9 @@ def test_comet_equals_comet_score_cli(tmp_path, system, tiny_comet, subprocess_e
     from xllm_harness.plugins.metrics import comet as comet_plugin
 
     paths = _write(tmp_path, system)
-    ours = get_metrics()["comet"](model=str(tiny_comet), batch_size=8).corpus_score(
-        system["hyp"], [[r] for r in system["ref"]], sources=system["src"]
-    )
+    metric = get_metrics()["comet"](model=str(tiny_comet), batch_size=8)
+    ours = metric.corpus_score(system["hyp"], [[r] for r in system["ref"]], sources=system["src"])
+    stats = metric.statistics(system["hyp"], [[r] for r in system["ref"]], sources=system["src"])
     out_json = tmp_path / "comet.json"
     subprocess.run(
         [
@@ -103,6 +103,10 @@ def test_comet_equals_comet_score_cli(tmp_path, system, tiny_comet, subprocess_e
     assert len(cli_scores) == len(system["hyp"])
     assert ours.extra["segments"] == pytest.approx(cli_scores, abs=1e-5)
     assert ours.score == pytest.approx(100 * sum(cli_scores) / len(cli_scores), abs=1e-4)
+    # resampling statistics: one column, the segment score x100; their mean is the corpus score
+    assert stats.shape == (len(cli_scores), 1)
+    assert stats[:, 0] == pytest.approx([100 * c for c in cli_scores], abs=1e-3)
+    assert metric.score_from_statistics(stats.sum(axis=0), len(stats)) == pytest.approx(ours.score)
     assert len(set(round(s, 6) for s in cli_scores)) > 1  # segment scores differ: not a constant model
     assert f"model:{tiny_comet}" in ours.signature
     # loaded once per process, whatever the number of calls
@@ -130,6 +134,8 @@ def test_bleurt_references_first_and_truncation(tiny_bleurt, system):
         swapped = net(**tokenizer(system["hyp"][0], refs[0][0], return_tensors="pt")).logits.item()
     assert result.extra["segments"] == pytest.approx(manual, abs=1e-5)
     assert result.score == pytest.approx(100 * sum(manual) / len(manual), abs=1e-3)
+    stats = metric.statistics(system["hyp"][:10], refs)
+    assert stats[:, 0] == pytest.approx([100 * m for m in manual], abs=1e-3)
     assert swapped != pytest.approx(manual[0], abs=1e-7)  # order matters, so the test above can fail
     # inputs longer than 512 tokens are truncated rather than failing
     long = " ".join(system["ref"]) * 3
@@ -185,5 +191,5 @@ def test_missing_backend_names_the_pip_extra(monkeypatch, tmp_path):
 
 
 def test_reference_count_checked():
-    with pytest.raises(ValueError, match="3 hypotheses but 2 references"):
+    with pytest.raises(ValueError, match="3 hypotheses but 2 reference lists"):
         get_metrics()["chrf"]().corpus_score(["a", "b", "c"], [["a"], ["b"]])
