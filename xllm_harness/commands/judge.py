@@ -42,8 +42,23 @@ def _common(p: argparse.ArgumentParser, temperature: float, max_tokens: int) -> 
     g.add_argument(
         "--max-cost", type=float, default=None, help="stop before new spending could pass this (USD)"
     )
+    g.add_argument(
+        "--max-connection-failures", type=int, default=5,
+        help="stop after this many connection failures in a row (default 5)",
+    )  # fmt: skip
     g.add_argument("--cache", default=None, help="cache file (default: $XLLM_CACHE_DIR/judge/cache.sqlite)")
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    g = p.add_argument_group("Batch API and local batch runs")
+    mode = g.add_mutually_exclusive_group()
+    mode.add_argument("--batch", action="store_true", help="send the uncached requests through the Batch API")
+    mode.add_argument("--export-batch", metavar="FILE", help="write the uncached requests as Batch-API JSONL")
+    mode.add_argument("--import-batch", metavar="FILE", help="read a Batch-API output JSONL into the cache")
+    g.add_argument("--batch-discount", type=float, default=0.5, help="price factor of batch replies (0.5)")
+    g.add_argument("--batch-max-requests", type=int, default=50_000, help="requests per batch file (50000)")
+    g.add_argument(
+        "--batch-max-bytes", type=int, default=200 * 1024 * 1024, help="bytes per batch file (200 MB)"
+    )
+    g.add_argument("--batch-poll-interval", type=float, default=5.0, help="first wait between polls (s)")
     p.add_argument("--limit", type=int, default=None, help="items per task")
     p.add_argument("--tasks", default=None, help="comma-separated task names (default: all found)")
     p.add_argument("--output", "-o", default=None, help="result file (.json) or folder")
@@ -57,6 +72,10 @@ def register(sub) -> None:
     jsub.required = True
     qa = jsub.add_parser("qa", help="YES/NO correctness of xquad/mlqa answers (paper Table 2)")
     qa.add_argument("samples", help="lm-eval output folder written with --log_samples")
+    qa.add_argument(
+        "--parser", choices=["default", "x-llm"], default="default",
+        help="verdict parser: read the verdict (default) or x-LLM's first case-sensitive YES/NO",
+    )  # fmt: skip
     _common(qa, temperature=0.0, max_tokens=128)
     qa.set_defaults(func=run_qa, limit_default=100)
     pw = jsub.add_parser("pairwise", help="MI-Eval: system A against system B (paper Figure 4)")
@@ -73,6 +92,19 @@ def register(sub) -> None:
     pw.set_defaults(func=run_pairwise, limit_default=None)
 
 
+def _transport(args: argparse.Namespace):
+    from xllm_harness.judging.batch_api import BatchTransport
+    from xllm_harness.judging.transports import ExportTransport, ImportTransport, SyncTransport
+
+    if args.batch:
+        return BatchTransport()
+    if args.export_batch:
+        return ExportTransport(args.export_batch)
+    if args.import_batch:
+        return ImportTransport(args.import_batch)
+    return SyncTransport()
+
+
 def _client(args: argparse.Namespace):
     from xllm_harness.judging import get_judges
     from xllm_harness.judging.cache import JudgeCache
@@ -84,8 +116,9 @@ def _client(args: argparse.Namespace):
         raise InputError(
             f"--judge {args.judge!r}: unknown; registered: {', '.join(sorted(judges)) or 'none'}"
         )
+    offline = bool(args.export_batch or args.import_batch)  # no request is sent: no key needed
     api_key = os.environ.get(args.api_key_env)
-    if not api_key:
+    if not api_key and not offline:
         raise InputError(f"no API key: environment variable {args.api_key_env} is not set (--api-key-env)")
     judge = judges[args.judge](
         model=args.model, base_url=args.base_url, api_key=api_key, timeout=args.timeout
@@ -97,9 +130,14 @@ def _client(args: argparse.Namespace):
         concurrency=args.concurrency,
         max_retries=args.max_retries,
         backoff_base=args.backoff_base,
+        max_connection_failures=args.max_connection_failures,
         price_input=args.price_input,
         price_output=args.price_output,
         max_cost=args.max_cost,
+        batch_discount=args.batch_discount,
+        batch_max_requests=args.batch_max_requests,
+        batch_max_bytes=args.batch_max_bytes,
+        batch_poll_interval=args.batch_poll_interval,
         progress=not args.no_progress,
     )
     cache = (
@@ -107,7 +145,15 @@ def _client(args: argparse.Namespace):
         if args.no_cache
         else JudgeCache(Path(args.cache) if args.cache else cache_dir() / "judge" / "cache.sqlite")
     )
-    return JudgeClient(judge, settings, cache)
+    return JudgeClient(judge, settings, cache, _transport(args))
+
+
+def _identity(folder: str | Path) -> dict[str, str] | None:
+    """The model type and ``model_args`` lm-eval recorded for a samples folder (``None``: no results file)."""
+    from xllm_harness.lm_eval_outputs import folder_identity
+
+    identity = folder_identity(folder)
+    return None if identity is None else {"model": identity.model, "model_args": identity.model_args}
 
 
 def _header(client, args: argparse.Namespace) -> dict[str, Any]:
@@ -117,6 +163,7 @@ def _header(client, args: argparse.Namespace) -> dict[str, Any]:
         "settings": {
             "temperature": s.temperature, "max_tokens": s.max_tokens, "k": s.k,
             "parse_retries": args.parse_retries, "limit": args.limit,
+            "transport": "batch" if args.batch else "import" if args.import_batch else "sync",
         },
     }  # fmt: skip
 
@@ -142,32 +189,49 @@ def _write(
 
 
 def _finish(
-    kind: str, client, args, default_dir: Path, payload: dict, details: list[dict], incomplete: int
+    kind: str, client, args, default_dir: Path, payload: dict, details: list[dict], counts: dict[str, Any]
 ) -> int:
-    from xllm_harness.judging.client import JudgeAuthError
+    """Write the results (unless exporting) and end with the summary line; exit status 0 or 1."""
+    from xllm_harness.judging.backend import JudgeAuthError, JudgeConnectionError
+    from xllm_harness.judging.summary import summary_line
+    from xllm_harness.judging.transports import ExportTransport, ImportTransport
 
     stopped = client.stopped
-    if isinstance(stopped, JudgeAuthError):  # nothing worth keeping: fail loudly (exit status 2)
-        raise stopped
-    payload["usage"] = client.usage.to_dict()
-    payload["complete"] = incomplete == 0 and stopped is None
-    if stopped is not None:
-        payload["stopped"] = str(stopped)
-    path = _write(kind, default_dir, args, payload, details)
-    usage = client.usage
-    cost = "unknown (no price)" if usage.cost_usd is None else f"{usage.cost_usd:.4f} USD"
-    print(
-        f"judge {kind}: {usage.requests} requests ({usage.retries} retries, {usage.cache_hits} from cache), "
-        f"{usage.prompt_tokens}+{usage.completion_tokens} tokens, cost {cost}",
-        file=sys.stderr,
-    )
-    if stopped is not None:
-        print(f"judge {kind}: {stopped}; partial results kept, rerun to continue", file=sys.stderr)
-    elif incomplete:
+    transport = client.transport
+    if isinstance(transport, ExportTransport):
+        written = transport.write()
         print(
-            f"judge {kind}: {incomplete} item(s) not judged (failed requests); rerun to retry",
+            f"judge {kind}: wrote {written} request(s) to {transport.path} ({client.usage.cache_hits} already "
+            "cached); run them (OpenAI Batch API, vLLM run_batch) and finish with --import-batch OUTPUT",
             file=sys.stderr,
         )
+        print(transport.path)
+        return 0
+    if isinstance(stopped, (JudgeAuthError, JudgeConnectionError)):  # fail loudly (exit status 2)
+        print(summary_line(kind, counts, client.usage), file=sys.stderr)
+        raise type(stopped)(f"{stopped}; what was judged so far is cached: rerun to continue")
+    payload["usage"] = client.usage.to_dict()
+    payload["complete"] = counts["failed"] == 0 and stopped is None
+    if stopped is not None:
+        payload["stopped"] = str(stopped)
+    if isinstance(transport, ImportTransport):
+        payload["import"] = {"file": str(transport.path), "unmatched_lines": transport.unmatched,
+                             "malformed_lines": transport.malformed}  # fmt: skip
+        if transport.unmatched or transport.malformed:
+            print(
+                f"judge {kind}: {transport.path}: {transport.unmatched} line(s) match no request of this job "
+                f"(same --model, --base-url and settings as the export?), {transport.malformed} malformed",
+                file=sys.stderr,
+            )
+    path = _write(kind, default_dir, args, payload, details)
+    if stopped is not None:
+        print(f"judge {kind}: {stopped}; partial results kept, rerun to continue", file=sys.stderr)
+    elif counts["failed"]:
+        print(
+            f"judge {kind}: {counts['failed']} item(s) not judged (failed requests); rerun to retry",
+            file=sys.stderr,
+        )
+    print(summary_line(kind, counts, client.usage), file=sys.stderr)
     print(path)
     return 0 if payload["complete"] else 1
 
@@ -185,31 +249,36 @@ def _tasks(args) -> list[str] | None:
 
 
 def run_qa(args: argparse.Namespace) -> int:
+    from xllm_harness.judging.prompts import QA_PARSERS
     from xllm_harness.judging.qa import judge_qa
+    from xllm_harness.judging.summary import qa_counts
+    from xllm_harness.lm_eval_outputs import recorded_model_name
 
     client = _client(args)
     limit = args.limit if args.limit is not None else args.limit_default
     results, details = judge_qa(
-        args.samples, client, limit=limit, tasks=_tasks(args), parse_retries=args.parse_retries
-    )
-    from xllm_harness.lm_eval_outputs import recorded_model_name as model_name
-
+        args.samples, client, limit=limit, tasks=_tasks(args), parse_retries=args.parse_retries,
+        parse=QA_PARSERS[args.parser],
+    )  # fmt: skip
     payload = _header(client, args)
     payload["settings"]["limit"] = limit
-    payload["model_name"] = model_name(args.samples)
+    payload["settings"]["parser"] = args.parser
+    payload["model_name"] = recorded_model_name(args.samples)
+    payload["model_identity"] = _identity(args.samples)
     payload["results"] = results
-    for task, row in results.items():
-        acc = "n/a" if row["judge_accuracy"] is None else f"{row['judge_accuracy']:.3f}"
-        print(
-            f"{task}\tjudge_accuracy={acc}\tn={row['n']}\tunparseable={row['unparseable']}\tfailed={row['failed']}"
-        )
-    incomplete = sum(row["failed"] for row in results.values())
-    return _finish("qa", client, args, _beside(args.samples), payload, details, incomplete)
+    if not args.export_batch:
+        for task, row in results.items():
+            acc = "n/a" if row["judge_accuracy"] is None else f"{row['judge_accuracy']:.3f}"
+            print(
+                f"{task}\tjudge_accuracy={acc}\tn={row['n']}\tunparseable={row['unparseable']}\tfailed={row['failed']}"
+            )
+    return _finish("qa", client, args, _beside(args.samples), payload, details, qa_counts(results))
 
 
 def run_pairwise(args: argparse.Namespace) -> int:
     from xllm_harness.judging.pairwise import judge_pairwise
-    from xllm_harness.lm_eval_outputs import recorded_model_name as model_name
+    from xllm_harness.judging.summary import all_gated_line, pairwise_counts
+    from xllm_harness.lm_eval_outputs import recorded_model_name
 
     client = _client(args)
     results, details = judge_pairwise(
@@ -219,16 +288,30 @@ def run_pairwise(args: argparse.Namespace) -> int:
     payload = _header(client, args)
     payload["settings"]["both_orders"] = not args.one_order
     payload["settings"]["gate_by"] = args.gate_by
-    payload["a"] = {"model": args.a_name or model_name(args.a), "samples": str(Path(args.a).resolve())}
-    payload["b"] = {"model": args.b_name or model_name(args.b), "samples": str(Path(args.b).resolve())}
+    for side, folder, name in (("a", args.a, args.a_name), ("b", args.b, args.b_name)):
+        payload[side] = {"model": name or recorded_model_name(folder), "samples": str(Path(folder).resolve())}
     payload["models"] = {"a": payload["a"]["model"], "b": payload["b"]["model"]}
+    payload["systems"] = {"a": _identity(args.a), "b": _identity(args.b)}
     payload["direction"] = "win/tie/loss of a against b: win = a's mean score is higher"
     payload["results"] = results
+    if not args.export_batch:
+        _print_pairwise(payload)
+        gated = all_gated_line(results["all"])
+        if gated:
+            print(gated, file=sys.stderr)
+    return _finish(
+        "pairwise", client, args, _beside(args.a), payload, details, pairwise_counts(results["all"])
+    )
+
+
+def _print_pairwise(payload: dict[str, Any]) -> None:
+    def share(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.2f}"
+
     print(f"{payload['a']['model']} (a) vs {payload['b']['model']} (b)")
-    for lang, row in results.items():
-        bias = "n/a" if row["position_bias_rate"] is None else f"{row['position_bias_rate']:.2f}"
+    for lang, row in payload["results"].items():
         print(
-            f"{lang}\twin={row['win']}\ttie={row['tie']}\tloss={row['loss']}\ta_in_lang={row['a_in_language']:.2f}"
-            f"\tb_in_lang={row['b_in_language']:.2f}\tposition_bias={bias}\tunparseable={row['unparseable']}"
+            f"{lang}\twin={row['win']}\ttie={row['tie']}\tloss={row['loss']}\tjudged={row['judged']}"
+            f"\tgated={row['gated']}\ta_in_lang={share(row['a_in_language'])}\tb_in_lang={share(row['b_in_language'])}"
+            f"\tposition_bias={share(row['position_bias_rate'])}\tunparseable={row['unparseable']}"
         )
-    return _finish("pairwise", client, args, _beside(args.a), payload, details, results["all"]["failed"])

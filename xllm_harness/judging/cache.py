@@ -5,6 +5,10 @@ host and path, messages, temperature, max tokens, seed), never the API key. Only
 are stored: a failed request leaves no row, so a rerun asks again. Each thread opens its own
 connection; WAL mode plus a busy timeout make concurrent threads and processes safe, and a committed
 row survives the process being killed.
+
+Beside the replies, the ``batches`` table records every Batch-API batch submitted and not yet
+collected (its id and the requests in it), so a run killed while waiting resumes polling and never
+submits those requests again.
 """
 
 from __future__ import annotations
@@ -25,6 +29,13 @@ CREATE TABLE IF NOT EXISTS replies (
     text TEXT NOT NULL,
     prompt_tokens INTEGER NOT NULL,
     completion_tokens INTEGER NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id TEXT PRIMARY KEY,
+    endpoint TEXT NOT NULL,
+    requests TEXT NOT NULL,
+    status TEXT NOT NULL,
     created REAL NOT NULL
 )
 """
@@ -58,7 +69,7 @@ class JudgeCache:
             conn = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(SCHEMA)
+            conn.executescript(SCHEMA)
             self._local.conn = conn
         return conn
 
@@ -89,3 +100,23 @@ class JudgeCache:
 
     def __len__(self) -> int:
         return self._conn().execute("SELECT COUNT(*) FROM replies").fetchone()[0]
+
+    # -- Batch-API batches -----------------------------------------------------------------------
+    def add_batch(self, batch_id: str, endpoint: str, requests: dict[str, dict[str, Any]]) -> None:
+        """Record a submitted batch: ``requests`` maps each cache key in it to its request fields."""
+        self._conn().execute(
+            "INSERT OR REPLACE INTO batches VALUES (?, ?, ?, 'submitted', ?)",
+            (batch_id, endpoint, json.dumps(requests, sort_keys=True, ensure_ascii=False), time.time()),
+        )
+
+    def open_batches(self, endpoint: str) -> dict[str, dict[str, dict[str, Any]]]:
+        """Batches of this endpoint not collected yet: batch id -> {cache key: request fields}."""
+        rows = self._conn().execute(
+            "SELECT batch_id, requests FROM batches WHERE endpoint = ? AND status = 'submitted' ORDER BY created",
+            (endpoint,),
+        )
+        return {batch_id: json.loads(requests) for batch_id, requests in rows}
+
+    def close_batch(self, batch_id: str, status: str) -> None:
+        """Mark a batch collected (its final status); its replies are in ``replies`` by then."""
+        self._conn().execute("UPDATE batches SET status = ? WHERE batch_id = ?", (status, batch_id))

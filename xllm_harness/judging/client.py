@@ -1,134 +1,50 @@
-"""The judge client: bounded concurrency, retries, cache, token and cost accounting, spend cap.
+"""The judge client: cache, retries, failing fast, and the choice of transport.
 
-A :class:`Judge` backend (a plugin, e.g. the built-in OpenAI-compatible one) sends ONE chat request
-and classifies what went wrong. :class:`JudgeClient` does the rest for a batch of requests:
+A :class:`~xllm_harness.judging.backend.Judge` backend makes one HTTP call at a time. For a list of
+requests, :class:`JudgeClient`:
 
-- cache first (a finished batch rerun makes zero requests), then at most ``concurrency`` requests in
-  flight (a thread pool);
-- retries of transient failures (429, 5xx, timeouts, connection errors, malformed replies) with
-  exponential backoff and jitter, waiting at least what ``Retry-After`` asks; other 4xx fail the item;
-  401/403 stop the batch;
-- before each request, its worst-case cost (prompt bytes as tokens + ``max_tokens``) is reserved
-  against ``max_cost``; a request that could push spending past the cap is never sent;
-- secrets are scrubbed from every error message (:func:`redact`).
+- answers from the content-addressed cache first (a finished rerun makes zero requests);
+- hands the rest to its transport: synchronous calls through a thread pool (default), the Batch API
+  (``--batch``), an exported input file (``--export-batch``) or an imported output file
+  (``--import-batch``), see :mod:`~xllm_harness.judging.transports` and
+  :mod:`~xllm_harness.judging.batch_api`;
+- retries transient failures (429, 5xx, timeouts, connection errors, malformed replies) with
+  exponential backoff and jitter, waiting at least what ``Retry-After`` asks (:meth:`JudgeClient.call`);
+- stops the run at once on 401/403, and after ``max_connection_failures`` consecutive connection
+  failures, with the cause in one line; what was judged so far stays cached;
+- scrubs secrets from every error message (:func:`~xllm_harness.judging.backend.redact`).
 """
 
 from __future__ import annotations
 
 import random
-import re
-import sys
 import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar
-from urllib.parse import urlparse
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from xllm_harness.errors import InputError, XllmError
+from xllm_harness.errors import InputError
+from xllm_harness.judging.accounting import Ledger, Usage
+from xllm_harness.judging.backend import (
+    MAX_SAMPLES,
+    ChatReply,
+    ChatRequest,
+    Judge,
+    JudgeAuthError,
+    JudgeConnectionError,
+    JudgeError,
+    TransientError,
+    redact,
+)
+from xllm_harness.judging.batch_files import MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE
 from xllm_harness.judging.cache import CachedReply, JudgeCache, request_key
 
-# USD per 1M tokens (input, output): list prices when this was written; pass your own prices.
-KNOWN_PRICES: dict[str, tuple[float, float]] = {
-    "gpt-3.5-turbo": (0.5, 1.5),
-    "gpt-4o-mini": (0.15, 0.6),
-    "gpt-4o": (2.5, 10.0),
-    "gpt-4-turbo": (10.0, 30.0),
-    "gpt-4": (30.0, 60.0),
-}
-MAX_SAMPLES = 100
-"""k is capped so that ``seed = sample + 100 * attempt`` stays unique."""
+if TYPE_CHECKING:
+    from xllm_harness.judging.transports import Transport
 
-_KEY_PATTERN = re.compile(r"(sk-[A-Za-z0-9_\-]{4})[A-Za-z0-9_\-]+")
-
-
-class JudgeError(XllmError, RuntimeError):
-    """One request failed for good (after retries, or a non-retryable status)."""
-
-
-class JudgeAuthError(JudgeError):
-    """The endpoint refused the credentials (401/403): the whole batch stops."""
-
-
-class BudgetExceeded(JudgeError):
-    """The request was not sent: it could have pushed spending past ``max_cost``."""
-
-
-class TransientError(Exception):
-    """A failure worth retrying; ``retry_after`` is the server's requested wait in seconds."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-def redact(text: str, secrets: Sequence[str | None] = ()) -> str:
-    """Remove the given secrets and anything shaped like an OpenAI key from ``text``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return _KEY_PATTERN.sub(r"\1***", text)
-
-
-@dataclass(frozen=True)
-class ChatRequest:
-    """One judge call: the messages plus which of the k samples and which parse retry it is."""
-
-    messages: tuple[tuple[str, str], ...]
-    sample: int = 0
-    attempt: int = 0
-
-    @property
-    def seed(self) -> int:
-        return self.sample + MAX_SAMPLES * self.attempt
-
-    def retry(self) -> ChatRequest:
-        """The same question asked again (after an unparseable reply): a new seed, a new cache key."""
-        return ChatRequest(self.messages, self.sample, self.attempt + 1)
-
-
-@dataclass(frozen=True)
-class ChatReply:
-    text: str
-    prompt_tokens: int
-    completion_tokens: int
-    cached: bool = False
-
-
-class Judge:
-    """Backend base class: plugins subclass it and implement :meth:`send` (one HTTP call, no retry)."""
-
-    name: ClassVar[str] = ""
-    description: ClassVar[str] = ""
-
-    def __init__(
-        self, model: str, base_url: str | None = None, api_key: str | None = None, timeout: float = 60.0
-    ):
-        self.model = model
-        self.base_url = base_url
-        self.timeout = timeout
-        self._api_key = api_key
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        return (self._api_key,) if self._api_key else ()
-
-    @property
-    def endpoint(self) -> str:
-        """Host (and port and path) of the endpoint, without credentials: part of the cache key."""
-        if not self.base_url:
-            return ""
-        parts = urlparse(self.base_url)
-        host = parts.hostname or ""
-        if parts.port:
-            host += f":{parts.port}"
-        return host + parts.path.rstrip("/")
-
-    def send(self, request: ChatRequest, temperature: float, max_tokens: int) -> ChatReply:
-        """Send one request. Raise :class:`TransientError` (retry), :class:`JudgeAuthError` or
-        :class:`JudgeError` (give up on this item)."""
-        raise NotImplementedError
+T = TypeVar("T")
+Results = dict[ChatRequest, "ChatReply | JudgeError"]
 
 
 @dataclass
@@ -142,74 +58,62 @@ class JudgeSettings:
     backoff_base: float = 0.5
     backoff_max: float = 30.0
     max_retry_after: float = 300.0
+    max_connection_failures: int = 5
+    """Consecutive connection failures (any request) after which the run stops."""
     price_input: float | None = None
-    """USD per 1M prompt tokens (default: :data:`KNOWN_PRICES` for the model, else unknown)."""
+    """USD per 1M prompt tokens (default: the known list price of the model, else unknown)."""
     price_output: float | None = None
     max_cost: float | None = None
     """Stop before new spending in this run could pass this many USD."""
+    batch_discount: float = 0.5
+    """Price factor of Batch-API (and imported) replies."""
+    batch_max_requests: int = MAX_REQUESTS_PER_FILE
+    batch_max_bytes: int = MAX_BYTES_PER_FILE
+    batch_poll_interval: float = 5.0
+    """First wait between two polls of a batch (grows 1.5x per poll up to ``batch_poll_max``)."""
+    batch_poll_max: float = 60.0
+    batch_rounds: int = 3
+    """Batches per request: items that failed inside a batch are resubmitted up to ``batch_rounds - 1`` times."""
     progress: bool = True
 
     def __post_init__(self) -> None:
         if not 1 <= self.k <= MAX_SAMPLES:
             raise InputError(f"k (samples per item) must be in 1..{MAX_SAMPLES}, got {self.k}")
-        if self.concurrency < 1:
-            raise InputError(f"concurrency must be >= 1, got {self.concurrency}")
-        if self.max_tokens < 1:
-            raise InputError(f"max_tokens must be >= 1, got {self.max_tokens}")
-
-
-@dataclass
-class Usage:
-    """Totals of one run: new requests and their tokens/cost, plus what the cache answered."""
-
-    requests: int = 0
-    attempts: int = 0
-    retries: int = 0
-    failures: int = 0
-    cache_hits: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_prompt_tokens: int = 0
-    cached_completion_tokens: int = 0
-    cost_usd: float | None = 0.0
-    skipped_budget: int = 0
-    price_input_per_1m: float | None = None
-    price_output_per_1m: float | None = None
-    max_cost_usd: float | None = None
-    faults: dict[str, int] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        for name in ("concurrency", "max_tokens", "max_connection_failures", "batch_rounds"):
+            if getattr(self, name) < 1:
+                option = "--" + name.replace("_", "-")
+                raise InputError(f"{option} must be >= 1, got {getattr(self, name)}")
 
 
 class JudgeClient:
-    """Runs batches of :class:`ChatRequest` through a :class:`Judge` with cache, retries and a cap."""
+    """Runs lists of :class:`ChatRequest` through a :class:`Judge` with cache, retries and a cap."""
 
-    def __init__(self, judge: Judge, settings: JudgeSettings | None = None, cache: JudgeCache | None = None):
+    def __init__(
+        self,
+        judge: Judge,
+        settings: JudgeSettings | None = None,
+        cache: JudgeCache | None = None,
+        transport: Transport | None = None,
+    ):
+        from xllm_harness.judging.transports import SyncTransport
+
         self.judge = judge
         self.settings = settings or JudgeSettings()
         self.cache = cache
         s = self.settings
-        known = KNOWN_PRICES.get(judge.model)
-        self.price_input = s.price_input if s.price_input is not None else (known[0] if known else None)
-        self.price_output = s.price_output if s.price_output is not None else (known[1] if known else None)
-        priced = self.price_input is not None and self.price_output is not None
-        if s.max_cost is not None and not priced:
-            raise InputError(
-                f"--max-cost needs prices: model {judge.model!r} has no known price; "
-                "set --price-input and --price-output (USD per 1M tokens)"
-            )
-        self.usage = Usage(
-            cost_usd=0.0 if priced else None,
-            price_input_per_1m=self.price_input,
-            price_output_per_1m=self.price_output,
-            max_cost_usd=s.max_cost,
+        self.ledger = Ledger(
+            judge.model, s.price_input, s.price_output, s.max_cost, s.max_tokens, s.batch_discount
         )
-        self._lock = threading.RLock()
-        self._reserved = 0.0
+        self.transport = transport or SyncTransport()
+        self._lock = threading.Lock()
         self._stop: JudgeError | None = None
+        self._connection_failures = 0
 
-    # -- keys, cost --------------------------------------------------------------------------
+    @property
+    def usage(self) -> Usage:
+        return self.ledger.usage
+
+    # -- keys --------------------------------------------------------------------------------
     def request_fields(self, request: ChatRequest) -> dict[str, Any]:
         """Everything that changes the answer (and nothing secret)."""
         return {
@@ -225,122 +129,96 @@ class JudgeClient:
     def key(self, request: ChatRequest) -> str:
         return request_key(self.request_fields(request))
 
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
-        assert self.price_input is not None and self.price_output is not None
-        return (prompt_tokens * self.price_input + completion_tokens * self.price_output) / 1e6
+    def body(self, request: ChatRequest) -> dict[str, Any]:
+        """The chat-completions body of a request (synchronous call and batch line alike)."""
+        return self.judge.request_body(request, self.settings.temperature, self.settings.max_tokens)
 
-    def worst_case_cost(self, request: ChatRequest) -> float:
-        """Upper bound of one request's cost: a token is at least one UTF-8 byte, plus framing."""
-        prompt = sum(len(content.encode("utf-8")) + 8 for _, content in request.messages) + 8
-        return self.cost(prompt, self.settings.max_tokens)
-
+    # -- stopping ----------------------------------------------------------------------------
     @property
     def stopped(self) -> JudgeError | None:
-        """Why the client stopped sending (spend cap or credentials), if it did."""
+        """Why the client stopped sending (spend cap, credentials, unreachable endpoint), if it did."""
         return self._stop
 
-    # -- batches -----------------------------------------------------------------------------
-    def run(
-        self, requests: Sequence[ChatRequest], desc: str = "judging"
-    ) -> dict[ChatRequest, ChatReply | JudgeError]:
-        """Answer every request (cache or endpoint); failures come back as :class:`JudgeError` values."""
-        results: dict[ChatRequest, ChatReply | JudgeError] = {}
+    def stop(self, reason: JudgeError) -> JudgeError:
+        """Stop the run (the first reason wins); return the reason in force."""
+        with self._lock:
+            if self._stop is None:
+                self._stop = reason
+            return self._stop
+
+    # -- requests ----------------------------------------------------------------------------
+    def run(self, requests: Sequence[ChatRequest], desc: str = "judging") -> Results:
+        """Answer every request (cache or transport); failures come back as :class:`JudgeError` values."""
+        results: Results = {}
         todo: list[ChatRequest] = []
         for request in dict.fromkeys(requests):
             hit = self.cache.get(self.key(request)) if self.cache else None
-            if hit is not None:
-                results[request] = ChatReply(hit.text, hit.prompt_tokens, hit.completion_tokens, cached=True)
-                self.usage.cache_hits += 1
-                self.usage.cached_prompt_tokens += hit.prompt_tokens
-                self.usage.cached_completion_tokens += hit.completion_tokens
-            else:
+            if hit is None:
                 todo.append(request)
-        if not todo:
-            return results
-        from tqdm.auto import tqdm
-
-        bar = tqdm(
-            total=len(todo), desc=desc, unit="call", file=sys.stderr, disable=not self.settings.progress
-        )
-        with ThreadPoolExecutor(max_workers=self.settings.concurrency) as pool:
-            futures = {pool.submit(self._one, request): request for request in todo}
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                bar.update(1)
-        bar.close()
+                continue
+            reply = ChatReply(hit.text, hit.prompt_tokens, hit.completion_tokens, cached=True)
+            results[request] = reply
+            self.ledger.cache_hit(reply)
+        if todo:
+            results.update(self.transport.run(self, todo, desc))
         return results
 
-    def _one(self, request: ChatRequest) -> ChatReply | JudgeError:
-        if self._stop is not None:
-            return self._skip(request)
-        reservation = 0.0
-        if self.settings.max_cost is not None:
-            reservation = self.worst_case_cost(request)
-            with self._lock:
-                spent = self.usage.cost_usd or 0.0
-                if spent + self._reserved + reservation > self.settings.max_cost:
-                    if self._stop is None:
-                        self._stop = BudgetExceeded(
-                            f"stopped before exceeding --max-cost {self.settings.max_cost:g} USD: "
-                            f"spent {spent:.6f}, the next request could cost up to {reservation:.6f}"
-                        )
-                    return self._skip(request)
-                self._reserved += reservation
-        try:
-            reply = self._send_with_retries(request)
-        except JudgeError as err:
-            with self._lock:
-                self._reserved -= reservation
-                self.usage.failures += 1
-            return err
-        with self._lock:
-            self._reserved -= reservation
-            self.usage.requests += 1
-            self.usage.prompt_tokens += reply.prompt_tokens
-            self.usage.completion_tokens += reply.completion_tokens
-            if self.usage.cost_usd is not None:
-                self.usage.cost_usd += self.cost(reply.prompt_tokens, reply.completion_tokens)
+    def store(self, request: ChatRequest, reply: ChatReply, batched: bool = False) -> None:
+        """Count a reply that arrived and commit it to the cache."""
+        self.ledger.charge(reply, batched)
         if self.cache is not None:
             stored = CachedReply(reply.text, reply.prompt_tokens, reply.completion_tokens)
             self.cache.put(self.key(request), self.request_fields(request), stored)
-        return reply
 
-    def _skip(self, request: ChatRequest) -> JudgeError:
-        with self._lock:
-            if isinstance(self._stop, BudgetExceeded):
-                self.usage.skipped_budget += 1
-        return self._stop or JudgeError("stopped")
-
-    def _send_with_retries(self, request: ChatRequest) -> ChatReply:
+    def call(self, fn: Callable[[], T]) -> T:
+        """``fn()`` (one HTTP call) with retries of :class:`TransientError`; raises :class:`JudgeError`."""
         s = self.settings
+        secrets = self.judge.secrets
         for attempt in range(s.max_retries + 1):
-            if isinstance(self._stop, JudgeAuthError):
+            if isinstance(self._stop, (JudgeAuthError, JudgeConnectionError)):
                 raise self._stop
-            with self._lock:
-                self.usage.attempts += 1
+            self.ledger.count("attempts")
             try:
-                return self.judge.send(request, s.temperature, s.max_tokens)
+                result = fn()
             except JudgeAuthError as err:
-                safe = JudgeAuthError(redact(str(err), self.judge.secrets))
-                with self._lock:
-                    if self._stop is None:
-                        self._stop = safe
-                raise safe from None
+                raise self.stop(JudgeAuthError(redact(str(err), secrets))) from None
             except JudgeError as err:
-                raise JudgeError(redact(str(err), self.judge.secrets)) from None
+                self._reached()
+                raise JudgeError(redact(str(err), secrets)) from None
             except TransientError as err:
-                kind = str(err).split(":", 1)[0]
-                with self._lock:
-                    self.usage.faults[kind] = self.usage.faults.get(kind, 0) + 1
+                self.ledger.fault(err.kind)
+                self._unreachable(err)
+                message = redact(str(err), secrets)
                 if attempt == s.max_retries:
-                    message = redact(str(err), self.judge.secrets)
                     raise JudgeError(f"gave up after {attempt + 1} tries: {message}") from None
                 if err.retry_after is not None and err.retry_after > s.max_retry_after:
                     raise JudgeError(
                         f"server asked to wait {err.retry_after:.0f} s (> {s.max_retry_after:.0f} s); giving up"
                     ) from None
-                with self._lock:
-                    self.usage.retries += 1
+                self.ledger.count("retries")
                 delay = min(s.backoff_max, s.backoff_base * 2**attempt) * random.uniform(0.5, 1.0)
                 time.sleep(max(delay, err.retry_after or 0.0))
+                continue
+            self._reached()
+            return result
         raise AssertionError("unreachable")
+
+    def _reached(self) -> None:
+        with self._lock:
+            self._connection_failures = 0
+
+    def _unreachable(self, err: TransientError) -> None:
+        """Count a failure; the ``max_connection_failures``-th connection failure in a row stops the run."""
+        if err.kind != "connection":
+            self._reached()
+            return
+        with self._lock:
+            self._connection_failures += 1
+            failures = self._connection_failures
+        if failures >= self.settings.max_connection_failures:
+            detail = redact(err.detail, self.judge.secrets)
+            reason = JudgeConnectionError(
+                f"cannot connect to {self.judge.display_url}: {detail} "
+                f"({failures} connection failures in a row, --max-connection-failures)"
+            )
+            raise self.stop(reason) from None

@@ -23,9 +23,10 @@ from typing import Any
 
 from xllm_harness.errors import InputError
 from xllm_harness.judging import langgate
-from xllm_harness.judging.batch import judge_all
-from xllm_harness.judging.client import ChatRequest, JudgeClient
+from xllm_harness.judging.backend import ChatRequest
+from xllm_harness.judging.client import JudgeClient
 from xllm_harness.judging.prompts import pairwise_messages, parse_scores
+from xllm_harness.judging.rounds import Outcome, judge_all
 from xllm_harness.lm_eval_outputs import read_sample_lines, response, sample_files
 
 OUTCOMES = ("win", "tie", "loss")
@@ -90,6 +91,26 @@ def _sign(x: float) -> int:
     return (x > 0) - (x < 0)
 
 
+@dataclass(frozen=True)
+class Gate:
+    """The language gate's decision for one item."""
+
+    expected: str
+    """The language both answers must be in (the task's, or the question's detected one)."""
+    ok_a: bool
+    ok_b: bool
+    question_lang: str
+
+    @property
+    def passed(self) -> bool:
+        return self.ok_a and self.ok_b
+
+    @property
+    def outcome(self) -> str:
+        """The outcome when the gate decides: the answer in the right language wins; both off: a tie."""
+        return "win" if self.ok_a else "loss" if self.ok_b else "tie"
+
+
 def judge_pairwise(
     dir_a: str | Path,
     dir_b: str | Path,
@@ -108,97 +129,125 @@ def judge_pairwise(
     if gate_by not in ("task", "question"):
         raise InputError(f"--gate-by must be 'task' or 'question', got {gate_by!r}")
     pairs = load_pairs(dir_a, dir_b, limit, tasks)
-    k = client.settings.k
     orders = ("ab", "ba") if both_orders else ("ab",)
-    gate: dict[int, tuple[str, bool, bool]] = {}
-    requests: dict[tuple[int, str, int], ChatRequest] = {}
-    for index, pair in enumerate(pairs):
-        expected = pair.lang if gate_by == "task" else langgate.detect(pair.question)
-        ok_a = langgate.detect(pair.answer_a) == expected
-        ok_b = langgate.detect(pair.answer_b) == expected
-        gate[index] = (expected, ok_a, ok_b)
-        if ok_a and ok_b:
-            for order in orders:
-                first, second = (
-                    (pair.answer_a, pair.answer_b) if order == "ab" else (pair.answer_b, pair.answer_a)
-                )
-                for s in range(k):
-                    requests[(index, order, s)] = ChatRequest(
-                        pairwise_messages(pair.question, first, second), sample=s
-                    )
+    gates = [gate(pair, gate_by) for pair in pairs]
+    requests = pair_requests(pairs, gates, orders, client.settings.k)
     outcomes = judge_all(client, list(requests.values()), parse_scores, parse_retries, desc="judge pairwise")
-
+    replies: dict[int, dict[tuple[str, int], Outcome]] = {}
+    for (index, order, s), request in requests.items():
+        replies.setdefault(index, {})[(order, s)] = outcomes[request]
     stats: dict[str, dict[str, Any]] = {}
-    details: list[dict[str, Any]] = []
-    for index, pair in enumerate(pairs):
-        expected, ok_a, ok_b = gate[index]
+    details = []
+    for index, (pair, decision) in enumerate(zip(pairs, gates, strict=True)):
         row = stats.setdefault(pair.lang, _empty_stats())
-        row["items"] += 1
-        row["a_in_language"] += ok_a
-        row["b_in_language"] += ok_b
-        question_lang = langgate.detect(pair.question)
-        row["question_detected_as_task_language"] += question_lang == pair.lang
-        detail: dict[str, Any] = {
-            "task": pair.task, "lang": pair.lang, "doc_id": pair.doc_id, "question_language": question_lang,
-            "a_in_language": ok_a, "b_in_language": ok_b,
-        }  # fmt: skip
-        outcome: str | None
-        if not (ok_a and ok_b):
-            outcome = "win" if ok_a else "loss" if ok_b else "tie"
-            row["gated"] += 1
-            detail["note"] = "language gate: no judge call"
-        else:
-            per_order: dict[str, list[tuple[float, float]]] = {}
-            errors = []
-            for order in orders:
-                for s in range(k):
-                    out = outcomes[requests[(index, order, s)]]
-                    row["reasked_after_unparseable"] += max(0, out.tries - 1)
-                    if out.error:
-                        errors.append(out.error)
-                    elif out.value is not None:
-                        s1, s2 = out.value
-                        per_order.setdefault(order, []).append((s1, s2) if order == "ab" else (s2, s1))
-            scores = [pair_ for order_scores in per_order.values() for pair_ in order_scores]
-            detail["scores_a_b"] = {o: v for o, v in per_order.items()}
-            if not scores:
-                outcome = None
-                if errors:
-                    row["failed"] += 1
-                    detail["error"] = errors[0]
-                else:
-                    row["unparseable"] += 1
-                    detail["note"] = "unparseable replies: not scored"
-            else:
-                mean_a = sum(a for a, _ in scores) / len(scores)
-                mean_b = sum(b for _, b in scores) / len(scores)
-                detail["mean_a"], detail["mean_b"] = mean_a, mean_b
-                outcome = OUTCOMES[1 - _sign(mean_a - mean_b)]
-                row["judged"] += 1
-                if len(per_order) == 2:
-                    row["both_orders"] += 1
-                    signs = [
-                        _sign(sum(a - b for a, b in per_order[o]) / len(per_order[o])) for o in ("ab", "ba")
-                    ]
-                    if signs[0] != signs[1]:
-                        row["position_flips"] += 1
-                        detail["position_flip"] = True
-        detail["outcome"] = outcome
-        if outcome is not None:
-            row[outcome] += 1
-        details.append(detail)
-    stats["all"] = _empty_stats()
-    for lang, row in list(stats.items()):
-        if lang != "all":
-            for key, value in row.items():
-                stats["all"][key] += value
+        details.append(_judge_pair(pair, decision, replies.get(index, {}), orders, row))
+    stats["all"] = {key: sum(row[key] for row in stats.values()) for key in _empty_stats()}
     return {lang: _finish(row) for lang, row in stats.items()}, details
+
+
+def gate(pair: PairItem, gate_by: str) -> Gate:
+    """Detect the languages of the question and both answers."""
+    question_lang = langgate.detect(pair.question)
+    expected = pair.lang if gate_by == "task" else question_lang
+    return Gate(
+        expected,
+        langgate.detect(pair.answer_a) == expected,
+        langgate.detect(pair.answer_b) == expected,
+        question_lang,
+    )
+
+
+def pair_requests(
+    pairs: list[PairItem], gates: list[Gate], orders: tuple[str, ...], k: int
+) -> dict[tuple[int, str, int], ChatRequest]:
+    """The judge requests of the items that passed the gate: (item index, order, sample) -> request."""
+    requests = {}
+    for index, (pair, decision) in enumerate(zip(pairs, gates, strict=True)):
+        if not decision.passed:
+            continue
+        for order in orders:
+            first, second = (
+                (pair.answer_a, pair.answer_b) if order == "ab" else (pair.answer_b, pair.answer_a)
+            )
+            for s in range(k):
+                requests[(index, order, s)] = ChatRequest(
+                    pairwise_messages(pair.question, first, second), sample=s
+                )
+    return requests
+
+
+def _judge_pair(
+    pair: PairItem,
+    decision: Gate,
+    replies: dict[tuple[str, int], Outcome],
+    orders: tuple[str, ...],
+    row: dict[str, int],
+) -> dict[str, Any]:
+    """One item's outcome (tallied in ``row``) and its detail line."""
+    row["items"] += 1
+    row["a_in_language"] += decision.ok_a
+    row["b_in_language"] += decision.ok_b
+    row["question_detected_as_task_language"] += decision.question_lang == pair.lang
+    detail: dict[str, Any] = {
+        "task": pair.task, "lang": pair.lang, "doc_id": pair.doc_id, "question_language": decision.question_lang,
+        "a_in_language": decision.ok_a, "b_in_language": decision.ok_b,
+    }  # fmt: skip
+    if decision.passed:
+        outcome = _scored_outcome(replies, orders, row, detail)
+    else:
+        outcome = decision.outcome
+        row["gated"] += 1
+        row["gated_" + ("b_off" if decision.ok_a else "a_off" if decision.ok_b else "both_off")] += 1
+        detail["note"] = f"language gate (expected {decision.expected!r}): no judge call"
+    detail["outcome"] = outcome
+    if outcome is not None:
+        row[outcome] += 1
+    return detail
+
+
+def _scored_outcome(
+    replies: dict[tuple[str, int], Outcome],
+    orders: tuple[str, ...],
+    row: dict[str, int],
+    detail: dict[str, Any],
+) -> str | None:
+    """Win/tie/loss from the mean scores over both orders, or ``None`` (failed or unparseable)."""
+    per_order: dict[str, list[tuple[float, float]]] = {}
+    errors = []
+    for (order, _sample), out in sorted(replies.items()):
+        row["reasked_after_unparseable"] += max(0, out.tries - 1)
+        if out.error:
+            errors.append(out.error)
+        elif out.value is not None:
+            s1, s2 = out.value
+            per_order.setdefault(order, []).append((s1, s2) if order == "ab" else (s2, s1))
+    scores = [pair_ for order_scores in per_order.values() for pair_ in order_scores]
+    detail["scores_a_b"] = {o: per_order[o] for o in orders if o in per_order}
+    if not scores:
+        if errors:
+            row["failed"] += 1
+            detail["error"] = errors[0]
+        else:
+            row["unparseable"] += 1
+            detail["note"] = "unparseable replies: not scored"
+        return None
+    mean_a = sum(a for a, _ in scores) / len(scores)
+    mean_b = sum(b for _, b in scores) / len(scores)
+    detail["mean_a"], detail["mean_b"] = mean_a, mean_b
+    row["judged"] += 1
+    if len(per_order) == 2:
+        row["both_orders"] += 1
+        signs = [_sign(sum(a - b for a, b in per_order[o]) / len(per_order[o])) for o in ("ab", "ba")]
+        if signs[0] != signs[1]:
+            row["position_flips"] += 1
+            detail["position_flip"] = True
+    return OUTCOMES[1 - _sign(mean_a - mean_b)]
 
 
 def _empty_stats() -> dict[str, int]:
     keys = ("items", "win", "tie", "loss", "gated", "judged", "unparseable", "failed", "a_in_language",
             "b_in_language", "question_detected_as_task_language", "both_orders", "position_flips",
-            "reasked_after_unparseable")  # fmt: skip
+            "reasked_after_unparseable", "gated_a_off", "gated_b_off", "gated_both_off")  # fmt: skip
     return dict.fromkeys(keys, 0)
 
 

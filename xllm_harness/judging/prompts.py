@@ -69,16 +69,64 @@ def pairwise_messages(question: str, answer_1: str, answer_2: str) -> Messages:
     return (("system", PAIRWISE_SYSTEM), ("user", user))
 
 
-_YES_NO = re.compile(r"\b(YES|NO)\b", re.IGNORECASE)
+_ECHO = re.compile(r"\(\s*YES\s+or\s+NO\s*\)", re.IGNORECASE)
+_OPEN = r"[\s*_\"'(\[]*"
+_ALONE = re.compile(rf"^{_OPEN}(YES|NO)[\s*_\"')\].!]*$", re.IGNORECASE)
+_LABELLED = re.compile(
+    rf"\b(?:correctness|verdict|evaluation form|evaluation|final answer|judge?ment)\s*[:：=\-]{_OPEN}(YES|NO)\b",
+    re.IGNORECASE,
+)
+_LEADING = re.compile(rf"^{_OPEN}(YES|NO)\b", re.IGNORECASE)
+_TRAILING = re.compile(rf"(^|[.!?:;\n]|\*\*)?{_OPEN}(YES|NO)[\s*_\"')\].!]*$", re.IGNORECASE)
+_UPPER = re.compile(r"\b(YES|NO)\b")
 
 
 def parse_yes_no(reply: str) -> bool | None:
-    """The first standalone YES/NO in the reply (as x-LLM's regex), or ``None`` when there is none.
+    """The verdict of a QA-judge reply, not the first "no" of its explanation; ``None`` when unclear.
 
-    An echoed "(YES or NO)" from the prompt is ignored (x-LLM's regex would read it as YES).
+    In order (an echoed "(YES or NO)" from the prompt removed first): a line that is only the verdict
+    (``YES``, ``(NO)``, ``Yes.``); a labelled verdict (``Correctness: YES``, ``Evaluation Form: no``,
+    the last one wins); the verdict that opens the reply (``Yes, ...``, ``NO. ...``, ``**Yes** ...``:
+    in capitals, or followed by punctuation); the verdict that closes it (``... no errors. YES``: in
+    capitals, or standing as its own sentence); the upper-case ``YES``/``NO`` words when they all
+    agree. Anything else (``yes or no``, ``No errors were found``, ``Both YES and NO``) is ``None``,
+    so the judge is asked again.
     """
-    m = _YES_NO.search(re.sub(r"\(YES or NO\)", "", reply or "", flags=re.IGNORECASE))
-    return None if m is None else m.group(1).upper() == "YES"
+    text = _ECHO.sub(" ", reply or "").strip()
+    alone = [m.group(1).upper() for line in text.splitlines() if (m := _ALONE.match(line.strip()))]
+    if alone and len(set(alone)) == 1:
+        return alone[-1] == "YES"
+    labelled = _LABELLED.findall(text)
+    if labelled:
+        return labelled[-1].upper() == "YES"
+    lead = _LEADING.match(text)
+    if lead and (lead.group(1).isupper() or _lead_is_marked(text, lead)):
+        return lead.group(1).upper() == "YES"
+    trail = _TRAILING.search(text)
+    if trail and (trail.group(2).isupper() or trail.group(1) is not None):
+        return trail.group(2).upper() == "YES"
+    upper = set(_UPPER.findall(text))
+    return upper.pop() == "YES" if len(upper) == 1 else None
+
+
+def _lead_is_marked(text: str, lead: re.Match[str]) -> bool:
+    """Whether the opening yes/no is set apart (punctuation, bold, end of text) rather than a word of a sentence."""
+    rest = text[lead.end() :]
+    return not rest.strip() or bool(re.match(r"\s*[.,;:!)\]\n]|\*\*", rest))
+
+
+_XLLM_YES_NO = re.compile(r"(YES)|(NO)")
+
+
+def parse_yes_no_xllm(reply: str) -> bool | None:
+    """x-LLM's parser, for exact reproduction: the first case-sensitive ``YES`` or ``NO`` anywhere
+    (``NOTHING`` reads as NO, an echoed ``(YES or NO)`` as YES, ``Yes.`` as nothing)."""
+    m = _XLLM_YES_NO.search(reply or "")
+    return None if m is None else m.group(1) is not None
+
+
+QA_PARSERS = {"default": parse_yes_no, "x-llm": parse_yes_no_xllm}
+"""``xllm judge qa --parser``: how a reply becomes a verdict."""
 
 
 _NUMBER = r"(\d+(?:\.\d+)?)(?:\s*/\s*10)?"

@@ -9,14 +9,16 @@ then counted and left out of the accuracy; so are requests that failed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from xllm_harness.errors import InputError
-from xllm_harness.judging.batch import judge_all
-from xllm_harness.judging.client import ChatRequest, JudgeClient
+from xllm_harness.judging.backend import ChatRequest
+from xllm_harness.judging.client import JudgeClient
 from xllm_harness.judging.prompts import parse_yes_no, qa_messages
+from xllm_harness.judging.rounds import Outcome, judge_all
 from xllm_harness.languages import get_language
 from xllm_harness.lm_eval_outputs import read_sample_lines, response, sample_files
 
@@ -82,8 +84,9 @@ def judge_qa(
     limit: int | None = 100,
     tasks: list[str] | None = None,
     parse_retries: int = 2,
+    parse: Callable[[str], bool | None] = parse_yes_no,
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-    """Per-task results and per-item details."""
+    """Per-task results and per-item details (``parse``: the verdict parser, see ``QA_PARSERS``)."""
     items = load_qa_items(folder, limit, tasks)
     k = client.settings.k
     requests = {
@@ -93,55 +96,79 @@ def judge_qa(
         if item.answer.strip()
         for s in range(k)
     }
-    outcomes = judge_all(client, list(requests.values()), parse_yes_no, parse_retries, desc="judge qa")
+    outcomes = judge_all(client, list(requests.values()), parse, parse_retries, desc="judge qa")
     results: dict[str, dict[str, Any]] = {}
     details: list[dict[str, Any]] = []
     for task, task_items in items.items():
-        yes = judged = unparseable = failed = empty = 0
-        agree = {"exact_match": [0, 0], "match": [0, 0]}
-        retried = 0
+        tally = _Tally()
         for item in task_items:
-            detail: dict[str, Any] = {"task": task, "doc_id": item.doc_id, "answer": item.answer}
-            if not item.answer.strip():
-                verdict: bool | None = False
-                empty += 1
-                detail["note"] = "empty answer: NO without a judge call"
-            else:
-                outs = [outcomes[requests[(task, item.doc_id, s)]] for s in range(k)]
-                retried += sum(o.tries - 1 for o in outs if o.tries > 1)
-                votes = [o.value for o in outs if o.value is not None]
-                detail["replies"] = [o.reply for o in outs]
-                errors = [o.error for o in outs if o.error]
-                if errors and not votes:
-                    failed += 1
-                    detail["error"] = errors[0]
-                    details.append(detail)
-                    continue
-                if not votes:
-                    unparseable += 1
-                    detail["note"] = "unparseable replies: not scored"
-                    details.append(detail)
-                    continue
-                verdict = sum(votes) > len(votes) - sum(votes)
-            judged += 1
-            yes += verdict
-            detail["verdict"] = "YES" if verdict else "NO"
-            for metric, value in (("exact_match", item.exact_match), ("match", item.match)):
-                if value is not None:
-                    agree[metric][0] += verdict == (float(value) >= 1.0)
-                    agree[metric][1] += 1
-            details.append(detail)
-        results[task] = {
-            "judge_accuracy": yes / judged if judged else None,
-            "n": judged,
-            "agreement_exact_match": agree["exact_match"][0] / agree["exact_match"][1]
-            if agree["exact_match"][1]
-            else None,
-            "agreement_match": agree["match"][0] / agree["match"][1] if agree["match"][1] else None,
-            "unparseable": unparseable,
-            "failed": failed,
-            "empty_answers": empty,
-            "reasked_after_unparseable": retried,
+            outs = (
+                [outcomes[requests[(task, item.doc_id, s)]] for s in range(k)] if item.answer.strip() else []
+            )
+            details.append(_judge_item(task, item, outs, tally))
+        results[task] = tally.result(limit)
+    return results, details
+
+
+@dataclass
+class _Tally:
+    """Counts of one task's items."""
+
+    yes: int = 0
+    judged: int = 0
+    unparseable: int = 0
+    failed: int = 0
+    empty: int = 0
+    retried: int = 0
+    agree: dict[str, list[int]] = field(default_factory=lambda: {"exact_match": [0, 0], "match": [0, 0]})
+
+    def verdict(self, item: QAItem, verdict: bool) -> None:
+        self.judged += 1
+        self.yes += verdict
+        for metric, value in (("exact_match", item.exact_match), ("match", item.match)):
+            if value is not None:
+                self.agree[metric][0] += verdict == (float(value) >= 1.0)
+                self.agree[metric][1] += 1
+
+    def result(self, limit: int | None) -> dict[str, Any]:
+        def share(metric: str) -> float | None:
+            agreed, total = self.agree[metric]
+            return agreed / total if total else None
+
+        return {
+            "judge_accuracy": self.yes / self.judged if self.judged else None,
+            "n": self.judged,
+            "agreement_exact_match": share("exact_match"),
+            "agreement_match": share("match"),
+            "unparseable": self.unparseable,
+            "failed": self.failed,
+            "empty_answers": self.empty,
+            "reasked_after_unparseable": self.retried,
             "limit": limit,
         }
-    return results, details
+
+
+def _judge_item(task: str, item: QAItem, outs: list[Outcome], tally: _Tally) -> dict[str, Any]:
+    """One item's detail line; its verdict (majority of the parsed replies, a tie is NO) is tallied."""
+    detail: dict[str, Any] = {"task": task, "doc_id": item.doc_id, "answer": item.answer}
+    if not item.answer.strip():
+        tally.empty += 1
+        tally.verdict(item, False)
+        detail["note"] = "empty answer: NO without a judge call"
+        detail["verdict"] = "NO"
+        return detail
+    tally.retried += sum(o.tries - 1 for o in outs if o.tries > 1)
+    votes = [o.value for o in outs if o.value is not None]
+    detail["replies"] = [o.reply for o in outs]
+    errors = [o.error for o in outs if o.error]
+    if errors and not votes:
+        tally.failed += 1
+        detail["error"] = errors[0]
+    elif not votes:
+        tally.unparseable += 1
+        detail["note"] = "unparseable replies: not scored"
+    else:
+        verdict = sum(votes) > len(votes) - sum(votes)
+        tally.verdict(item, verdict)
+        detail["verdict"] = "YES" if verdict else "NO"
+    return detail

@@ -69,7 +69,12 @@ def _write(folder: Path, task: str, records: list[dict], model: str) -> None:
     with open(folder / f"samples_{task}_{STAMP}.jsonl", "w", encoding="utf-8") as fh:
         for record in records:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-    (folder / f"results_{STAMP}.json").write_text(json.dumps({"model_name": model}), encoding="utf-8")
+    results = {
+        "results": {task: {}},
+        "config": {"model": "hf", "model_args": f"pretrained={model},dtype=float32"},
+        "model_name": model,
+    }
+    (folder / f"results_{STAMP}.json").write_text(json.dumps(results), encoding="utf-8")
 
 
 def qa_samples(folder: Path, samples_dir: Path, langs=("en", "zh"), n: int = 20) -> dict[str, list[bool]]:

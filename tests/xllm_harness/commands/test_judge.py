@@ -155,7 +155,7 @@ def test_pairwise_results_and_spend_cap(tmp_path, samples_dir, subprocess_env):
     # the leaderboard reads this file
     from xllm_harness.leaderboard import collect
 
-    _, comparisons = collect([tmp_path / "out"])
+    comparisons = collect([tmp_path / "out"]).pairwise
     (latest,) = [c for c in comparisons if c.source.endswith(Path(proc.stdout.split()[-1]).name)]
     assert (latest.model_a, latest.model_b) == ("system-a", "system-b")
     assert latest.per_language["en"] == {"win": 2.0, "tie": 1.0, "loss": 1.0}

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from xllm_harness.judging.cache import CachedReply, JudgeCache
-from xllm_harness.judging.client import BudgetExceeded, ChatRequest, JudgeClient, JudgeSettings
+from xllm_harness.judging.backend import BudgetExceeded, ChatRequest
+from xllm_harness.judging.client import JudgeClient, JudgeSettings
 from xllm_harness.judging.pairwise import judge_pairwise
 from xllm_harness.judging.prompts import qa_messages
 from xllm_harness.judging.qa import judge_qa

@@ -1,4 +1,4 @@
-"""Judge a batch, re-asking (with a new seed) when a reply cannot be parsed."""
+"""Judge a list of requests in rounds, re-asking (with a new seed) when a reply cannot be parsed."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from xllm_harness.judging.client import ChatRequest, JudgeClient, JudgeError
+from xllm_harness.judging.backend import ChatRequest, JudgeError
+from xllm_harness.judging.client import JudgeClient
 
 
 @dataclass
@@ -31,8 +32,13 @@ def judge_all(
     parse_retries: int = 2,
     desc: str = "judging",
 ) -> dict[ChatRequest, Outcome]:
-    """Outcomes keyed by the original requests; unparseable replies are re-asked ``parse_retries`` times."""
+    """Outcomes keyed by the original requests; unparseable replies are re-asked ``parse_retries`` times.
+
+    Each round is one :meth:`JudgeClient.run` (with ``--batch``: one batch). When a re-ask fails, the
+    outcome stays unparseable (the reply that could not be parsed is kept).
+    """
     pending = {request: request for request in requests}
+    last_reply: dict[ChatRequest, str] = {}
     outcomes: dict[ChatRequest, Outcome] = {}
     while pending:
         replies = client.run(list(pending.values()), desc=desc)
@@ -40,10 +46,14 @@ def judge_all(
         for original, current in pending.items():
             reply = replies[current]
             if isinstance(reply, JudgeError):
-                outcomes[original] = Outcome(None, None, current.attempt, str(reply))
+                if original in last_reply:
+                    outcomes[original] = Outcome(None, last_reply[original], current.attempt)
+                else:
+                    outcomes[original] = Outcome(None, None, current.attempt, str(reply))
                 continue
             value = parse(reply.text)
             if value is None and current.attempt < parse_retries:
+                last_reply[original] = reply.text
                 retry[original] = current.retry()
                 continue
             outcomes[original] = Outcome(value, reply.text, current.attempt + 1)

@@ -1,0 +1,147 @@
+"""The OpenAI Batch-API file format, as OpenAI's ``/v1/batches`` and vLLM's ``run_batch`` read and write it.
+
+Input line: ``{"custom_id": KEY, "method": "POST", "url": "/v1/chat/completions", "body": {...}}`` where
+``KEY`` is the request's cache key. Output and error lines:
+``{"id": ..., "custom_id": KEY, "response": {"status_code": 200, "request_id": ..., "body": {chat
+completion}}, "error": null}``; a failed request has a non-200 ``status_code`` or an ``error`` object.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from xllm_harness.errors import InputError, MissingFileError
+from xllm_harness.judging.backend import ChatReply, ChatRequest, TransientError
+
+MAX_REQUESTS_PER_FILE = 50_000
+MAX_BYTES_PER_FILE = 200 * 1024 * 1024
+"""OpenAI's limits for one batch input file."""
+
+
+def request_line(custom_id: str, url: str, body: dict[str, Any]) -> bytes:
+    """One input line (UTF-8 JSON and a newline)."""
+    line = {"custom_id": custom_id, "method": "POST", "url": url, "body": body}
+    return (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def split_lines(
+    lines: list[tuple[str, bytes]],
+    max_requests: int = MAX_REQUESTS_PER_FILE,
+    max_bytes: int = MAX_BYTES_PER_FILE,
+) -> list[list[tuple[str, bytes]]]:
+    """``(key, line)`` pairs cut, in order, into files of at most ``max_requests`` lines and ``max_bytes``."""
+    if max_requests < 1 or max_bytes < 1:
+        raise InputError(f"batch file limits must be >= 1, got {max_requests} requests / {max_bytes} bytes")
+    chunks: list[list[tuple[str, bytes]]] = []
+    size = 0
+    for key, line in lines:
+        if len(line) > max_bytes:
+            raise InputError(
+                f"one batch request is {len(line)} bytes, over --batch-max-bytes {max_bytes}; raise the limit"
+            )
+        if not chunks or len(chunks[-1]) >= max_requests or size + len(line) > max_bytes:
+            chunks.append([])
+            size = 0
+        chunks[-1].append((key, line))
+        size += len(line)
+    return chunks
+
+
+def completion_reply(body: Any, request: ChatRequest) -> ChatReply:
+    """The reply in a chat-completion JSON body; tokens estimated (4 bytes each) when it has no usage."""
+    try:
+        text = body["choices"][0]["message"]["content"]
+    except (TypeError, KeyError, IndexError):
+        text = None
+    if not isinstance(text, str):
+        raise TransientError("malformed", "reply without choices/content")
+    usage = body.get("usage") or {}
+    if usage.get("prompt_tokens") is None:
+        prompt = sum(len(c.encode("utf-8")) for _, c in request.messages) // 4 + 1
+        return ChatReply(text, prompt, len(text.encode("utf-8")) // 4 + 1)
+    return ChatReply(text, int(usage["prompt_tokens"]), int(usage.get("completion_tokens") or 0))
+
+
+@dataclass(frozen=True)
+class ResultLine:
+    """One line of an output or error file: the completion body, or why there is none."""
+
+    custom_id: str
+    body: dict[str, Any] | None
+    error: str | None
+
+
+def _error_text(line: dict[str, Any]) -> str | None:
+    response = line.get("response")
+    error = line.get("error")
+    if error:
+        if isinstance(error, dict):
+            return f"{error.get('code') or 'error'}: {error.get('message') or ''}".strip()
+        return str(error)
+    if not isinstance(response, dict):
+        return "no response"
+    status = response.get("status_code")
+    if status != 200:
+        body = response.get("body")
+        inner = body.get("error") if isinstance(body, dict) else None
+        message = inner.get("message") if isinstance(inner, dict) else ""
+        return f"HTTP {status}: {message}".strip(": ")
+    if not isinstance(response.get("body"), dict):
+        return "response without a body"
+    return None
+
+
+def parse_result_lines(data: bytes) -> tuple[list[ResultLine], int]:
+    """The lines of an output or error file, and how many lines were malformed (not JSON, no custom_id)."""
+    results: list[ResultLine] = []
+    malformed = 0
+    for raw in data.decode("utf-8", errors="replace").splitlines():
+        if not raw.strip():
+            continue
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            malformed += 1
+            continue
+        if not isinstance(line, dict) or not isinstance(line.get("custom_id"), str):
+            malformed += 1
+            continue
+        error = _error_text(line)
+        body = None if error else line["response"]["body"]
+        results.append(ResultLine(line["custom_id"], body, error))
+    return results, malformed
+
+
+def read_result_file(path: str | Path) -> tuple[list[ResultLine], int]:
+    """:func:`parse_result_lines` of a local output file (``--import-batch``)."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise MissingFileError(f"--import-batch {path}: no such file") from None
+    except OSError as err:
+        raise MissingFileError(f"--import-batch {path}: cannot read ({err.strerror})") from None
+    lines, malformed = parse_result_lines(data)
+    if not lines:
+        raise InputError(
+            f"--import-batch {path}: no Batch-API output lines (JSON objects with custom_id and response)"
+        )
+    return lines, malformed
+
+
+def write_request_file(path: str | Path, lines: Iterable[bytes]) -> int:
+    """Write an input file atomically; return the number of lines."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    count = 0
+    with open(tmp, "wb") as fh:
+        for line in lines:
+            fh.write(line)
+            count += 1
+    tmp.replace(path)
+    return count
