@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 import random
 import re
-import sys
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -56,16 +56,49 @@ class BuildResult:
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        width = max((len(k) for k in self.counts), default=6)
-        lines = [f"{name:{width}s} {n:>9,d}" for name, n in sorted(self.counts.items())]
-        lines.append(f"{'total':{width}s} {len(self.examples):>9,d}")
-        lines.extend(f"note: {n}" for n in self.notes)
-        if self.problems:
-            lines.append(f"{len(self.problems)} malformed record(s) skipped:")
-            lines.extend(f"  {p}" for p in self.problems[:20])
-            if len(self.problems) > 20:
-                lines.append(f"  ... and {len(self.problems) - 20} more")
-        return "\n".join(lines)
+        return summary(self.counts, self.problems, self.notes)
+
+
+def summary(
+    counts: Mapping[str, int],
+    problems: Sequence[Problem] = (),
+    notes: Sequence[str] = (),
+    *,
+    truncated: Mapping[str, int] | None = None,
+    dropped: Mapping[str, int] | None = None,
+    max_length: int | None = None,
+) -> str:
+    """Examples per source and in total; with the tokenization counts (``truncated``, ``dropped``
+    per source, at ``max_length``) two more columns; then the notes and every malformed record skipped
+    (the first 20 listed)."""
+    width = max((len(k) for k in counts), default=6)
+    tokenized = truncated is not None and dropped is not None
+    rows = [(name, n) for name, n in sorted(counts.items())] + [("total", sum(counts.values()))]
+    lines = []
+    if tokenized:
+        lines.append(f"{'source':{width}s} {'examples':>9s} {'truncated':>9s} {'dropped':>9s}")
+    for name, n in rows:
+        line = f"{name:{width}s} {n:>9,d}"
+        if tokenized:
+            cut, gone = (
+                (sum(truncated.values()), sum(dropped.values()))
+                if name == "total"
+                else (truncated.get(name, 0), dropped.get(name, 0))
+            )
+            line += f" {cut:>9,d} {gone:>9,d}"
+        lines.append(line)
+    if tokenized:
+        lines.append(
+            f"truncated: cut at --max-length {max_length}; dropped: the prompt alone fills it "
+            "(no response token to learn from)"
+        )
+    lines.extend(f"note: {n}" for n in notes)
+    if problems:
+        lines.append(f"{len(problems)} malformed record(s) skipped:")
+        lines.extend(f"  {p}" for p in problems[:20])
+        if len(problems) > 20:
+            lines.append(f"  ... and {len(problems) - 20} more")
+    return "\n".join(lines)
 
 
 def get_train_sources() -> dict[str, TrainSource]:
@@ -188,7 +221,3 @@ def read_jsonl(path: str | Path) -> list[Example]:
             raise InputError(f"{path}:{line}: {example}")
         out.append(example)
     return out
-
-
-def print_summary(result: BuildResult, file=sys.stdout) -> None:
-    print(result.summary(), file=file)

@@ -85,7 +85,7 @@ def shard_model(accelerator, model: torch.nn.Module, sharding: str, make_optimiz
         fully_shard(model, mesh=mesh)
         return model, make_optimizer(model.parameters())
     if world > 1 and sharding == "fsdp":
-        raise RuntimeError(
+        raise InputError(
             "--sharding fsdp: accelerate did not set up FSDP; launch with accelerate or torchrun"
         )
     model = accelerator.prepare_model(model)  # one device; or DDP with --sharding none on several

@@ -17,8 +17,9 @@ mask). Padding is a segment of its own with label −100.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from xllm_harness.errors import InputError
 from xllm_harness.prompts import alpaca_prompt
@@ -41,10 +42,24 @@ class Encoded:
 
 @dataclass
 class EncodeStats:
-    examples: int = 0
-    truncated: int = 0
-    dropped: int = 0
-    """Examples whose prompt alone fills ``max_length`` (no response token left to learn from)."""
+    """Per source (``Example.source``): examples seen, cut at ``max_length``, and dropped because the
+    prompt alone fills ``max_length`` (no response token left to learn from)."""
+
+    seen: Counter[str] = field(default_factory=Counter)
+    truncated_by_source: Counter[str] = field(default_factory=Counter)
+    dropped_by_source: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def examples(self) -> int:
+        return sum(self.seen.values())
+
+    @property
+    def truncated(self) -> int:
+        return sum(self.truncated_by_source.values())
+
+    @property
+    def dropped(self) -> int:
+        return sum(self.dropped_by_source.values())
 
 
 def _assemble(prompt: list[int], target: list[int], max_length: int) -> Encoded | None:
@@ -81,14 +96,14 @@ def encode_all(
         part = examples[start : start + chunk]
         prompts = tokenizer([alpaca_prompt(e.instruction, e.input) for e in part], add_special_tokens=True)
         targets = tokenizer([e.output for e in part], add_special_tokens=False)
-        for prompt, target in zip(prompts["input_ids"], targets["input_ids"], strict=True):
-            stats.examples += 1
+        for example, prompt, target in zip(part, prompts["input_ids"], targets["input_ids"], strict=True):
+            stats.seen[example.source] += 1
             enc = _assemble(prompt, [*target, tokenizer.eos_token_id], max_length)
             if enc is None:
-                stats.dropped += 1
+                stats.dropped_by_source[example.source] += 1
                 continue
             if len(prompt) + len(target) + 1 > max_length:
-                stats.truncated += 1
+                stats.truncated_by_source[example.source] += 1
             out.append(enc)
         bar.update(len(part))
     bar.close()

@@ -117,6 +117,45 @@ def test_tiny_llama_learns_on_full_shared_data(shared_data, model_dir, tmp_path)
     assert_learns(out)
 
 
+def test_screen_shows_sources_dropped_truncated_and_malformed(model_dir, samples_env, tmp_path):
+    """Nothing silent: before training starts, ``xllm train`` prints examples per source, those cut
+    or dropped for length, and every malformed record skipped (file and line)."""
+    records = [
+        {"instruction": f"Name a colour, number {i}.", "input": "", "output": "Blue."} for i in range(10)
+    ]
+    records.insert(3, {"instruction": "Say hi.", "input": "", "output": ""})  # malformed: empty output
+    records.insert(7, {"instruction": "Say hi."})  # malformed: no output
+    records.append(
+        {"instruction": "Repeat this. " * 200, "input": "", "output": "No."}
+    )  # prompt > max length
+    records.append({"instruction": "Count.", "input": "", "output": "one two three " * 200})  # cut
+    alpaca = tmp_path / "alpaca.jsonl"
+    alpaca.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    spec = f"alpaca_en={alpaca}+translation_en-ar[:6]"
+    out = tmp_path / "run"
+    args = ["--data", spec, "--max-length", "256", "--effective-batch", "4", "--micro-batch", "2",
+            "--max-steps", "1", "--save-every", "0"]  # fmt: skip
+    proc = subprocess.run(
+        cli_train(model_dir, out, *args), cwd=tmp_path, env=samples_env, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    screen = proc.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in screen.splitlines() if line.split()}
+    assert rows["source"] == ["examples", "truncated", "dropped"]
+    assert rows["alpaca_en"] == ["12", "1", "1"]  # 10 short + the long prompt + the long output
+    assert rows["translation_en-ar"][0] == "6" and rows["translation_en-ar"][2] == "0"
+    assert rows["total"][0] == "18" and rows["total"][2] == "1"
+    assert "cut at --max-length 256" in screen
+    assert "2 malformed record(s) skipped:" in screen
+    assert f"{alpaca}:4: field(s) output missing" in screen and f"{alpaca}:8: field(s) output" in screen
+    # printed before training: the data summary precedes the setup line
+    assert screen.index("2 malformed record(s)") < screen.index("world size 1")
+    setup = setup_record(out)
+    assert setup["sources"] == {"alpaca_en": 12, "translation_en-ar": 6}
+    assert (setup["dropped_too_long"], setup["malformed_skipped"], setup["examples"]) == (1, 2, 17)
+
+
 def test_two_cpu_processes_shard_with_fsdp2_and_match_one_process(model_dir, samples_env, tmp_path):
     args = ["--data", SPEC, "--lr", "1e-3", "--epochs", "1", "--max-steps", "6", "--save-every", "0", *COMMON]
     single, double = tmp_path / "one", tmp_path / "two"

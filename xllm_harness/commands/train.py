@@ -7,7 +7,8 @@ Several processes: ``torchrun --nproc_per_node 8 -m xllm_harness.cli train ...``
 from __future__ import annotations
 
 import argparse
-import sys
+
+from xllm_harness.errors import InputError
 
 
 def _data_options(p: argparse.ArgumentParser, spec_required: bool) -> None:
@@ -123,11 +124,7 @@ def run_train(args: argparse.Namespace) -> int:
     from xllm_harness.trainers.train import TrainArgs, train
 
     if not args.data and not args.allocation:
-        print(
-            "xllm train: error: give --data SPEC (or a built .jsonl) and/or --allocation FILE",
-            file=sys.stderr,
-        )
-        return 2
+        raise InputError("give --data SPEC (or a built .jsonl) and/or --allocation FILE")
     train(
         TrainArgs(
             model=args.model,

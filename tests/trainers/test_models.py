@@ -1,0 +1,78 @@
+"""``--model`` that cannot be loaded: one line naming the path and what is missing, exit 2, nothing
+started (no output folder), for a missing folder, a folder without config.json, a file, and a hub id
+that is not cached while offline."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xllm_harness.errors import MissingFileError
+from xllm_harness.trainers.models import check_model, looks_like_hub_id
+
+
+@pytest.mark.parametrize(
+    ("name", "hub"),
+    [
+        ("gpt2", True),
+        ("meta-llama/Llama-2-7b-hf", True),
+        ("huggyllama/llama-7b", True),
+        ("/models/llama", False),
+        ("./llama", False),
+        ("../llama", False),
+        ("~/llama", False),
+        ("runs/x/checkpoint-900", False),
+        ("org/..", False),
+        ("C:\\models\\llama", False),
+    ],
+)
+def test_hub_ids_and_paths(name, hub):
+    assert looks_like_hub_id(name) is hub
+
+
+def test_a_model_folder_passes(tiny_model):
+    check_model(str(tiny_model))
+
+
+def test_missing_things_are_named(tmp_path, monkeypatch):
+    with pytest.raises(MissingFileError, match=r"^--model /no/such/model: no such folder$"):
+        check_model("/no/such/model")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(MissingFileError, match=rf"^--model {empty}: the folder has no config.json"):
+        check_model(str(empty))
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"")
+    with pytest.raises(MissingFileError, match="is a file"):
+        check_model(str(weights))
+
+
+def train_cmd(model: str, out: Path) -> list[str]:
+    return [sys.executable, "-m", "xllm_harness.cli", "train", "--model", model, "-o", str(out),
+            "--data", "alpaca_en[:8]", "--no-progress"]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["missing", "no-config", "hub-id"])
+def test_xllm_train_one_line_exit_2_before_anything_starts(kind, tmp_path, subprocess_env, samples_dir):
+    model = {
+        "missing": str(tmp_path / "runs" / "nothing-here"),
+        "no-config": str(tmp_path),
+        "hub-id": "some-org/not-downloaded-model",
+    }[kind]
+    env = {**subprocess_env, "HF_HOME": str(tmp_path / "hf_home"), "XLLM_DATA_DIR": str(samples_dir)}
+    out = tmp_path / "out"
+    proc = subprocess.run(train_cmd(model, out), env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith(f"xllm train: error: --model {model}: ")
+    expected = {
+        "missing": "no such folder",
+        "no-config": "has no config.json",
+        "hub-id": "not in the local cache",
+    }[kind]
+    assert expected in lines[0]
+    assert "Repo id" not in proc.stderr and not out.exists()
