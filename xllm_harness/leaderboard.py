@@ -1,29 +1,53 @@
 """Leaderboards from result folders: lm-eval runs, ``xllm score`` and ``xllm judge`` outputs.
 
-:func:`collect` walks the given folders for ``results_*.json`` (lm-eval / ``xllm eval``),
-``xllm_scores_*.json`` (``xllm score``), ``judge_qa_*.json`` and ``judge_pairwise_*.json``
-(``xllm judge``). :func:`build_tables` turns them into one table per benchmark family and metric
-(columns: languages or directions, then the average the paper reports), with the paper's own rows
-added and marked ``reported``. Rendering lives in :mod:`xllm_harness.leaderboard_render`.
+:func:`collect` reads, through :mod:`xllm_harness.lm_eval_outputs`, every ``results_*.json`` (lm-eval /
+``xllm eval``), ``xllm_scores_*.json`` (``xllm score``), ``judge_qa_*.json`` and ``judge_pairwise_*.json``
+(``xllm judge``) under the given folders. Rules:
+
+- a model is its :class:`~xllm_harness.lm_eval_outputs.ModelIdentity` (model type + full ``model_args``);
+  its name in every table follows :mod:`xllm_harness.model_names`;
+- of several results for one model, task and metric the newest (timestamp in the file name) wins; a
+  metric recorded as missing never hides a number measured for the same model and task;
+- a file that cannot be read or has the wrong shape is skipped with a warning (``strict``: an error).
+
+:func:`build_tables` makes one table per registered task family (``get_families()``) and metric of
+``TaskFamily.metrics``, with the family's averages (``TaskFamily.average_columns``) and the paper's rows
+marked ``reported``. :func:`add_intervals` gives cells a bootstrap interval and :func:`compare_to_baseline`
+marks cells that differ significantly from a baseline model. Rendering: :mod:`xllm_harness.leaderboard_render`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xllm_harness import paper
-from xllm_harness.errors import InputError, MissingFileError
+import numpy as np
 
-QA_METRICS = ("match", "exact_match", "f1", "judge_accuracy")
-FLORES_METRICS = ("spbleu", "chrf", "comet", "bleurt")
-NEURAL_METRICS = ("comet", "bleurt")
-TASK_RE = re.compile(r"^(?P<family>xquad|mlqa|flores)_xllm_(?P<column>[a-z_]+(?:-[a-z_]+)?)$")
-FAMILY_TITLES = {"xquad": "XQuAD", "mlqa": "MLQA", "flores": "FLORES-101", "mi_eval": "MI-Eval"}
+from xllm_harness import paper
+from xllm_harness.errors import InputError, MissingDependencyError, MissingFileError, unknown_name
+from xllm_harness.lm_eval_outputs import (
+    Missing,
+    ModelIdentity,
+    file_timestamp,
+    folder_identity,
+    metric_entry,
+    metric_signature,
+    model_identity,
+    named_identity,
+    read_results,
+    recorded_identity,
+    results_files,
+    samples_of_results,
+    stamped_files,
+)
+from xllm_harness.metrics import Metric, get_metrics
+from xllm_harness.model_names import readable_names
+from xllm_harness.taskgen import TaskFamily, family_of, get_families
+
 METRIC_TITLES = {
     "match": "match (x-LLM)",
     "exact_match": "exact match",
@@ -33,23 +57,58 @@ METRIC_TITLES = {
     "chrf": "chrF++",
     "comet": "COMET (x100)",
     "bleurt": "BLEURT (x100)",
+    "off_target": "off-target rate",
     "win_tie_loss": "win / tie / loss shares of A against B",
 }
+TABLE_SCALE = {"comet": 100.0, "bleurt": 100.0}
+"""Metrics shown on a fixed scale: the value's signature must declare its own (``scale:N``), and the
+table shows ``value × TABLE_SCALE / N``; a value that declares no scale is shown as missing."""
+SCALE_RE = re.compile(r"(?:^|\|)scale:([0-9.]+)(?:\||$)")
+OUTCOMES = ("win", "tie", "loss")
+PAIRWISE = "judge_pairwise"
+
+Warn = Callable[[str], None]
+
+
+@dataclass
+class Cell:
+    """One measured (or recorded-as-missing) result of one model, task and metric."""
+
+    value: float | None
+    """The number on the table's scale; ``None`` when recorded as missing (see ``missing``)."""
+    stamp: str
+    source: str
+    missing: str | None = None
+    signature: str = ""
+    samples: str | None = None
+    """The samples file the number was computed from (for intervals), if known."""
+    stats: np.ndarray | None = None
+    doc_ids: list[Any] | None = None
+    interval: tuple[float, float] | None = None
+    no_interval: str | None = None
+    """Why there is no interval (when there is none)."""
+    vs_baseline: str | None = None
+    """``higher`` or ``lower``: significantly so against the baseline (Holm-adjusted)."""
+    p_holm: float | None = None
+
+    @property
+    def rank(self) -> tuple[bool, str, str]:
+        """A number beats a recorded miss; then the newer file wins."""
+        return (self.value is not None, self.stamp, self.source)
 
 
 @dataclass
 class Scores:
-    """Every score found for one model: (task, metric) -> (value, timestamp, source file)."""
+    """Every result found for one model: (task, metric) -> :class:`Cell`."""
 
     model: str
-    values: dict[tuple[str, str], tuple[float, float, str]] = field(default_factory=dict)
+    identity: ModelIdentity
+    values: dict[tuple[str, str], Cell] = field(default_factory=dict)
 
-    def add(self, task: str, metric: str, value: Any, stamp: float, source: Path) -> None:
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            return
+    def add(self, task: str, metric: str, cell: Cell) -> None:
         old = self.values.get((task, metric))
-        if old is None or stamp >= old[1]:  # the newest run wins
-            self.values[(task, metric)] = (float(value), stamp, str(source))
+        if old is None or cell.rank >= old.rank:
+            self.values[(task, metric)] = cell
 
 
 @dataclass
@@ -60,186 +119,399 @@ class Pairwise:
     model_b: str
     per_language: dict[str, dict[str, float]]
     source: str
+    stamp: str = ""
 
 
 @dataclass
 class Row:
     label: str
     values: dict[str, float | None]
-    average: float | None
+    averages: dict[str, float | None]
     reported: bool = False
     sources: list[str] = field(default_factory=list)
+    cells: dict[str, Cell] = field(default_factory=dict)
 
 
 @dataclass
 class Table:
     family: str
+    """The task family's name (``xquad_xllm``), or ``judge_pairwise``."""
+    family_title: str
     metric: str
     columns: list[str]
+    average_labels: list[str]
     rows: list[Row]
-    average_note: str
+    notes: list[str] = field(default_factory=list)
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    """Average label → the columns it averages."""
 
     @property
     def title(self) -> str:
-        return f"{FAMILY_TITLES.get(self.family, self.family)}: {METRIC_TITLES.get(self.metric, self.metric)}"
+        return f"{self.family_title}: {METRIC_TITLES.get(self.metric, self.metric)}"
 
 
-def model_name(results: dict[str, Any], path: Path) -> str:
-    """A readable model name from an lm-eval results file (the pretrained path's last part)."""
-    config = results.get("config") or {}
-    args = config.get("model_args")
-    pretrained = args.get("pretrained") if isinstance(args, dict) else None
-    if isinstance(args, str):
-        match = re.search(r"(?:^|,)(?:pretrained|model)=([^,]+)", args)
-        pretrained = match.group(1) if match else None
-    name = pretrained or results.get("model_name") or path.parent.name
-    return Path(str(name).rstrip("/")).name or str(name)
+@dataclass
+class Collection:
+    """What :func:`collect` found: scores by model name, MI-Eval comparisons, notes on names."""
+
+    scores: dict[str, Scores]
+    pairwise: list[Pairwise]
+    notes: list[str] = field(default_factory=list)
 
 
-def _read(path: Path) -> dict[str, Any]:
+# --- reading ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Found:
+    identity: ModelIdentity
+    task: str
+    metric: str
+    cell: Cell
+
+
+class _Skip(Exception):
+    """A file that is not what its name says (skipped with a warning, or an error with ``strict``)."""
+
+
+def _json_object(path: Path, expected: str) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        raise InputError(f"{path}: not a readable JSON result file ({err})") from None
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise _Skip(f"cannot read it ({err.strerror})") from None
+    except ValueError as err:
+        raise _Skip(f"not valid JSON ({err}); expected {expected}") from None
+    if not isinstance(data, dict):
+        raise _Skip(f"a JSON {type(data).__name__}, expected {expected}")
+    return data
 
 
-def collect(
-    paths: list[Path], aliases: dict[str, str] | None = None
-) -> tuple[dict[str, Scores], list[Pairwise]]:
-    """Read every result file under ``paths``; ``aliases`` renames models (old -> new)."""
-    aliases = aliases or {}
-    scores: dict[str, Scores] = {}
-    pairwise: list[Pairwise] = []
-    names_by_dir: dict[Path, str] = {}
+def _mapping_of_mappings(data: dict[str, Any], key: str, expected: str) -> dict[str, dict[str, Any]]:
+    value = data.get(key)
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise _Skip(f"no {key!r} mapping; expected {expected}")
+    return value
 
-    def entry(name: str) -> Scores:
-        name = aliases.get(name, name)
-        return scores.setdefault(name, Scores(name))
 
-    files: list[Path] = []
+def _rescale(metric: str, value: float, signature: str) -> float | Missing:
+    if metric not in TABLE_SCALE:
+        return value
+    declared = SCALE_RE.search(signature)
+    if declared is None or float(declared.group(1)) <= 0:
+        return Missing(
+            f"its signature declares no scale ({signature or 'no signature'}); rescore with xllm score"
+        )
+    return value * TABLE_SCALE[metric] / float(declared.group(1))
+
+
+def _cell(
+    metric: str, entry: float | Missing, stamp: str, source: Path, signature: str, **extra: Any
+) -> Cell:
+    if isinstance(entry, float):
+        entry = _rescale(metric, entry, signature)
+    if isinstance(entry, Missing):
+        return Cell(None, stamp, str(source), missing=entry.reason, signature=signature)
+    return Cell(entry, stamp, str(source), signature=signature, **extra)
+
+
+def _family_metrics(task: str) -> tuple[str, ...]:
+    found = family_of(task)
+    return found[0].metrics if found else ()
+
+
+RESULTS_SHAPE = "lm-eval's results file: {'results': {task: {'metric,filter': value}}, 'config': {...}}"
+SCORES_SHAPE = "xllm score's output: {'model_name': ..., 'results': {task: {metric: score}}, ...}"
+JUDGE_QA_SHAPE = "xllm judge qa's output: {'model_name': ..., 'results': {task: {'judge_accuracy': ...}}}"
+PAIRWISE_SHAPE = "xllm judge pairwise's output: {'models': {'a', 'b'}, 'results': {lang: {win, tie, loss}}}"
+
+
+def _read_results(path: Path) -> list[_Found]:
+    try:
+        data = read_results(path)
+    except (InputError, MissingFileError) as err:
+        raise _Skip(str(err).removeprefix(f"{path}: ")) from None
+    identity, stamp = model_identity(data), file_timestamp(path)
+    samples = samples_of_results(path)
+    found = []
+    for task, values in data["results"].items():
+        if not isinstance(values, dict):
+            raise _Skip(f"results[{task!r}] is not a mapping; expected {RESULTS_SHAPE}")
+        for metric in _family_metrics(task):
+            entry = metric_entry(values, metric)
+            if entry is None:
+                continue
+            sample = str(samples[task]) if task in samples else None
+            signature = metric_signature(values, metric)
+            found.append(
+                _Found(identity, task, metric, _cell(metric, entry, stamp, path, signature, samples=sample))
+            )
+    return found
+
+
+def _identity_of_scores(data: dict[str, Any], path: Path) -> ModelIdentity:
+    identity = recorded_identity(data.get("model_identity"))
+    source = data.get("source_results")
+    if identity is None and isinstance(source, str) and Path(source).is_file():
+        try:
+            identity = model_identity(read_results(source))
+        except (InputError, MissingFileError):
+            identity = None
+    return (
+        identity
+        or folder_identity(path.parent)
+        or named_identity(str(data.get("model_name") or path.parent.name))
+    )
+
+
+def _read_scores(path: Path) -> list[_Found]:
+    data = _json_object(path, SCORES_SHAPE)
+    results = _mapping_of_mappings(data, "results", SCORES_SHAPE)
+    identity, stamp = _identity_of_scores(data, path), file_timestamp(path)
+    signatures = data.get("signatures") or {}
+    statistics, doc_ids = data.get("statistics") or {}, data.get("doc_ids") or {}
+    samples = data.get("samples_files") or {}
+    found = []
+    for task, metrics in results.items():
+        for metric in metrics:
+            signature = str((signatures.get(task) or {}).get(metric) or "")
+            entry = metric_entry(metrics, metric)
+            stats = (statistics.get(task) or {}).get(metric)
+            extra = {
+                "samples": samples.get(task),
+                "stats": np.asarray(stats, dtype=np.float64) if stats is not None else None,
+                "doc_ids": doc_ids.get(task),
+            }
+            found.append(
+                _Found(
+                    identity,
+                    task,
+                    metric,
+                    _cell(metric, entry or Missing("absent"), stamp, path, signature, **extra),
+                )
+            )
+    for task, metrics in (data.get("errors") or {}).items():
+        for metric, message in (metrics or {}).items():
+            found.append(_Found(identity, task, metric, Cell(None, stamp, str(path), missing=str(message))))
+    return found
+
+
+def _read_judge_qa(path: Path) -> list[_Found]:
+    data = _json_object(path, JUDGE_QA_SHAPE)
+    results = _mapping_of_mappings(data, "results", JUDGE_QA_SHAPE)
+    identity = (
+        recorded_identity(data.get("model_identity"))
+        or folder_identity(path.parent)
+        or named_identity(str(data.get("model_name") or path.parent.name))
+    )
+    stamp = file_timestamp(path)
+    found = []
+    for task, row in results.items():
+        if "judge_accuracy" not in row:
+            raise _Skip(f"results[{task!r}] has no 'judge_accuracy'; expected {JUDGE_QA_SHAPE}")
+        entry = metric_entry(row, "judge_accuracy") or Missing("no judge accuracy (no parsed verdict)")
+        cell = _cell("judge_accuracy", entry, stamp, path, "")
+        cell.no_interval = "judge accuracy: no per-item statistics in the leaderboard"
+        found.append(_Found(identity, task, "judge_accuracy", cell))
+    return found
+
+
+def _system_identity(data: dict[str, Any], side: str) -> ModelIdentity:
+    identity = recorded_identity((data.get("systems") or {}).get(side))
+    record = data.get(side) if isinstance(data.get(side), dict) else {}
+    samples = record.get("samples")
+    if identity is None and isinstance(samples, str) and Path(samples).is_dir():
+        identity = folder_identity(samples)
+    name = (data.get("models") or {}).get(side) or record.get("model") or side.upper()
+    return identity or named_identity(str(name))
+
+
+def _read_pairwise(path: Path) -> tuple[ModelIdentity, ModelIdentity, dict[str, dict[str, float]]]:
+    data = _json_object(path, PAIRWISE_SHAPE)
+    results = _mapping_of_mappings(data, "results", PAIRWISE_SHAPE)
+    per_language = {}
+    for lang, row in results.items():
+        counts = {k: row.get(k) for k in OUTCOMES}
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in counts.values()):
+            raise _Skip(f"results[{lang!r}] lacks numeric win/tie/loss; expected {PAIRWISE_SHAPE}")
+        per_language[lang] = {k: float(v) for k, v in counts.items()}
+    return _system_identity(data, "a"), _system_identity(data, "b"), per_language
+
+
+def _files(paths: Iterable[Path]) -> tuple[list[tuple[str, Path]], list[Path]]:
+    """(kind, path) of every result file under ``paths``; and named files of no known kind."""
+    found: list[tuple[str, Path]] = []
+    unknown: list[Path] = []
     for root in paths:
         root = Path(root)
         if not root.exists():
             raise MissingFileError(f"Result folder {root} does not exist")
-        files += [root] if root.is_file() else sorted(p for p in root.rglob("*.json") if p.is_file())
-    results_files = [p for p in files if p.name.startswith("results_")]
-    for path in results_files:
-        data = _read(path)
-        if "results" not in data:
+        kinds = {"results": results_files(root)} | {
+            kind: stamped_files(root, kind) for kind in ("xllm_scores", "judge_qa", PAIRWISE)
+        }
+        listed = [(kind, p) for kind, files in kinds.items() for p in files]
+        if root.is_file() and not listed:
+            unknown.append(root)
+        found += listed
+    return found, unknown
+
+
+def _merge_named(
+    found: list[_Found], pairs: list[tuple[ModelIdentity, ModelIdentity, Any, Path]]
+) -> dict[str, ModelIdentity]:
+    """Name-only identities that equal exactly one full identity's path are that model."""
+    full = {f.identity.key: f.identity for f in found if f.identity.model}
+    full |= {i.key: i for a, b, _, _ in pairs for i in (a, b) if i.model}
+    mapping = {}
+    every = [f.identity for f in found] + [i for a, b, _, _ in pairs for i in (a, b)]
+    for identity in every:
+        if identity.model:
             continue
-        name = model_name(data, path)
-        names_by_dir[path.parent] = name
-        stamp = path.stat().st_mtime
-        for task, metrics in data["results"].items():
-            for key, value in metrics.items():
-                metric, _, filt = key.partition(",")
-                if (filt and filt != "none") or metric.endswith("_stderr"):
-                    continue
-                entry(name).add(task, metric, value, stamp, path)
-    for path in files:
-        if path.name.startswith("xllm_scores_"):
-            data = _read(path)
-            name = data.get("model_name") or names_by_dir.get(path.parent) or path.parent.name
-            name = Path(str(name).rstrip("/")).name
-            for task, metrics in (data.get("results") or {}).items():
-                for metric, value in metrics.items():
-                    entry(name).add(task, metric, value, path.stat().st_mtime, path)
-        elif path.name.startswith("judge_qa_"):
-            data = _read(path)
-            name = data.get("model_name") or names_by_dir.get(path.parent) or path.parent.name
-            name = Path(str(name).rstrip("/")).name
-            for task, metrics in (data.get("results") or {}).items():
-                if isinstance(metrics, dict) and "judge_accuracy" in metrics:
-                    entry(name).add(
-                        task, "judge_accuracy", metrics["judge_accuracy"], path.stat().st_mtime, path
-                    )
-        elif path.name.startswith("judge_pairwise_"):
-            pairwise.extend(_read_pairwise(_read(path), path, aliases))
-    return scores, pairwise
+        matches = [i for i in full.values() if identity.pretrained in (i.pretrained, i.model_args)]
+        if len(matches) == 1:
+            mapping[identity.key] = matches[0]
+    return mapping
 
 
-def _read_pairwise(data: dict[str, Any], path: Path, aliases: dict[str, str]) -> list[Pairwise]:
-    models = data.get("models") or {}
-    a = aliases.get(str(models.get("a", "A")), str(models.get("a", "A")))
-    b = aliases.get(str(models.get("b", "B")), str(models.get("b", "B")))
-    per_language: dict[str, dict[str, float]] = {}
-    for lang, result in (data.get("results") or data.get("per_language") or {}).items():
-        if not isinstance(result, dict):
-            continue
-        counts = {k: result.get(k) for k in ("win", "tie", "loss")}
-        if all(isinstance(v, (int, float)) for v in counts.values()):
-            per_language[lang] = {k: float(v) for k, v in counts.items()}
-    return [Pairwise(a, b, per_language, str(path))] if per_language else []
+def collect(
+    paths: list[Path], aliases: dict[str, str] | None = None, strict: bool = False, warn: Warn | None = None
+) -> Collection:
+    """Read every result file under ``paths``; ``aliases`` renames models (old -> new)."""
+    warn = warn or (lambda message: None)
+
+    def skip(path: Path, reason: str) -> None:
+        message = f"{path}: skipped, {reason}"
+        if strict:
+            raise InputError(message.replace("skipped, ", "", 1) + " (--strict)")
+        warn(message)
+
+    readers = {"results": _read_results, "xllm_scores": _read_scores, "judge_qa": _read_judge_qa}
+    files, unknown = _files(paths)
+    for path in unknown:
+        skip(path, "not a result file (results_*.json, xllm_scores_*, judge_qa_*, judge_pairwise_*.json)")
+    found: list[_Found] = []
+    pairs: list[tuple[ModelIdentity, ModelIdentity, Any, Path]] = []
+    for kind, path in files:
+        try:
+            if kind == PAIRWISE:
+                a, b, per_language = _read_pairwise(path)
+                pairs.append((a, b, per_language, path))
+            else:
+                found += readers[kind](path)
+        except _Skip as err:
+            skip(path, str(err))
+    merged = _merge_named(found, pairs)
+
+    def real(identity: ModelIdentity) -> ModelIdentity:
+        return merged.get(identity.key, identity)
+
+    identities = [real(f.identity) for f in found] + [real(i) for a, b, _, _ in pairs for i in (a, b)]
+    naming = readable_names(identities, aliases)
+    scores: dict[str, Scores] = {}
+    for item in found:
+        identity = real(item.identity)
+        name = naming.names[identity.key]
+        scores.setdefault(name, Scores(name, identity)).add(item.task, item.metric, item.cell)
+    newest: dict[tuple[str, str], tuple[str, str, Pairwise]] = {}
+    for a, b, per_language, path in pairs:
+        a, b = real(a), real(b)
+        comparison = Pairwise(
+            naming.names[a.key], naming.names[b.key], per_language, str(path), file_timestamp(path)
+        )
+        key = (a.key, b.key)
+        if key not in newest or (comparison.stamp, str(path)) >= newest[key][:2]:
+            newest[key] = (comparison.stamp, str(path), comparison)
+    pairwise = [c for _, _, c in sorted(newest.values(), key=lambda v: (v[2].model_a, v[2].model_b))]
+    return Collection(scores, pairwise, naming.notes)
 
 
-def _order(columns: set[str], family: str) -> list[str]:
-    if family == "flores":
-        en_x = sorted(c for c in columns if c.startswith("en-"))
-        x_en = sorted(c for c in columns if c.endswith("-en"))
-        return en_x + x_en + sorted(columns - set(en_x) - set(x_en))
-    non_en = sorted(c for c in columns if c != "en")
-    return non_en + (["en"] if "en" in columns else [])
+# --- tables ----------------------------------------------------------------------------------------
 
 
-def _average(values: dict[str, float | None], family: str) -> float | None:
-    keep = [v for c, v in values.items() if v is not None and (family == "flores" or c != "en")]
-    return sum(keep) / len(keep) if keep else None
+def _order(family: TaskFamily, columns: set[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """Columns in the order of the family's averages (each group sorted), the rest after them."""
+    groups = {label: sorted(set(cols)) for label, cols in family.average_columns(sorted(columns)).items()}
+    ordered = list(dict.fromkeys(c for cols in groups.values() for c in cols))
+    return ordered + sorted(columns - set(ordered)), groups
 
 
-def _reported_rows(family: str, metric: str, columns: list[str]) -> list[Row]:
+def _mean(values: list[float | None]) -> float | None:
+    """The mean of ``values``, or ``None`` if any is absent (an average over fewer columns is another number)."""
+    if not values or any(v is None for v in values):
+        return None
+    return sum(values) / len(values)  # type: ignore[arg-type]
+
+
+def _reported_rows(
+    family: TaskFamily, metric: str, columns: list[str], groups: dict[str, list[str]]
+) -> list[Row]:
+    """The paper's rows for this table (Tables 2, 6: per language; Table 4: one FLORES average)."""
     source = {"match": paper.TABLE6_MATCH, "judge_accuracy": paper.TABLE2_JUDGE_ACCURACY}.get(metric)
     rows = []
-    if source is not None and family in ("xquad", "mlqa"):
+    if source is not None and family.name in paper.QA_COLUMNS:
         table = "Table 6" if metric == "match" else "Table 2"
-        for model, families in source.items():
-            values = {c: families[family].get(c) for c in columns}
+        for model, benchmarks in source.items():
+            reported = benchmarks[family.name]
+            averages = {label: sum(reported.values()) / len(reported) for label in groups}
             rows.append(
-                Row(f"{model} (reported, {table})", values, _average(families[family], family), reported=True)
+                Row(f"{model} (reported, {table})", {c: reported.get(c) for c in columns}, averages, True)
             )
-    if family == "flores" and metric in ("spbleu", "comet", "bleurt"):
+    if family.name == paper.FLORES_FAMILY and metric in paper.TABLE4_METRICS:
         for model, averages in paper.TABLE4_FLORES_AVERAGES.items():
-            values = dict.fromkeys(columns)
-            rows.append(Row(f"{model} (reported, Table 4)", values, averages[metric], reported=True))
+            rows.append(
+                Row(
+                    f"{model} (reported, Table 4)",
+                    dict.fromkeys(columns),
+                    {paper.TABLE4_AVERAGE: averages[metric]},
+                    True,
+                )
+            )
     return rows
 
 
-def build_tables(scores: dict[str, Scores], include_reported: bool = True) -> list[Table]:
-    """One table per (family, metric) that has at least one measured value."""
-    cells: dict[tuple[str, str], dict[str, dict[str, tuple[float, str]]]] = defaultdict(
-        lambda: defaultdict(dict)
-    )
-    for model, entry in scores.items():
-        for (task, metric), (value, _, source) in entry.values.items():
-            match = TASK_RE.match(task)
-            if match is None:
-                continue
-            family = match["family"]
-            if metric not in (FLORES_METRICS if family == "flores" else QA_METRICS):
-                continue
-            if metric in NEURAL_METRICS and value <= 1.5:  # COMET/BLEURT on the paper's 0-100 scale
-                value *= 100
-            cells[(family, metric)][model][match["column"]] = (value, source)
-    order = {name: i for i, name in enumerate(("xquad", "mlqa", "flores"))}
-    metric_order = {m: i for i, m in enumerate(QA_METRICS + FLORES_METRICS)}
-    tables = []
-    for (family, metric), per_model in sorted(
-        cells.items(), key=lambda kv: (order[kv[0][0]], metric_order[kv[0][1]])
-    ):
-        columns = _order({c for values in per_model.values() for c in values}, family)
-        rows = []
-        for model in sorted(per_model):
-            values = {c: per_model[model].get(c, (None, ""))[0] for c in columns}
-            sources = sorted({s for _, s in per_model[model].values()})
-            rows.append(Row(model, values, _average(values, family), sources=sources))
-        if include_reported:
-            rows += _reported_rows(family, metric, columns)
-        note = (
-            "mean over all directions shown"
-            if family == "flores"
-            else "mean over the non-English languages shown (the paper's averages exclude English); "
-            "reported rows give the paper's own average over all its languages"
+def _table(family: TaskFamily, metric: str, per_model: dict[str, dict[str, Cell]], reported: bool) -> Table:
+    columns, groups = _order(family, {c for cells in per_model.values() for c in cells})
+    rows = []
+    for model in sorted(per_model):
+        cells = per_model[model]
+        values = {c: cells[c].value if c in cells else None for c in columns}
+        averages = {label: _mean([values[c] for c in cols]) for label, cols in groups.items()}
+        rows.append(
+            Row(model, values, averages, sources=sorted({c.source for c in cells.values()}), cells=cells)
         )
-        tables.append(Table(family, metric, columns, rows, note))
+    if reported:
+        rows += _reported_rows(family, metric, columns, groups)
+    labels = list(groups) + [label for r in rows for label in r.averages if label not in groups]
+    labels = list(dict.fromkeys(labels))
+    notes = [
+        f"{label}: mean of {', '.join(cols) or 'no column'}; absent when one of them is"
+        for label, cols in groups.items()
+    ]
+    if any(r.reported for r in rows):
+        notes.append(paper.REPORTED_NOTE)
+    for row in rows:
+        for column, cell in row.cells.items():
+            if cell.missing is not None:
+                notes.append(f"missing: {row.label}, {column}: {cell.missing}")
+    return Table(family.name, family.display_title, metric, columns, labels, rows, notes, groups)
+
+
+def build_tables(scores: dict[str, Scores] | Collection, include_reported: bool = True) -> list[Table]:
+    """One table per registered task family and metric of ``TaskFamily.metrics`` that has a result."""
+    if isinstance(scores, Collection):
+        scores = scores.scores
+    cells: dict[tuple[str, str], dict[str, dict[str, Cell]]] = {}
+    families = get_families()
+    for model, entry in scores.items():
+        for (task, metric), cell in entry.values.items():
+            found = family_of(task)
+            if found is None or metric not in found[0].metrics:
+                continue
+            cells.setdefault((found[0].name, metric), {}).setdefault(model, {})[found[1]] = cell
+    tables = []
+    for family in families:
+        for metric in family.metrics:
+            if (family.name, metric) in cells:
+                tables.append(_table(family, metric, cells[(family.name, metric)], include_reported))
     return tables
 
 
@@ -249,18 +521,147 @@ def pairwise_table(comparisons: list[Pairwise]) -> Table | None:
         return None
     present = {lang for c in comparisons for lang in c.per_language}
     langs = sorted(present - {"all"}) + (["all"] if "all" in present else [])  # `all`: summed over languages
-    columns = [f"{lang} {k}" for lang in langs for k in ("win", "tie", "loss")]
+    columns = [f"{lang} {k}" for lang in langs for k in OUTCOMES]
     rows = []
     for comp in comparisons:
         values: dict[str, float | None] = dict.fromkeys(columns)
         for lang, counts in comp.per_language.items():
             total = sum(counts.values()) or 1.0
-            for k in ("win", "tie", "loss"):
+            for k in OUTCOMES:
                 values[f"{lang} {k}"] = counts[k] / total
         wins = [values[f"{lang} win"] for lang in comp.per_language if lang != "all"]
-        average = sum(wins) / len(wins) if wins else None
-        label = f"{Path(comp.model_a).name} vs {Path(comp.model_b).name}"
-        rows.append(Row(label, values, average, sources=[comp.source]))
-    return Table(
-        "mi_eval", "win_tie_loss", columns, rows, "mean win share of A over the languages (not `all`)"
+        rows.append(
+            Row(f"{comp.model_a} vs {comp.model_b}", values, {"avg win": _mean(wins)}, sources=[comp.source])
+        )
+    note = (
+        "avg win: mean win share of A over the languages (not `all`, which sums the items of every language)"
     )
+    return Table(PAIRWISE, "MI-Eval (pairwise judge)", "win_tie_loss", columns, ["avg win"], rows, [note])
+
+
+# --- intervals and the baseline ---------------------------------------------------------------------
+
+
+def _metric(name: str) -> Metric | None:
+    cls = get_metrics().get(name)
+    return cls() if cls is not None else None
+
+
+def _recompute(metric: Metric, cell: Cell, samples_cache: dict[str, Any]) -> str | None:
+    """Fill ``cell.stats`` from its samples file with the default metric; returns why not, or ``None``."""
+    from xllm_harness.scoring import read_samples, score_with_statistics
+
+    if cell.samples is None or not Path(cell.samples).is_file():
+        return "no samples file (run with --log_samples)"
+    if "model:" in cell.signature:
+        return "model-based metrics are not rerun here; `xllm score` records their statistics"
+    try:
+        if cell.samples not in samples_cache:
+            samples_cache[cell.samples] = read_samples(Path(cell.samples))
+        samples = samples_cache[cell.samples]
+        result, stats = score_with_statistics(metric, samples)
+    except MissingDependencyError as err:
+        return str(err)
+    if stats is None:
+        return f"{metric.name} provides no statistics"
+    if cell.signature and result.signature != cell.signature:
+        return (
+            f"recorded with other settings ({cell.signature}) than the default metric's ({result.signature})"
+        )
+    cell.stats, cell.doc_ids = stats, samples.doc_ids
+    return None
+
+
+def _reproduces(metric: Metric, cell: Cell, factor: float) -> bool:
+    from xllm_harness.significance import observed_score
+
+    observed = observed_score(metric, cell.stats) * factor
+    return bool(np.isclose(observed, cell.value, rtol=1e-6, atol=1e-9))
+
+
+def _factor(metric: str, cell: Cell) -> float:
+    declared = SCALE_RE.search(cell.signature)
+    return TABLE_SCALE[metric] / float(declared.group(1)) if metric in TABLE_SCALE and declared else 1.0
+
+
+def add_intervals(scores: dict[str, Scores], n_resamples: int = 1000, level: float = 0.95) -> None:
+    """A bootstrap interval (over items) for every measured cell with statistics (stored or recomputed)."""
+    from xllm_harness.significance import bootstrap_interval
+
+    samples_cache: dict[str, Any] = {}
+    for entry in scores.values():
+        for (_, name), cell in entry.values.items():
+            if cell.value is None or cell.no_interval:
+                continue
+            metric = _metric(name)
+            if metric is None:
+                cell.no_interval = f"{name} is not a registered metric"
+                continue
+            if cell.stats is None:
+                cell.no_interval = _recompute(metric, cell, samples_cache)
+                if cell.no_interval:
+                    continue
+            factor = _factor(name, cell)
+            if not _reproduces(metric, cell, factor):
+                cell.stats, cell.no_interval = None, "its statistics do not reproduce the recorded score"
+                continue
+            lo, hi = bootstrap_interval(metric, cell.stats, n_resamples=n_resamples, level=level)
+            cell.interval = (lo * factor, hi * factor)
+
+
+def compare_to_baseline(
+    tables: list[Table], baseline: str, alpha: float = 0.05, n_resamples: int = 1000
+) -> int:
+    """Mark cells significantly higher/lower than ``baseline``'s (paired tests, Holm over all compared cells).
+
+    Needs :func:`add_intervals` first (it provides the statistics). Returns the number of cells compared.
+    """
+    from xllm_harness.significance import holm, paired_comparison
+
+    measured = {r.label for t in tables for r in t.rows if not r.reported}
+    if baseline not in measured:
+        raise unknown_name("--baseline model", baseline, measured, "Give a model name the tables show.")
+    compared: list[tuple[Cell, float, Table]] = []
+    for table in tables:
+        base = next((r for r in table.rows if r.label == baseline and not r.reported), None)
+        if base is None:
+            continue
+        metric = _metric(table.metric)
+        for row in table.rows:
+            if row is base or row.reported:
+                continue
+            for column, cell in row.cells.items():
+                ref = base.cells.get(column)
+                if metric is None or ref is None or ref.stats is None or cell.stats is None:
+                    continue
+                if cell.doc_ids != ref.doc_ids or cell.stats.shape != ref.stats.shape:
+                    continue
+                result = paired_comparison(metric, ref.stats, cell.stats, n_resamples=n_resamples)
+                compared.append((cell, result.p, table))
+                cell.vs_baseline = "higher" if result.delta > 0 else "lower"
+    if compared:
+        adjusted = holm([p for _, p, _ in compared])
+        for (cell, _, _), p_holm in zip(compared, adjusted, strict=True):
+            cell.p_holm = p_holm
+            if p_holm >= alpha:
+                cell.vs_baseline = None
+    for table in tables:
+        if any(r.label == baseline for r in table.rows):
+            table.notes.append(
+                f"▲/▼: significantly higher/lower than {baseline} (paired test per cell, Holm-adjusted over the "
+                f"{len(compared)} cells compared, p < {alpha}); cells without statistics on the same items are not compared"
+            )
+    return len(compared)
+
+
+def interval_notes(tables: list[Table]) -> None:
+    """Under each table: which measured cells have no interval, and why."""
+    for table in tables:
+        reasons: dict[str, list[str]] = {}
+        for row in table.rows:
+            for column, cell in row.cells.items():
+                if cell.value is not None and cell.interval is None and cell.no_interval:
+                    reasons.setdefault(cell.no_interval, []).append(f"{row.label} {column}")
+        for reason, where in reasons.items():
+            shown = ", ".join(where[:4]) + (f" and {len(where) - 4} more" if len(where) > 4 else "")
+            table.notes.append(f"no interval for {shown}: {reason}")

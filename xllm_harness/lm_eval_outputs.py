@@ -17,6 +17,7 @@ Rules every command shares (``score``, ``judge``, ``leaderboard``, ``compare``, 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ SAMPLES_RE = re.compile(rf"^samples_(?P<task>.+)_(?P<ts>{TIMESTAMP})\.jsonl$")
 RESULTS_RE = re.compile(rf"^results_(?P<ts>{TIMESTAMP})\.json$")
 OUR_KINDS = ("xllm_scores", "judge_qa", "judge_pairwise", "compare")
 """The result files xllm-harness writes beside lm-eval's (``<kind>_<timestamp>.json``)."""
+MISSING_PREFIX = "missing: "
+"""A ``<metric>_signature`` value that starts so records the metric as not computed, with the reason."""
 
 
 def file_timestamp(path: str | Path) -> str:
@@ -67,6 +70,12 @@ def sample_files(folder: str | Path, recursive: bool = True) -> dict[str, Path]:
             "--output_path and --log_samples"
         )
     return {task: newest(paths) for task, paths in sorted(by_task.items())}  # type: ignore[misc]
+
+
+def sample_folders(folder: str | Path) -> list[Path]:
+    """The folders under (or equal to) ``folder`` that hold samples files (one per evaluated model)."""
+    sample_files(folder)  # the one message when there are none
+    return sorted({p.parent for p in Path(folder).rglob("samples_*.jsonl") if SAMPLES_RE.match(p.name)})
 
 
 def sample_timestamp(path: Path) -> str:
@@ -136,13 +145,51 @@ def read_results(path: str | Path) -> dict[str, Any]:
     return data
 
 
+@dataclass(frozen=True)
+class Missing:
+    """A metric recorded as not computed, with the reason (instead of a number)."""
+
+    reason: str
+
+
+def metric_entry(values: dict[str, Any], metric: str, filter_name: str = "none") -> float | Missing | None:
+    """A metric of one task's results: its number, :class:`Missing` (recorded without a number), or ``None``.
+
+    A metric that could not be computed has ``"<metric>_signature,<filter>": "missing: <reason>"``
+    (:data:`MISSING_PREFIX`) and no number, or ``NaN`` (it failed when lm-eval aggregated it). ``null``,
+    a string or ``{"missing": reason}`` in place of the number are read as missing too.
+    """
+    signature = _signature_value(values, metric, filter_name)
+    reason = signature[len(MISSING_PREFIX) :] if signature.startswith(MISSING_PREFIX) else None
+    for key in (f"{metric},{filter_name}", metric):
+        if key not in values:
+            continue
+        value = values[key]
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return Missing(reason) if reason else float(value)
+        if isinstance(value, dict):
+            reason = reason or value.get("missing") or value.get("reason") or value.get("error")
+        elif isinstance(value, str) and value.strip():
+            reason = reason or value
+        return Missing(str(reason) if reason else f"recorded as {value!r}, not a number")
+    return Missing(reason) if reason else None
+
+
+def _signature_value(values: dict[str, Any], metric: str, filter_name: str) -> str:
+    value = values.get(f"{metric}_signature,{filter_name}", values.get(f"{metric}_signature"))
+    return value if isinstance(value, str) else ""
+
+
 def metric_value(values: dict[str, Any], metric: str, filter_name: str = "none") -> float | None:
     """A metric from one task's results (``"f1,none"`` or plain ``"f1"``); ``None`` if absent or not a number."""
-    for key in (f"{metric},{filter_name}", metric):
-        value = values.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-    return None
+    entry = metric_entry(values, metric, filter_name)
+    return entry if isinstance(entry, float) else None
+
+
+def metric_signature(values: dict[str, Any], metric: str, filter_name: str = "none") -> str:
+    """The signature recorded beside a metric (``<metric>_signature``), or ``""`` (also when it is missing)."""
+    signature = _signature_value(values, metric, filter_name)
+    return "" if signature.startswith(MISSING_PREFIX) else signature
 
 
 @dataclass(frozen=True)
@@ -158,8 +205,17 @@ class ModelIdentity:
 
     @property
     def key(self) -> str:
-        """A stable identity: two results are of the same model exactly when their keys are equal."""
-        return f"{self.model}|{self.model_args}"
+        """A stable identity: two results are of the same model exactly when their keys are equal.
+
+        Without ``model``/``model_args`` (a file that names its model only), the name is the identity.
+        """
+        if self.model or self.model_args:
+            return f"{self.model}|{self.model_args}"
+        return f"name|{self.pretrained}"
+
+    def to_dict(self) -> dict[str, str]:
+        """The ``{"model": ..., "model_args": ...}`` form xllm-harness writes into its result files."""
+        return {"model": self.model, "model_args": self.model_args}
 
 
 def _args_string(args: Any) -> str:
@@ -168,23 +224,76 @@ def _args_string(args: Any) -> str:
     return str(args or "")
 
 
+def identity_from(model: Any, model_args: Any, name: Any = None) -> ModelIdentity:
+    """A :class:`ModelIdentity` from lm-eval's model type, ``model_args`` (str or dict) and a fallback name."""
+    args = _args_string(model_args)
+    match = re.search(r"(?:^|,)(?:pretrained|model)=([^,]+)", args)
+    pretrained = match.group(1) if match else str(name or "")
+    return ModelIdentity(str(model or ""), args, pretrained)
+
+
+def named_identity(name: str) -> ModelIdentity:
+    """The identity of a result that names its model only (older judge files, ``--a-name``)."""
+    return ModelIdentity("", "", str(name))
+
+
 def model_identity(results: dict[str, Any]) -> ModelIdentity:
     """The :class:`ModelIdentity` recorded in an lm-eval results file."""
     config = results.get("config") or {}
-    args = _args_string(config.get("model_args"))
-    match = re.search(r"(?:^|,)(?:pretrained|model)=([^,]+)", args)
-    pretrained = match.group(1) if match else str(results.get("model_name") or "")
-    return ModelIdentity(str(config.get("model") or ""), args, pretrained)
+    return identity_from(config.get("model"), config.get("model_args"), results.get("model_name"))
+
+
+def recorded_identity(record: Any) -> ModelIdentity | None:
+    """The identity in an xllm-harness file's ``{"model": ..., "model_args": ...}`` record, if well formed."""
+    if isinstance(record, dict) and isinstance(record.get("model"), str) and "model_args" in record:
+        return identity_from(record["model"], record["model_args"])
+    return None
+
+
+def folder_identity(folder: str | Path) -> ModelIdentity | None:
+    """The identity in the newest readable ``results_*.json`` under ``folder`` (``None`` if there is none)."""
+    folder = Path(folder)
+    for path in reversed(results_files(folder) if folder.is_dir() else []):
+        try:
+            return model_identity(read_results(path))
+        except (InputError, MissingFileError):
+            continue
+    return None
+
+
+def results_for_samples(model_dir: Path, timestamps: Iterable[str]) -> Path | None:
+    """lm-eval's results file written with samples of ``timestamps`` (same timestamp), else the newest."""
+    by_stamp = {file_timestamp(p): p for p in results_files(model_dir, recursive=False)}
+    if not by_stamp:
+        return None
+    for stamp in sorted(timestamps, reverse=True):
+        if stamp in by_stamp:
+            return by_stamp[stamp]
+    return by_stamp[max(by_stamp)]
+
+
+def samples_of_results(results_path: Path) -> dict[str, Path]:
+    """The samples files lm-eval wrote with ``results_path`` (same folder, same timestamp), by task."""
+    stamp = file_timestamp(results_path)
+    out = {}
+    for path in Path(results_path).parent.glob(f"samples_*_{stamp}.jsonl"):
+        match = SAMPLES_RE.match(path.name)
+        if match and match["ts"] == stamp:
+            out[match["task"]] = path
+    return out
+
+
+def stamped_files(folder: str | Path, kind: str) -> list[Path]:
+    """Every ``<kind>_<timestamp>.json`` under ``folder`` (one of :data:`OUR_KINDS`), oldest first."""
+    if kind not in OUR_KINDS:
+        raise ValueError(f"unknown result kind {kind!r}; one of {OUR_KINDS}")
+    folder = Path(folder)
+    candidates = [folder] if folder.is_file() else folder.rglob(f"{kind}_*.json")
+    found = [p for p in candidates if (m := STAMPED_RE.match(p.name)) and m["kind"] == kind]
+    return sorted(found, key=lambda p: (file_timestamp(p), str(p)))
 
 
 def recorded_model_name(folder: str | Path) -> str:
     """The model name lm-eval recorded in the newest ``results_*.json`` under ``folder``, else its name."""
-    files = results_files(folder) if Path(folder).is_dir() else []
-    for path in reversed(files):
-        try:
-            name = json.loads(path.read_text(encoding="utf-8")).get("model_name")
-        except (OSError, ValueError, AttributeError):
-            continue
-        if name:
-            return str(name)
-    return Path(folder).resolve().name
+    identity = folder_identity(folder)
+    return identity.pretrained if identity and identity.pretrained else Path(folder).resolve().name

@@ -3,15 +3,20 @@
 lm-eval (and ``xllm eval``) with ``--output_path OUT --log_samples`` writes, per model,
 ``OUT/<model>/results_<timestamp>.json`` and one ``samples_<task>_<timestamp>.jsonl`` per task (one
 line per document: ``doc``, ``target``, ``filtered_resps``...). :func:`score_folder` reads the
-newest samples of every task, scores them with any registered metrics (COMET and BLEURT included, so
-they never share GPU memory with the evaluated model) and writes, beside lm-eval's files,
-``<model dir>/xllm_scores_<timestamp>.json``::
+newest samples of every task (:mod:`xllm_harness.lm_eval_outputs`), scores them with the metrics of
+the task's family (``TaskFamily.metrics`` that are registered metric plugins; ``--metrics`` chooses
+others) — COMET and BLEURT included, so they never share GPU memory with the evaluated model — and
+writes, beside lm-eval's files, ``<model dir>/xllm_scores_<timestamp>.json``::
 
-    {"model_name": ..., "source_results": <results_*.json path or null>,
+    {"model_name": ..., "model_identity": {"model": ..., "model_args": ...} or null,
+     "source_results": <results_*.json path or null>,
      "results": {task: {metric: score}}, "signatures": {task: {metric: signature}},
-     "num_samples": {task: n}, "samples_files": {task: path}, "errors": {task: {metric: message}}}
+     "num_samples": {task: n}, "samples_files": {task: path}, "doc_ids": {task: [doc_id, ...]},
+     "statistics": {task: {metric: [[...] per document]}}, "errors": {task: {metric: message}}}
 
-The file is rewritten after every (task, metric), so an interrupted run keeps what it finished.
+``statistics`` are the metric's per-document statistics (``Metric.statistics``, in ``doc_ids`` order)
+for resampling: the leaderboard's intervals and ``--baseline`` tests use them. The file is rewritten
+after every (task, metric), so an interrupted run keeps what it finished.
 """
 
 from __future__ import annotations
@@ -25,15 +30,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xllm_harness.errors import InputError, MissingFileError, UnknownNameError
-from xllm_harness.lm_eval_outputs import RESULTS_RE, read_sample_lines, sample_files, sample_timestamp
-from xllm_harness.metric_models import MissingMetricModelError
-from xllm_harness.metrics import Metric, get_metrics
-from xllm_harness.translation import clean_hypothesis
+import numpy as np
 
-TRANSLATION_METRICS = ("spbleu", "chrf", "comet", "bleurt")
-QA_METRICS = ("match", "exact_match", "f1")
-MODEL_METRICS = ("comet", "bleurt")
+from xllm_harness.errors import InputError, MissingDependencyError, UnknownNameError
+from xllm_harness.lm_eval_outputs import (
+    folder_identity,
+    model_identity,
+    read_results,
+    read_sample_lines,
+    response,
+    results_for_samples,
+    sample_files,
+    sample_folders,
+    sample_timestamp,
+)
+from xllm_harness.metrics import Metric, MetricResult, get_metrics
+from xllm_harness.taskgen import family_of
+from xllm_harness.translation import clean_hypothesis
 
 
 @dataclass
@@ -47,8 +60,9 @@ class SampleSet:
     references: list[list[str]] = field(default_factory=list)
     sources: list[str] | None = None
     lang: str | None = None
+    doc_ids: list[int] = field(default_factory=list)
     kind: str = "generic"
-    """``translation`` (docs with source/target), ``qa`` (docs with answers) or ``generic``."""
+    """What the documents hold: ``translation`` (source/target), ``qa`` (answers) or ``generic``."""
 
 
 def read_samples(
@@ -67,7 +81,7 @@ def read_samples(
     chosen = filter_name or ("none" if "none" in filters else filters[0])
     if chosen not in filters:
         raise InputError(f"{path}: no samples for filter {chosen!r}; present: {', '.join(filters)}")
-    rows = sorted((r for r in rows if r.get("filter", "none") == chosen), key=lambda r: r.get("doc_id", 0))
+    rows = [r for r in rows if r.get("filter", "none") == chosen]
     first = rows[0]["doc"]
     kind = (
         "translation"
@@ -80,23 +94,19 @@ def read_samples(
     langs = set()
     sources = []
     for row in rows:
-        resp = row["filtered_resps"]
-        hyp = resp[0] if isinstance(resp, list) else resp
-        if isinstance(hyp, list):  # some filters keep a list per request
-            hyp = hyp[0]
-        doc = row["doc"]
+        hyp, doc = response(row), row["doc"]
+        out.doc_ids.append(row["doc_id"])
+        langs.add(doc.get("tgt_lang") or doc.get("lang"))
         if kind == "translation":
-            out.hypotheses.append(clean_hypothesis(str(hyp)))
+            out.hypotheses.append(clean_hypothesis(hyp))
             out.references.append([doc["target"]])
             sources.append(doc["source"])
-            langs.add(doc.get("tgt_lang"))
         elif kind == "qa":
-            out.hypotheses.append(str(hyp))
+            out.hypotheses.append(hyp)
             out.references.append(list(doc["answers"]))
-            langs.add(doc.get("lang"))
         else:
             target = row.get("target")
-            out.hypotheses.append(str(hyp))
+            out.hypotheses.append(hyp)
             out.references.append([str(t) for t in target] if isinstance(target, list) else [str(target)])
     out.sources = sources or None
     langs.discard(None)
@@ -104,44 +114,11 @@ def read_samples(
     return out
 
 
-def model_dirs(folder: Path) -> list[Path]:
-    """Folders under (or equal to) ``folder`` that hold ``samples_*.jsonl`` files."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise MissingFileError(f"{folder} is not a folder (give the --output_path of an lm-eval run)")
-    found = sorted({p.parent for p in folder.rglob("samples_*.jsonl")})
-    if not found:
-        raise MissingFileError(
-            f"No samples_<task>_<date>.jsonl under {folder}: run lm-eval / xllm eval with "
-            "--output_path and --log_samples, then point xllm score at that output path."
-        )
-    return found
-
-
-def latest_samples(model_dir: Path) -> dict[str, tuple[str, Path]]:
-    """task → (timestamp, path) of its newest samples file in ``model_dir``."""
-    return {
-        task: (sample_timestamp(path), path)
-        for task, path in sample_files(model_dir, recursive=False).items()
-    }
-
-
-def _results_file(model_dir: Path, timestamps: Sequence[str]) -> tuple[Path | None, str | None]:
-    """lm-eval's results JSON matching the samples (same timestamp), else the newest; and its model_name."""
-    results = {m["ts"]: p for p in model_dir.glob("results_*.json") if (m := RESULTS_RE.match(p.name))}
-    if not results:
-        return None, None
-    path = next((results[ts] for ts in sorted(timestamps, reverse=True) if ts in results), None)
-    path = path or results[max(results)]
-    try:
-        name = json.loads(path.read_text(encoding="utf-8")).get("model_name")
-    except ValueError:
-        name = None
-    return path, name
-
-
-def default_metrics(kind: str) -> tuple[str, ...]:
-    return TRANSLATION_METRICS if kind == "translation" else QA_METRICS if kind == "qa" else ()
+def default_metrics(task: str) -> list[str]:
+    """The registered metric plugins among the metrics of ``task``'s family (``[]`` without a family)."""
+    found = family_of(task)
+    registered = get_metrics()
+    return [m for m in found[0].metrics if m in registered] if found else []
 
 
 def make_metrics(names: Sequence[str], options: dict[str, dict[str, Any]] | None = None) -> dict[str, Metric]:
@@ -156,10 +133,55 @@ def make_metrics(names: Sequence[str], options: dict[str, dict[str, Any]] | None
     return {n: registered[n](**{k: v for k, v in options.get(n, {}).items() if v is not None}) for n in names}
 
 
+def score_with_statistics(metric: Metric, samples: SampleSet) -> tuple[MetricResult, np.ndarray | None]:
+    """The metric's ``corpus_score`` of ``samples`` and the per-document statistics it was computed from.
+
+    The base class computes a corpus score from :meth:`Metric.statistics`; those statistics are kept
+    (one computation, which matters for COMET and BLEURT). A metric whose ``corpus_score`` does not use
+    them gets them computed apart; one without statistics gets ``None``.
+    """
+    args = (samples.hypotheses, samples.references, samples.sources, samples.lang)
+    seen: list[np.ndarray] = []
+    compute = metric.statistics
+
+    def keep(*a: Any, **k: Any) -> np.ndarray:
+        seen.append(compute(*a, **k))
+        return seen[-1]
+
+    metric.statistics = keep  # type: ignore[method-assign]
+    try:
+        result = metric.corpus_score(*args)
+    finally:
+        del metric.statistics
+    if seen:
+        return result, seen[-1]
+    try:
+        return result, metric.statistics(*args)
+    except NotImplementedError:
+        return result, None
+
+
 def _write(path: Path, payload: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, path)
+
+
+def _header(model_dir: Path, timestamps: list[str]) -> dict[str, Any]:
+    source = results_for_samples(model_dir, timestamps)
+    identity = model_identity(read_results(source)) if source else folder_identity(model_dir)
+    return {
+        "model_name": identity.pretrained if identity and identity.pretrained else model_dir.name,
+        "model_identity": identity.to_dict() if identity and identity.model else None,
+        "source_results": str(source) if source else None,
+        "results": {},
+        "signatures": {},
+        "num_samples": {},
+        "samples_files": {},
+        "doc_ids": {},
+        "statistics": {},
+        "errors": {},
+    }
 
 
 def score_model_dir(
@@ -172,53 +194,43 @@ def score_model_dir(
 ) -> Path:
     """Score the newest samples of every task in ``model_dir``; returns the ``xllm_scores_*.json`` path."""
     model_dir = Path(model_dir).resolve()
-    latest = latest_samples(model_dir)
+    latest = sample_files(model_dir, recursive=False)
     if tasks:
         latest = {t: v for t, v in latest.items() if any(fnmatch.fnmatchcase(t, pat) for pat in tasks)}
         if not latest:
             raise InputError(f"--tasks {','.join(tasks)} matches no samples file in {model_dir}")
-    source, model_name = _results_file(model_dir, [ts for ts, _ in latest.values()])
-    stamp = dt.datetime.now().strftime("%Y-%m-%dT%H-%M-%S.%f")
-    out = model_dir / f"xllm_scores_{stamp}.json"
-    payload: dict[str, Any] = {
-        "model_name": model_name or model_dir.name,
-        "source_results": str(source) if source else None,
-        "results": {},
-        "signatures": {},
-        "num_samples": {},
-        "samples_files": {},
-        "errors": {},
-    }
+    payload = _header(model_dir, [sample_timestamp(p) for p in latest.values()])
+    out = model_dir / f"xllm_scores_{dt.datetime.now().strftime('%Y-%m-%dT%H-%M-%S.%f')}.json"
     instances: dict[str, Metric] = {}
     broken: dict[str, str] = {}
-    for task in sorted(latest):
-        ts, path = latest[task]
-        samples = read_samples(path, task, ts, filter_name)
-        names = list(metrics) if metrics else list(default_metrics(samples.kind))
+    for task, path in sorted(latest.items()):
+        samples = read_samples(path, task, sample_timestamp(path), filter_name)
+        names = list(metrics) if metrics else default_metrics(task)
         if not names:
-            log(f"{task}: no default metrics for these documents; pass --metrics")
+            log(f"{task}: no task family with registered metrics; pass --metrics")
             continue
         payload["num_samples"][task] = len(samples.hypotheses)
         payload["samples_files"][task] = str(path)
+        payload["doc_ids"][task] = samples.doc_ids
         for name in names:
-            if name in broken:
-                payload["errors"].setdefault(task, {})[name] = broken[name]
-                continue
             try:
+                if name in broken:
+                    raise MissingDependencyError(broken[name])
                 if name not in instances:
                     instances[name] = make_metrics([name], options)[name]
-                result = instances[name].corpus_score(
-                    samples.hypotheses, samples.references, sources=samples.sources, lang=samples.lang
-                )
-            except MissingMetricModelError as err:
+                result, stats = score_with_statistics(instances[name], samples)
+            except MissingDependencyError as err:
                 broken[name] = str(err)
                 payload["errors"].setdefault(task, {})[name] = str(err)
+                log(f"{task:28s} {name:12s} not scored: {err}")
                 _write(out, payload)
                 continue
             payload["results"].setdefault(task, {})[name] = result.score
             payload["signatures"].setdefault(task, {})[name] = result.signature
+            if stats is not None:
+                payload["statistics"].setdefault(task, {})[name] = stats.tolist()
             _write(out, payload)
-            log(f"{task:28s} {name:12s} {result.score:9.4f}  {result.signature}")
+            log(f"{task:28s} {name:12s} {result.score:9.4f}")
     if not payload["errors"]:
         del payload["errors"]
     _write(out, payload)
@@ -227,4 +239,4 @@ def score_model_dir(
 
 def score_folder(folder: Path, **kwargs: Any) -> list[Path]:
     """:func:`score_model_dir` for every model folder under an lm-eval ``--output_path``."""
-    return [score_model_dir(d, **kwargs) for d in model_dirs(folder)]
+    return [score_model_dir(d, **kwargs) for d in sample_folders(folder)]

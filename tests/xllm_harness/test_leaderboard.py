@@ -1,88 +1,104 @@
-"""``xllm leaderboard``: collection, averages, reported rows, and the HTML page in headless Chromium."""
+"""Leaderboard collection and tables: families, averages, reported rows, naming, reruns, bad files, missing
+metrics, intervals and the baseline."""
 
 from __future__ import annotations
 
-import csv
 import json
-import os
-import shutil
-import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from xllm_harness.cli import main
-from xllm_harness.leaderboard import build_tables, collect
+from xllm_harness.errors import InputError
+from xllm_harness.leaderboard import add_intervals, build_tables, collect, compare_to_baseline, pairwise_table
+from xllm_harness.metrics import get_metric
 
 
 def write_results(
-    folder: Path, model: str, results: dict[str, dict[str, float]], stamp: str, mtime: float
+    folder: Path, pretrained: str, results: dict[str, dict[str, object]], stamp: str, **config: object
 ) -> Path:
     """A results file in lm-eval's layout (what `lm_eval --output_path` writes)."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"results_{stamp}.json"
     payload = {
         "results": {
-            task: {
-                "alias": task,
-                **{f"{k},none": v for k, v in m.items()},
-                **{f"{k}_stderr,none": 0.01 for k in m},
-            }
+            task: {"alias": task, **{(k if "," in k else f"{k},none"): v for k, v in m.items()}}
             for task, m in results.items()
         },
-        "config": {"model": "hf", "model_args": {"pretrained": f"/models/{model}", "dtype": "float32"}},
-        "model_name": f"/models/{model}",
+        "config": {"model": "hf", "model_args": f"pretrained={pretrained},dtype=float32", **config},
+        "model_name": pretrained,
     }
     path.write_text(json.dumps(payload))
-    os.utime(path, (mtime, mtime))
     return path
+
+
+def write_samples(folder: Path, task: str, stamp: str, docs: list[dict], outputs: list[str]) -> Path:
+    """A `--log_samples` file (one line per document)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"samples_{task}_{stamp}.jsonl"
+    lines = [
+        {"doc_id": i, "doc": doc, "target": "", "filter": "none", "resps": [[out]], "filtered_resps": [out]}
+        for i, (doc, out) in enumerate(zip(docs, outputs, strict=True))
+    ]
+    path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def table(tables, title):
+    return next(t for t in tables if t.title == title)
+
+
+def row(tab, label):
+    return next(r for r in tab.rows if r.label == label)
 
 
 @pytest.fixture
 def runs(tmp_path) -> Path:
     root = tmp_path / "runs"
-    base = root / "base" / "__models__base"
+    base = root / "base"
     write_results(
         base,
-        "base",
+        "/models/base",
         {
             "xquad_xllm_ar": {"match": 0.2, "exact_match": 0.1, "f1": 0.3},
             "xquad_xllm_en": {"match": 0.9, "exact_match": 0.8, "f1": 0.85},
             "xquad_xllm_zh": {"match": 0.4, "exact_match": 0.2, "f1": 0.5},
         },
-        "2026-01-01T00-00-00",
-        1000,
+        "2026-01-01T00-00-00.000001",
     )
-    # an older run of the same model and task must lose against the newer one
-    write_results(
-        base,
-        "base",
-        {"xquad_xllm_ar": {"match": 0.05, "exact_match": 0.0, "f1": 0.0}},
-        "2025-01-01T00-00-00",
-        10,
+    # an older run of the same model and task loses although its file is touched later (name, not mtime)
+    old = write_results(
+        base, "/models/base", {"xquad_xllm_ar": {"match": 0.05}}, "2025-01-01T00-00-00.000001"
     )
-    tuned = root / "tuned" / "__models__tuned"
+    old.touch()
+    tuned = root / "tuned"
     write_results(
         tuned,
-        "tuned",
+        "/models/tuned",
         {
             "xquad_xllm_ar": {"match": 0.5, "exact_match": 0.3, "f1": 0.6},
             "flores_xllm_en-ar": {"spbleu": 12.5, "chrf": 30.0},
             "flores_xllm_ar-en": {"spbleu": 20.5, "chrf": 40.0},
+            "flores_xllm_en-zh": {"spbleu": 10.0, "chrf": 20.0},
         },
-        "2026-01-02T00-00-00",
-        2000,
+        "2026-01-02T00-00-00.000001",
     )
-    (tuned / "xllm_scores_2026-01-03T00-00-00.json").write_text(
+    (tuned / "xllm_scores_2026-01-03T00-00-00.000001.json").write_text(
         json.dumps(
             {
                 "model_name": "/models/tuned",
-                "results": {"flores_xllm_en-ar": {"comet": 0.71}, "flores_xllm_ar-en": {"comet": 0.79}},
+                "source_results": str(tuned / "results_2026-01-02T00-00-00.000001.json"),
+                "results": {
+                    "flores_xllm_en-ar": {"comet": 71.0, "bleurt": 0.6},
+                    "flores_xllm_ar-en": {"comet": 79.0},
+                },
+                "signatures": {
+                    "flores_xllm_en-ar": {"comet": "model:x|scale:100", "bleurt": "model:y|nrefs:1"},
+                    "flores_xllm_ar-en": {"comet": "model:x|scale:100"},
+                },
             }
         )
     )
-    (tuned / "judge_qa_2026-01-03T00-00-00.json").write_text(
+    (tuned / "judge_qa_2026-01-03T00-00-00.000001.json").write_text(
         json.dumps(
             {"model_name": "/models/tuned", "results": {"xquad_xllm_ar": {"judge_accuracy": 0.75, "n": 100}}}
         )
@@ -90,162 +106,278 @@ def runs(tmp_path) -> Path:
     return root
 
 
-def table(tables, title):
-    return next(t for t in tables if t.title == title)
-
-
-def test_tables_averages_and_reported_rows(runs):
-    scores, _ = collect([runs], aliases={"tuned": "x-tuned"})
-    tables = build_tables(scores)
+def test_tables_come_from_families_with_their_averages_and_reported_rows(runs):
+    tables = build_tables(collect([runs], aliases={"tuned": "x-tuned"}).scores)
     match = table(tables, "XQuAD: match (x-LLM)")
-    assert match.columns == ["ar", "zh", "en"]
-    base = next(r for r in match.rows if r.label == "base")
+    assert match.family == "xquad_xllm" and match.columns == ["ar", "zh", "en"]
+    base = row(match, "base")
     assert base.values == {"ar": 0.2, "zh": 0.4, "en": 0.9}  # the newest run wins
-    assert base.average == pytest.approx(0.3)  # English is left out of the paper's averages
-    tuned = next(r for r in match.rows if r.label == "x-tuned")
-    assert tuned.values["zh"] is None and tuned.average == 0.5
+    assert base.averages == {"avg": pytest.approx(0.3)}  # English is left out of the paper's averages
+    tuned = row(match, "x-tuned")
+    assert (
+        tuned.values["zh"] is None and tuned.averages["avg"] is None
+    )  # an average over fewer columns is absent
     reported = [r for r in match.rows if r.reported]
-    assert [r.label for r in reported][-1] == "x-LLaMA-7B (reported, Table 6)"
-    assert reported[-1].values["ar"] == 0.49 and reported[-1].average == pytest.approx(
-        (0.49 + 0.56 + 0.59 + 0.61 + 0.54 + 0.53) / 6
-    )
+    assert reported[-1].label == "x-LLaMA-7B (reported, Table 6)" and reported[-1].values["ar"] == 0.49
+    assert reported[-1].averages["avg"] == pytest.approx((0.49 + 0.56 + 0.59 + 0.61 + 0.54 + 0.53) / 6)
     judge = table(tables, "XQuAD: judge accuracy")
-    assert next(r for r in judge.rows if not r.reported).values["ar"] == 0.75
-    assert any("Table 2" in r.label for r in judge.rows)
-    comet = table(tables, "FLORES-101: COMET (x100)")
-    assert comet.columns == ["en-ar", "ar-en"] and comet.rows[0].average == pytest.approx(75.0)
+    assert row(judge, "x-tuned").values["ar"] == 0.75 and any("Table 2" in r.label for r in judge.rows)
+
     spbleu = table(tables, "FLORES-101: spBLEU")
-    assert spbleu.rows[0].average == pytest.approx(16.5)
-    assert any(r.reported and r.average == 34.40 for r in spbleu.rows)
+    assert spbleu.columns == ["en-ar", "en-zh", "ar-en"]
+    assert spbleu.average_labels == ["en-x avg", "x-en avg", "paper avg"]
+    assert row(spbleu, "x-tuned").averages == {"en-x avg": pytest.approx(11.25), "x-en avg": 20.5}
+    assert row(spbleu, "MuIT 1.2M optimized (reported, Table 4)").averages == {"paper avg": 34.40}
+    comet = table(tables, "FLORES-101: COMET (x100)")
+    assert row(comet, "x-tuned").values == {"en-ar": 71.0, "ar-en": 79.0}  # declared scale:100, shown as is
+    bleurt = table(tables, "FLORES-101: BLEURT (x100)")
+    cell = row(bleurt, "x-tuned").cells["en-ar"]
+    assert cell.value is None and "declares no scale" in cell.missing  # no guessing whether 0.6 means 60
+    assert any("missing: x-tuned, en-ar" in note for note in bleurt.notes)
+    order = [t.family for t in tables]
+    assert order.index("xquad_xllm") < order.index("flores_xllm")  # registration order of the families
 
 
-def test_cli_writes_markdown_csv_html(runs, tmp_path, capsys):
-    assert main(["leaderboard", str(runs), "-o", str(tmp_path / "lb")]) == 0
-    out = capsys.readouterr().out
-    assert "### XQuAD: match (x-LLM)" in out and "| base | 0.200 | 0.400 | 0.900 | 0.300 |" in out
-    rows = list(csv.DictReader((tmp_path / "lb" / "leaderboard.csv").open()))
-    avg = [r for r in rows if r["table"] == "XQuAD: F1" and r["model"] == "base" and r["column"] == "Avg"]
-    assert float(avg[0]["value"]) == pytest.approx(0.4)
+def test_two_models_with_one_folder_name_stay_apart_and_rename_everywhere(tmp_path):
+    for side, score in (("a", 0.1), ("b", 0.7)):
+        write_results(
+            tmp_path / side / "out",
+            f"/{side}/tiny-coit",
+            {"xquad_xllm_ar": {"match": score}},
+            "2026-01-01T00-00-00.1",
+        )
+    # same path, other model_args: another model too
+    write_results(
+        tmp_path / "c",
+        "/b/tiny-coit",
+        {"xquad_xllm_ar": {"match": 0.9}},
+        "2026-01-01T00-00-00.1",
+        model_args="pretrained=/b/tiny-coit,dtype=float16",
+    )
+    found = collect([tmp_path])
+    assert sorted(found.scores) == [
+        "a/tiny-coit",
+        "b/tiny-coit (dtype=float16)",
+        "b/tiny-coit (dtype=float32)",
+    ]
+    assert any("3 different models are named 'tiny-coit'" in note for note in found.notes)
+    match = table(build_tables(found.scores), "XQuAD: match (x-LLM)")
+    assert (
+        row(match, "a/tiny-coit").values["ar"] == 0.1
+        and row(match, "b/tiny-coit (dtype=float32)").values["ar"] == 0.7
+    )
+
+    pair = {
+        "systems": {
+            "a": {"model": "hf", "model_args": "pretrained=/a/tiny-coit,dtype=float32"},
+            "b": {"model": "hf", "model_args": "pretrained=/b/tiny-coit,dtype=float32"},
+        },
+        "models": {"a": "/a/tiny-coit", "b": "/b/tiny-coit"},
+        "results": {"ar": {"win": 2, "tie": 1, "loss": 1}},
+    }
+    (tmp_path / "judge_pairwise_2026-01-02T00-00-00.1.json").write_text(json.dumps(pair))
+    renamed = collect([tmp_path], aliases={"a/tiny-coit": "CoIT-A", "b/tiny-coit (dtype=float32)": "CoIT-B"})
+    assert "CoIT-A" in renamed.scores
+    (comparison,) = renamed.pairwise
+    assert (comparison.model_a, comparison.model_b) == ("CoIT-A", "CoIT-B")  # one naming rule in every table
+    with pytest.raises(InputError, match="would both be called"):
+        collect([tmp_path], aliases={"a/tiny-coit": "X", "/b/tiny-coit": "X"})
+    with pytest.raises(KeyError, match="did you mean 'a/tiny-coit'"):
+        collect([tmp_path], aliases={"a/tiny-coi": "X"})
 
 
-def test_cli_errors(tmp_path, capsys):
-    assert main(["leaderboard", str(tmp_path / "missing")]) == 2
-    assert "does not exist" in capsys.readouterr().err
-    (tmp_path / "empty").mkdir()
-    assert main(["leaderboard", str(tmp_path / "empty")]) == 2
-    assert "no results found" in capsys.readouterr().err
-    assert main(["leaderboard", str(tmp_path), "--name", "nonsense"]) == 2
-    assert "expected OLD=NEW" in capsys.readouterr().err
+def test_reruns_keep_the_newest_of_every_kind(tmp_path):
+    folder = tmp_path / "x"
+    write_results(folder, "/m/x-llama", {"mi_eval_xllm_ar": {}}, "2026-01-01T00-00-00.1")
+    for stamp, win in (("2026-01-02T00-00-00.1", 1), ("2026-01-03T00-00-00.1", 3)):
+        (folder / f"judge_pairwise_{stamp}.json").write_text(
+            json.dumps(
+                {
+                    "a": {"model": "/m/x-llama", "samples": str(folder)},
+                    "b": {"model": "/m/alpaca"},
+                    "models": {"a": "/m/x-llama", "b": "/m/alpaca"},
+                    "results": {"ar": {"win": win, "tie": 0, "loss": 1}},
+                }
+            )
+        )
+        (folder / f"judge_qa_{stamp}.json").write_text(
+            json.dumps(
+                {"model_name": "/m/x-llama", "results": {"xquad_xllm_ar": {"judge_accuracy": win / 4}}}
+            )
+        )
+    found = collect([tmp_path])
+    (comparison,) = found.pairwise  # a rerun replaces, it does not add a second row
+    assert comparison.per_language["ar"]["win"] == 3 and comparison.model_a == "x-llama"
+    assert comparison.model_b == "alpaca"  # the last path part, as in every other table
+    mi_eval = pairwise_table(found.pairwise)
+    assert [r.label for r in mi_eval.rows] == ["x-llama vs alpaca"]
+    judge = table(build_tables(found.scores, include_reported=False), "XQuAD: judge accuracy")
+    assert [(r.label, r.values["ar"]) for r in judge.rows] == [("x-llama", 0.75)]
 
 
-class _Cells(HTMLParser):
-    """Collect table cells and chart bars (with data-value) from the rendered DOM."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.cells: list[dict[str, str]] = []
-        self.bars: list[dict[str, str]] = []
-        self.rendered = False
-        self._table = ""
-        self._model: str | None = None
-        self._in_first_td = False
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "body" and a.get("data-rendered") == "yes":
-            self.rendered = True
-        if tag == "table":
-            self._table = a.get("data-table", "")
-        if tag == "tr":
-            self._model = None
-        if tag == "td":
-            if self._model is None:
-                self._in_first_td = True
-            elif "data-column" in a:
-                self.cells.append(
-                    {
-                        "table": self._table,
-                        "model": self._model,
-                        "column": a["data-column"],
-                        "value": a.get("data-value", ""),
-                    }
-                )
-        if tag == "rect" and "bar" in (a.get("class") or ""):
-            self.bars.append(a)
-
-    def handle_data(self, data):
-        if self._in_first_td:
-            self._model = data
-            self._in_first_td = False
+def test_bad_files_are_skipped_with_a_warning_or_refused_with_strict(tmp_path):
+    write_results(tmp_path / "good", "/m/good", {"xquad_xllm_ar": {"match": 0.5}}, "2026-01-01T00-00-00.1")
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "results_2026-01-01T00-00-00.1.json").write_text("{not json")
+    (bad / "results_2026-01-02T00-00-00.1.json").write_text("[1, 2]")
+    (bad / "xllm_scores_2026-01-01T00-00-00.1.json").write_text(
+        json.dumps({"model_name": "m", "results": [1]})
+    )
+    (bad / "judge_pairwise_2026-01-01T00-00-00.1.json").write_text(
+        json.dumps({"results": {"ar": {"win": 1}}})
+    )
+    warnings: list[str] = []
+    found = collect([tmp_path], warn=warnings.append)
+    assert list(found.scores) == ["good"] and not found.pairwise
+    assert len(warnings) == 4
+    by_file = {w.split(": skipped")[0].rsplit("/", 1)[-1]: w for w in warnings}
+    assert "not valid JSON" in by_file["results_2026-01-01T00-00-00.1.json"]
+    assert "expected a JSON object with 'results'" in by_file["results_2026-01-02T00-00-00.1.json"]
+    assert "expected xllm score's output" in by_file["xllm_scores_2026-01-01T00-00-00.1.json"]
+    assert "lacks numeric win/tie/loss" in by_file["judge_pairwise_2026-01-01T00-00-00.1.json"]
+    with pytest.raises(InputError, match=r"results_2026-01-01T00-00-00.1.json: not valid JSON .*--strict"):
+        collect([tmp_path], strict=True)
 
 
-def chromium() -> str:
-    binary = shutil.which("chromium") or shutil.which("chromium-browser")
-    if binary is None:
-        pytest.skip("headless Chromium not installed (Debian package `chromium`; .ci/run installs it)")
-    return binary
+def test_missing_metric_is_missing_with_its_reason_until_scored(tmp_path):
+    folder = tmp_path / "out" / "m"
+    write_results(
+        folder,
+        "/m/tiny",
+        {
+            "flores_xllm_en-zh": {
+                "chrf": 31.0,
+                "spbleu_signature": "missing: sacrebleu's FLORES-101 model is absent",
+            },
+            "flores_xllm_en-ar": {
+                "chrf": 30.0,
+                "spbleu": float("nan"),
+                "spbleu_signature": "missing: no model",
+            },
+        },
+        "2026-01-01T00-00-00.1",
+    )
+    spbleu = table(build_tables(collect([tmp_path]).scores), "FLORES-101: spBLEU")
+    cells = row(spbleu, "tiny").cells
+    assert cells["en-zh"].value is None and "FLORES-101 model is absent" in cells["en-zh"].missing
+    assert cells["en-ar"].value is None and cells["en-ar"].missing == "no model"
+    assert row(spbleu, "tiny").averages["en-x avg"] is None
+    assert any("FLORES-101 model is absent" in n for n in spbleu.notes)
+    (folder / "xllm_scores_2026-01-02T00-00-00.1.json").write_text(
+        json.dumps({"model_name": "/m/tiny", "results": {"flores_xllm_en-zh": {"spbleu": 9.5}}})
+    )
+    spbleu = table(build_tables(collect([tmp_path]).scores), "FLORES-101: spBLEU")
+    assert row(spbleu, "tiny").values == {"en-ar": None, "en-zh": 9.5}
+    # a later run that records it missing again does not hide the measured number
+    write_results(
+        folder,
+        "/m/tiny",
+        {"flores_xllm_en-zh": {"spbleu_signature": "missing: again"}},
+        "2026-01-03T00-00-00.1",
+    )
+    assert (
+        row(table(build_tables(collect([tmp_path]).scores), "FLORES-101: spBLEU"), "tiny").values["en-zh"]
+        == 9.5
+    )
 
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+def test_off_target_table_per_family(tmp_path):
+    write_results(
+        tmp_path,
+        "/m/tiny",
+        {"flores_xllm_en-zh": {"chrf": 31.0, "off_target": 0.25}, "mi_eval_xllm_zh": {"off_target": 0.5}},
+        "2026-01-01T00-00-00.1",
+    )
+    tables = build_tables(collect([tmp_path]).scores)
+    assert row(table(tables, "FLORES-101: off-target rate"), "tiny").values == {"en-zh": 0.25}
+    assert row(table(tables, "MI-Eval: off-target rate"), "tiny").values == {"zh": 0.5}
+
+
+PLUGIN = """
+from pathlib import Path
+from xllm_harness.hookspecs import hookimpl
+from xllm_harness.taskgen import TaskFamily
+
+FOLDER = Path(__file__).parent / "toy_tasks"
+
+
+def _tasks(lang):
+    return []
+
+
+def _averages(columns):
+    return {"short avg": [c for c in columns if len(c) == 2], "all avg": list(columns)}
+
+
+@hookimpl
+def xllm_task_families():
+    return [TaskFamily("toy_bench", FOLDER, _tasks, "Toy Bench", ("f1", "toy_score"), _averages)]
+
+
+@hookimpl
+def xllm_task_dirs():
+    return [FOLDER]
+"""
+
+
+def test_a_plugin_task_family_gets_its_own_table(tmp_path, install_plugin):
+    root = install_plugin("xllm-toy-bench", "toy", "xllm_toy_bench", PLUGIN)
+    (root / "toy_tasks").mkdir()
+    (root / "toy_tasks" / "_toy_bench_yaml").write_text("output_type: generate_until\n")
+    write_results(
+        tmp_path / "out",
+        "/m/tiny",
+        {
+            "toy_bench_aa": {"f1": 0.2, "toy_score": 3.0, "match": 0.9},
+            "toy_bench_bb": {"f1": 0.4, "toy_score": 5.0},
+            "toy_bench_ccc": {"f1": 0.9, "toy_score": 7.0},
+        },
+        "2026-01-01T00-00-00.1",
+    )
+    tables = build_tables(collect([tmp_path]).scores)
+    assert [t.title for t in tables] == ["Toy Bench: F1", "Toy Bench: toy_score"]  # its metrics, in its order
+    f1 = tables[0]
+    assert f1.family == "toy_bench" and f1.columns == ["aa", "bb", "ccc"]
+    assert row(f1, "tiny").averages == {"short avg": pytest.approx(0.3), "all avg": pytest.approx(0.5)}
+
+
+QA_DOCS = [
+    {"context": "c", "question": f"q{i}", "answers": [f"answer{i}"], "lang": "ar", "id": str(i)}
+    for i in range(60)
 ]
 
 
-def test_html_renders_in_headless_chromium_and_matches_csv(runs, tmp_path):
-    binary = chromium()
-    assert main(["leaderboard", str(runs), "-o", str(tmp_path / "lb")]) == 0
-    page = (tmp_path / "lb" / "leaderboard.html").resolve()
-    flags = [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run(
-        [binary, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120
-    )
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    parsed = _Cells()
-    parsed.feed(dom.stdout)
-    assert parsed.rendered, "the page's script did not run"
-    rows = list(csv.DictReader((tmp_path / "lb" / "leaderboard.csv").open()))
-    assert len(parsed.cells) == len(rows)
-    for cell, row in zip(parsed.cells, rows, strict=True):
-        assert (cell["table"], cell["model"], cell["column"]) == (row["table"], row["model"], row["column"])
-        assert cell["value"] == row["value"]  # exact values, not just the rounded display
-    csv_avgs = [(r["model"], float(r["value"])) for r in rows if r["column"] == "Avg" and r["value"]]
-    assert [
-        (b["data-model"], float(b["data-value"])) for b in parsed.bars
-    ] == csv_avgs  # JS prints 82, Python 82.0
-    shot = tmp_path / "shot.png"
-    subprocess.run(
-        [binary, *flags, f"--screenshot={shot}", "--window-size=1200,2000", page.as_uri()],
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
-    assert shot.stat().st_size > 10_000
+def qa_run(folder: Path, pretrained: str, outputs: list[str], stamp: str = "2026-01-01T00-00-00.1") -> float:
+    """A results file and its samples for xquad_xllm_ar; the recorded match is the metric's own on the samples."""
+    write_samples(folder, "xquad_xllm_ar", stamp, QA_DOCS, outputs)
+    refs = [d["answers"] for d in QA_DOCS]
+    value = get_metric("match")().corpus_score(outputs, refs, lang="ar").score
+    write_results(folder, pretrained, {"xquad_xllm_ar": {"match": value}}, stamp)
+    return value
 
 
-def test_mi_eval_pairwise_table(tmp_path, capsys):
-    """Win/tie/loss of A against B per language from `xllm judge pairwise` output; `all` is not averaged."""
-    (tmp_path / "judge_pairwise_2026-01-01T00-00-00.json").write_text(
-        json.dumps(
-            {
-                "models": {"a": "/m/x-llama", "b": "/m/alpaca"},
-                "results": {
-                    "zh": {"win": 6, "tie": 2, "loss": 2},
-                    "ar": {"win": 1, "tie": 1, "loss": 2},
-                    "all": {"win": 7, "tie": 3, "loss": 4},
-                },
-            }
-        )
-    )
-    assert main(["leaderboard", str(tmp_path), "--no-reported"]) == 0
-    out = capsys.readouterr().out
-    assert (
-        "| x-llama vs alpaca | 0.250 | 0.250 | 0.500 | 0.600 | 0.200 | 0.200 | 0.500 | 0.214 | 0.286 | 0.425 |"
-        in out
-    )
+def test_intervals_and_baseline_marks(tmp_path):
+    qa_run(tmp_path / "weak", "/m/weak", [f"answer{i}" if i % 3 == 0 else "no" for i in range(60)])
+    qa_run(tmp_path / "strong", "/m/strong", [f"answer{i}" if i % 10 else "no" for i in range(60)])
+    qa_run(tmp_path / "twin", "/m/twin", [f"answer{i}" if i % 3 == 0 else "no" for i in range(60)])
+    # a recorded value its samples do not give gets no interval
+    write_samples(tmp_path / "odd", "xquad_xllm_ar", "2026-01-01T00-00-00.1", QA_DOCS, ["no"] * 60)
+    write_results(tmp_path / "odd", "/m/odd", {"xquad_xllm_ar": {"match": 0.5}}, "2026-01-01T00-00-00.1")
+    found = collect([tmp_path])
+    add_intervals(found.scores)
+    tables = build_tables(found.scores, include_reported=False)
+    match = table(tables, "XQuAD: match (x-LLM)")
+    weak = row(match, "weak").cells["ar"]
+    lo, hi = weak.interval
+    assert weak.value == pytest.approx(1 / 3) and lo < weak.value < hi and hi - lo < 0.4
+    assert row(match, "odd").cells["ar"].interval is None
+    assert "do not reproduce" in row(match, "odd").cells["ar"].no_interval
+    compared = compare_to_baseline(tables, "weak")
+    assert compared == 2  # odd has no statistics that give its number: not compared
+    assert row(match, "strong").cells["ar"].vs_baseline == "higher"
+    assert row(match, "twin").cells["ar"].vs_baseline is None and row(match, "twin").cells["ar"].p_holm == 1.0
+    assert row(match, "odd").cells["ar"].vs_baseline is None
+    assert any("significantly higher/lower than weak" in n and "2 cells" in n for n in match.notes)
+    with pytest.raises(KeyError, match="did you mean 'weak'"):
+        compare_to_baseline(tables, "weac")

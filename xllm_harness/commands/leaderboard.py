@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from xllm_harness.errors import InputError
@@ -10,45 +11,84 @@ from xllm_harness.errors import InputError
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "leaderboard", help="compare models: Markdown, CSV and HTML tables with the paper's rows"
+        "leaderboard",
+        help="compare models: Markdown, CSV and HTML tables with the paper's rows",
+        description="One table per task family and metric from lm-eval result folders (with xllm score and "
+        "xllm judge outputs), intervals from the samples files, the paper's reported rows.",
+        epilog="example: xllm leaderboard runs/ -o board --name tiny-coit=CoIT --baseline tiny-untrained",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument(
         "paths", nargs="+", type=Path, help="result folders (lm-eval --output_path, xllm score/judge)"
     )
     p.add_argument("--output", "-o", type=Path, default=None, help="folder for leaderboard.{md,csv,html}")
     p.add_argument(
-        "--name", action="append", default=[], metavar="OLD=NEW", help="rename a model (repeatable)"
+        "--name",
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="rename a model in every table (repeatable)",
     )
     p.add_argument("--no-reported", action="store_true", help="leave out the paper's reported rows")
+    p.add_argument(
+        "--baseline",
+        default=None,
+        metavar="NAME",
+        help="mark cells significantly higher/lower than this model's (paired tests, Holm-adjusted)",
+    )
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level of --baseline")
+    p.add_argument(
+        "--no-intervals", action="store_true", help="skip the bootstrap intervals (and --baseline's tests)"
+    )
+    p.add_argument("--strict", action="store_true", help="a malformed result file is an error, not a warning")
     p.add_argument("--title", default="xllm-harness leaderboard")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from xllm_harness.leaderboard import build_tables, collect, pairwise_table
+    from xllm_harness.leaderboard import (
+        add_intervals,
+        build_tables,
+        collect,
+        compare_to_baseline,
+        interval_notes,
+        pairwise_table,
+    )
     from xllm_harness.leaderboard_render import to_csv, to_html, to_markdown
+    from xllm_harness.model_names import parse_aliases
 
-    aliases = {}
-    for item in args.name:
-        old, sep, new = item.partition("=")
-        if not sep or not old or not new:
-            raise InputError(f"--name {item!r}: expected OLD=NEW")
-        aliases[old] = new
-    scores, comparisons = collect(args.paths, aliases)
-    tables = build_tables(scores, include_reported=not args.no_reported)
-    mi_eval = pairwise_table(comparisons)
+    if not 0 < args.alpha < 1:
+        raise InputError(f"--alpha {args.alpha}: give a level between 0 and 1 (e.g. 0.05)")
+    if args.baseline and args.no_intervals:
+        raise InputError("--baseline needs the per-item statistics: drop --no-intervals")
+
+    def warn(message: str) -> None:
+        print(f"xllm leaderboard: warning: {message}", file=sys.stderr)
+
+    found = collect(args.paths, parse_aliases(args.name), strict=args.strict, warn=warn)
+    if not args.no_intervals:
+        add_intervals(found.scores)
+    tables = build_tables(found.scores, include_reported=not args.no_reported)
+    if not any(not row.reported for table in tables for row in table.rows) and not found.pairwise:
+        raise InputError(
+            f"no results found under {', '.join(map(str, args.paths))} (expected lm-eval results_*.json, "
+            "xllm_scores_*.json or judge_*.json files of a registered task family)"
+        )
+    if args.baseline:
+        compare_to_baseline(tables, args.baseline, alpha=args.alpha)
+    if not args.no_intervals:
+        interval_notes(tables)
+    mi_eval = pairwise_table(found.pairwise)
     if mi_eval is not None:
         tables.append(mi_eval)
-    if not any(not row.reported for table in tables for row in table.rows):
-        raise InputError(
-            f"no results found under {', '.join(map(str, args.paths))} (expected results_*.json files)"
-        )
-    markdown = to_markdown(tables)
+    markdown = to_markdown(tables, found.notes)
     print(markdown)
     if args.output is not None:
         args.output.mkdir(parents=True, exist_ok=True)
         (args.output / "leaderboard.md").write_text(markdown, encoding="utf-8")
         (args.output / "leaderboard.csv").write_text(to_csv(tables), encoding="utf-8")
-        (args.output / "leaderboard.html").write_text(to_html(tables, args.title), encoding="utf-8")
-        print(f"wrote {args.output}/leaderboard.{{md,csv,html}}")
+        (args.output / "leaderboard.html").write_text(
+            to_html(tables, args.title, found.notes), encoding="utf-8"
+        )
+        print(f"wrote {args.output}/leaderboard.{{md,csv,html}}", file=sys.stderr)
     return 0
