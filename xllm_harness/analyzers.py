@@ -1,9 +1,10 @@
 """The analyzer contract: small classes run by ``xllm analyze <name>``.
 
-An analyzer is a class with a ``name``, a one-line ``help``, ``add_arguments(parser)`` (its own
-options; ``--output`` is added by the command) and ``run(args) -> dict``, which writes its JSON, CSV
-and PNG files into ``args.output`` and returns a JSON-serialisable summary (including the paths it
-wrote under ``"files"``). Plugins contribute analyzer classes through the ``xllm_analyzers`` hook;
+An analyzer is a class with a ``name``, a one-line ``help``, a plain-text ``description`` and
+``example`` for its help page (no reST markup: argparse prints them as written),
+``add_arguments(parser)`` (its own options; ``--output`` is added by the command) and
+``run(args) -> dict``, which writes its JSON, CSV and PNG files into ``args.output`` and returns a
+JSON-serialisable summary (including the paths it wrote under ``"files"``). Plugins contribute analyzer classes through the ``xllm_analyzers`` hook;
 the built-ins (``scaling_law``, ``similarity``, ``allocator``, ``alignment``) are plugins like any
 other. Module imports must stay cheap: import numpy/scipy/torch/matplotlib inside ``run``.
 """
@@ -14,6 +15,7 @@ import argparse
 import csv
 import json
 import math
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,6 +29,11 @@ class Analyzer:
 
     name: ClassVar[str] = ""
     help: ClassVar[str] = ""
+    """One line for ``xllm analyze --help``."""
+    description: ClassVar[str] = ""
+    """Plain text at the top of ``xllm analyze <name> --help`` (default: ``help``)."""
+    example: ClassVar[str] = ""
+    """An example command line (or several), shown at the end of the help page."""
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         """Add this analyzer's options to its ``xllm analyze <name>`` parser."""
@@ -100,6 +107,26 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def warn(message: str) -> None:
+    """A warning on stderr, one line: ``warning: <message>``."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def format_count(value: float, _position: object = None) -> str:
+    """``1200000`` → ``1.2M``, ``50000`` → ``50k``, ``800`` → ``800`` (a matplotlib tick formatter too)."""
+    for factor, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= factor:
+            return f"{value / factor:.4g}{suffix}"
+    return f"{value:.4g}"
+
+
+def count_axis(axis) -> None:
+    """Label a matplotlib axis holding example counts with :func:`format_count` (300k, 1.2M)."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(format_count))
 
 
 def save_figure(fig, path: Path) -> Path:

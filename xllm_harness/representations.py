@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xllm_harness.data import resolve
-from xllm_harness.errors import InputError, MissingFileError
+from xllm_harness.errors import InputError, MissingFileError, unknown_name
 from xllm_harness.languages import get_languages
 
 
@@ -29,22 +29,30 @@ def add_model_arguments(parser: argparse.ArgumentParser, default_sentences: int)
         default=None,
         help="comma-separated language codes (default: every language with FLORES data)",
     )
-    parser.add_argument("--pivot", default="en", help="reference language (default: en)")
+    parser.add_argument("--pivot", default="en", help="reference language")
     parser.add_argument("--split", default="dev", choices=["dev", "devtest"], help="FLORES-101 split")
     parser.add_argument(
         "--data-dir",
         default=None,
-        help="data folder holding flores101/ (default: XLLM_DATA_DIR / the data directory)",
+        help="data folder holding flores101/ (default: $XLLM_DATA_DIR or the data directory)",
     )
     parser.add_argument(
         "--sentences", type=int, default=default_sentences, help="first N multi-way sentences"
     )
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--batch-size", type=int, default=16, help="sentences per forward pass")
     parser.add_argument("--max-length", type=int, default=256, help="truncate sentences to this many tokens")
     parser.add_argument("--pooling", choices=["mean", "last"], default="mean", help="token pooling per layer")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:0 (default: cuda if available)")
     parser.add_argument("--dtype", default="auto", help="float32, bfloat16, float16 or auto")
-    parser.add_argument("--trust-remote-code", action="store_true")
+    parser.add_argument(
+        "--trust-remote-code", action="store_true", help="allow the model's own code from the Hub"
+    )
+
+
+def model_label(name: str) -> str:
+    """A model's name for a figure: a Hub id as given, a local folder by its own name (no paths)."""
+    path = Path(name).expanduser()
+    return path.name if path.is_absolute() or path.exists() or name.startswith(".") else name
 
 
 def load_multiway(
@@ -59,9 +67,7 @@ def load_multiway(
     texts: dict[str, list[str]] = {}
     for code in codes:
         if code not in table:
-            raise InputError(
-                f"--languages: unknown language {code!r}; registered: {', '.join(sorted(table))}"
-            )
+            raise unknown_name("language", code, table, "A plugin adds one through the xllm_languages hook.")
         location = table[code].flores
         if not location:
             raise InputError(f"language {code!r} has no FLORES-101 location (Language.flores) in its plugin")

@@ -19,6 +19,7 @@ from xllm_harness.hookspecs import hookimpl
 from xllm_harness.representations import (
     add_model_arguments,
     cosine_matrix,
+    model_label,
     pivot_and_representations,
     resolve_layer,
     retrieval_accuracy,
@@ -60,6 +61,19 @@ def layer_alignment(reps: dict, pivot: str, center: str = "none") -> dict[str, A
 class Alignment(Analyzer):
     name = "alignment"
     help = "per-layer cross-lingual retrieval accuracy and 2-D projections of FLORES sentences (Figure 5)"
+    description = """\
+Do languages share a representation space inside the model? (the paper's Figure 5)
+
+Encodes N multi-way FLORES-101 sentences in every language with any Hugging Face causal LM and, for
+every layer (0 = embeddings), reports the cross-lingual retrieval accuracy: how often a sentence's
+nearest neighbour (cosine) among the pivot language's sentences is its own translation, and the
+other way round (chance = 1/N). Aligned layers score high; layers where each language sits in its
+own region score near chance. For the layers in --plot-layers it draws a 2-D PCA projection of all
+sentences, coloured by language (overlap = alignment)."""
+    example = """\
+examples:
+  xllm analyze alignment --model path/to/model --data-dir ~/data -o analysis/alignment
+  xllm analyze alignment --model path/to/model --sentences 200 --plot-layers 0,8,16,last"""
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         add_model_arguments(parser, default_sentences=100)
@@ -72,7 +86,7 @@ class Alignment(Analyzer):
             "--center",
             choices=["none", "language"],
             default="none",
-            help="subtract each language's mean first",
+            help="subtract each language's mean first (none: keep the language offset)",
         )
 
     def run(self, args: argparse.Namespace) -> dict[str, Any]:
@@ -129,10 +143,11 @@ class Alignment(Analyzer):
             "json": str(write_json(out / "alignment.json", document)),
             "csv": str(write_csv(out / "alignment.csv", rows)),
             "pca_csv": str(write_csv(out / "alignment_pca.csv", pca_rows)),
-            "png": str(self._plot_layers(out / "alignment_layers.png", document)),
+            "png": str(save_figure(self.layers_figure(document), out / "alignment_layers.png")),
             "pca_png": str(
-                self._plot_pca(
-                    out / "alignment_pca.png", projections, codes, len(texts[args.pivot]), args.model
+                save_figure(
+                    self.pca_figure(projections, codes, len(texts[args.pivot]), args.model),
+                    out / "alignment_pca.png",
                 )
             ),
         }
@@ -146,11 +161,12 @@ class Alignment(Analyzer):
         }
 
     @staticmethod
-    def _plot_layers(path, document: dict[str, Any]):
+    def layers_figure(document: dict[str, Any]):
+        """Retrieval accuracy by layer: one line per language, their mean, and chance."""
         from matplotlib.ticker import MaxNLocator
 
         plt = pyplot()
-        fig, ax = plt.subplots(figsize=(6.5, 4))
+        fig, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
         layers = range(document["n_layers"])
         for code in document["per_layer"][0]["languages"]:
             acc = [
@@ -165,24 +181,29 @@ class Alignment(Analyzer):
         ax.set_xlabel("layer (0 = embeddings)")
         ax.set_ylabel(f"retrieval accuracy with {document['pivot']}")
         ax.set_ylim(0, 1.02)
-        ax.set_title("cross-lingual retrieval of translations by layer")
+        ax.set_title(f"cross-lingual retrieval of translations by layer: {model_label(document['model'])}")
         ax.legend(fontsize=7, ncol=2)
-        return save_figure(fig, path)
+        return fig
 
     @staticmethod
-    def _plot_pca(path, projections: dict, codes: list[str], n: int, model: str):
+    def pca_figure(projections: dict, codes: list[str], n: int, model: str):
+        """One 2-D PCA panel per plotted layer, every panel with its legend of languages."""
         plt = pyplot()
-        fig, axes = plt.subplots(1, len(projections), figsize=(4 * len(projections), 4), squeeze=False)
+        fig, axes = plt.subplots(
+            1, len(projections), figsize=(4.2 * len(projections), 4.4), squeeze=False, layout="constrained"
+        )
         for ax, (layer, proj) in zip(axes[0], sorted(projections.items()), strict=True):
             for k, code in enumerate(codes):
                 xy = proj["coords"][k * n : (k + 1) * n]
                 ax.scatter(xy[:, 0], xy[:, 1], s=8, alpha=0.7, label=code)
-            ax.set_title(f"layer {layer} (PC1+2: {sum(proj['explained']):.0%} var.)")
+            ax.set_title(f"layer {layer} (PC1+2: {sum(proj['explained']):.0%} of variance)", fontsize=9)
+            ax.set_xlabel("PC1")
+            ax.set_ylabel("PC2")
             ax.set_xticks([])
             ax.set_yticks([])
-        axes[0][-1].legend(fontsize=7, markerscale=2, loc="best")
-        fig.suptitle(f"2-D PCA of sentence representations: {model}", fontsize=9)
-        return save_figure(fig, path)
+            ax.legend(fontsize=7, markerscale=2, loc="best", ncol=2)
+        fig.suptitle(f"2-D PCA of sentence representations: {model_label(model)}", fontsize=10)
+        return fig
 
 
 @hookimpl

@@ -11,15 +11,25 @@ Availability defaults to the paper's Table 1 (WikiMatrix + NewsCommentary) for a
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
+import math
 from typing import Any
 
 from xllm_harness import allocation as alloc
-from xllm_harness.analyzers import Analyzer, output_dir, pyplot, save_figure, write_csv, write_json
-from xllm_harness.errors import InputError, MissingFileError
+from xllm_harness.analyzers import (
+    Analyzer,
+    count_axis,
+    format_count,
+    output_dir,
+    pyplot,
+    save_figure,
+    warn,
+    write_csv,
+    write_json,
+)
+from xllm_harness.errors import InputError, UnknownNameError, did_you_mean
 from xllm_harness.hookspecs import hookimpl
-from xllm_harness.scaling import read_laws
+from xllm_harness.jsonio import read_json
+from xllm_harness.scaling import PowerLaw, read_laws, refuse_bad_fits
 
 
 def read_availability(values: list[str] | None) -> dict[str, float]:
@@ -33,13 +43,10 @@ def read_availability(values: list[str] | None) -> dict[str, float]:
             if item == "paper":
                 table.update({k: float(v) for k, v in alloc.PAPER_AVAILABILITY.items()})
             elif item.endswith(".json"):
-                path = Path(item)
-                if not path.is_file():
-                    raise MissingFileError(f"--availability file {path} not found")
-                data = json.loads(path.read_text(encoding="utf-8"))
+                data = read_json(item, "--availability file")
                 data = data.get("availability", data) if isinstance(data, dict) else data
                 if not isinstance(data, dict):
-                    raise InputError(f"--availability file {path}: expected {{language: examples}}")
+                    raise InputError(f"--availability file {item}: expected {{language: examples}}")
                 table.update({k: alloc.parse_count(v) for k, v in data.items()})
             elif "=" in item:
                 lang, _, count = item.partition("=")
@@ -55,9 +62,21 @@ def read_availability(values: list[str] | None) -> dict[str, float]:
 class Allocator(Analyzer):
     name = "allocator"
     help = "optimal translation-data budget per language from fitted scaling laws (paper §3.3, Table 4)"
+    description = """\
+Split a budget of C translation examples across languages to maximise the mean predicted score
+(1/n) * sum S_i(X_i), subject to sum X_i = C and 0 <= X_i <= Xmax_i (paper section 3.3, Table 4).
+The laws come from 'xllm analyze scaling_law' (laws.json); laws that the fit marked as bad are
+refused unless --allow-bad-fits. The solver is exact water-filling on the KKT multiplier. For each
+--budget it prints the uniform and the optimized allocation with their predicted scores, and writes
+allocation_<C>.json, the file 'xllm train --allocation' reads. Availability Xmax defaults to the
+paper's Table 1 (WikiMatrix + NewsCommentary) for ar, el, hi, tr, vi and zh."""
+    example = """\
+examples:
+  xllm analyze allocator --laws analysis/scaling_law/laws.json --budget 300k --budget 1.2M
+  xllm analyze allocator --laws laws.json --budget 500k --availability paper --availability sw=80k"""
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--laws", required=True, help="laws.json from `xllm analyze scaling_law`")
+        parser.add_argument("--laws", required=True, help="laws.json from 'xllm analyze scaling_law'")
         parser.add_argument(
             "--budget",
             action="append",
@@ -68,80 +87,130 @@ class Allocator(Analyzer):
             "--availability",
             action="append",
             metavar="A",
-            help="Xmax per language: 'paper' (Table 1, default), a JSON file, or LANG=N / LANG=inf (repeatable)",
+            help="Xmax per language: 'paper' (Table 1, the default), a JSON file {lang: n}, "
+            "or LANG=N / LANG=inf (repeatable, later wins)",
         )
-        parser.add_argument("--languages", default=None, help="comma-separated subset of the laws' languages")
+        parser.add_argument(
+            "--languages", default=None, help="comma-separated subset of the laws' languages (default: all)"
+        )
+        parser.add_argument(
+            "--allow-bad-fits",
+            action="store_true",
+            help="use laws the fit marked as bad (R2 < 0, beta on a bound); they are flagged in the outputs",
+        )
 
     def run(self, args: argparse.Namespace) -> dict[str, Any]:
         out = output_dir(args.output)
-        laws = read_laws(args.laws)
-        if args.languages:
-            wanted = [c.strip() for c in args.languages.split(",") if c.strip()]
-            missing = [c for c in wanted if c not in laws]
-            if missing:
-                raise InputError(
-                    f"--languages: no law for {', '.join(missing)} in {args.laws} (has {', '.join(laws)})"
-                )
-            laws = {c: laws[c] for c in wanted}
+        laws = self._laws(args)
         caps = read_availability(args.availability)
         caps_used = {lang: caps.get(lang) for lang in laws}
+        bad_fits = {lang: law.bad_fit for lang, law in laws.items() if law.bad_fit}
+        for lang, reason in bad_fits.items():
+            warn(f"{lang}: using a law marked as a bad fit (--allow-bad-fits): {reason}")
+        results = [self.solve(laws, budget, caps) for budget in self._budgets(args.budget)]
+        files = {
+            f"allocation_{entry['budget']}": str(
+                alloc.write_allocation(
+                    out / f"allocation_{entry['budget']}.json",
+                    self._allocation_document(entry, laws, caps_used, bad_fits, args.laws),
+                )
+            )
+            for entry in results
+        }
+        print(self._table(results, list(laws), bad_fits))
+        summary = {"availability": caps_used, "bad_fits": bad_fits, "budgets": results}
+        files["json"] = str(write_json(out / "allocator.json", summary))
+        files["csv"] = str(write_csv(out / "allocator.csv", self._rows(results)))
+        figure = self.figure(results, list(laws), caps_used, bad_fits)
+        files["png"] = str(save_figure(figure, out / "allocator.png"))
+        return {"budgets": results, "bad_fits": bad_fits, "files": files}
+
+    # -- the steps of a run --------------------------------------------------------------------
+
+    @staticmethod
+    def _laws(args: argparse.Namespace) -> dict[str, PowerLaw]:
+        laws = read_laws(args.laws, allow_bad_fits=True)
+        if args.languages:
+            wanted = [c.strip() for c in args.languages.split(",") if c.strip()]
+            for code in wanted:
+                if code not in laws:
+                    raise UnknownNameError(
+                        f"--languages: no law for {code!r} in {args.laws}{did_you_mean(code, laws)}; "
+                        f"it has {', '.join(laws)}"
+                    )
+            laws = {c: laws[c] for c in wanted}
+        if not args.allow_bad_fits:
+            refuse_bad_fits(laws, f"laws file {args.laws}")
+        return laws
+
+    @staticmethod
+    def _budgets(values: list[str]) -> list[int]:
         budgets = []
-        for value in args.budget:
+        for value in values:
             budget = alloc.parse_count(value)
             if budget != int(budget):
                 raise InputError(f"--budget {value!r}: a budget counts examples; give a whole number")
             budgets.append(int(budget))
-        results = []
-        rows = []
-        files: dict[str, str] = {}
-        for budget in budgets:
-            entry: dict[str, Any] = {"budget": budget}
-            for strategy, solve in (("uniform", alloc.uniform), ("optimized", alloc.water_fill)):
-                shares = solve(laws, budget, caps)
-                counts = alloc.to_counts(shares, budget, caps)
-                predicted = {lang: float(laws[lang].score(n)) for lang, n in counts.items()}
-                entry[strategy] = {
-                    "allocation": counts,
-                    "predicted": predicted,
-                    "predicted_mean": sum(predicted.values()) / len(predicted),
-                }
-                rows += [
-                    {
-                        "budget": budget,
-                        "strategy": strategy,
-                        "language": lang,
-                        "examples": n,
-                        "predicted": predicted[lang],
-                    }
-                    for lang, n in counts.items()
-                ]
-            best = entry["optimized"]
-            document = {
-                "budget": budget,
-                "allocation": best["allocation"],
-                "laws": {lang: law.to_dict() for lang, law in laws.items()},
-                "availability": caps_used,
-                "predicted": best["predicted"],
-                "predicted_mean": best["predicted_mean"],
-                "strategy": "optimized",
-                "laws_file": str(args.laws),
-            }
-            files[f"allocation_{budget}"] = str(
-                alloc.write_allocation(out / f"allocation_{budget}.json", document)
-            )
-            results.append(entry)
-        print(self._table(results, list(laws)))
-        files["json"] = str(
-            write_json(out / "allocator.json", {"availability": caps_used, "budgets": results})
-        )
-        files["csv"] = str(write_csv(out / "allocator.csv", rows))
-        files["png"] = str(self._plot(out / "allocator.png", results, list(laws)))
-        return {"budgets": results, "files": files}
+        return budgets
 
     @staticmethod
-    def _table(results: list[dict[str, Any]], langs: list[str]) -> str:
-        """Table 4 layout: allocation / predicted score per language, then the mean."""
-        cells = [["budget", "strategy", *langs, "mean S"]]
+    def solve(laws: dict[str, PowerLaw], budget: int, caps: dict[str, float]) -> dict[str, Any]:
+        """Both strategies for one budget: whole-example allocations and their predicted scores."""
+        entry: dict[str, Any] = {"budget": budget}
+        for strategy, solve in (("uniform", alloc.uniform), ("optimized", alloc.water_fill)):
+            counts = alloc.to_counts(solve(laws, budget, caps), budget, caps)
+            predicted = {lang: float(laws[lang].score(n)) for lang, n in counts.items()}
+            entry[strategy] = {
+                "allocation": counts,
+                "predicted": predicted,
+                "predicted_mean": sum(predicted.values()) / len(predicted),
+            }
+        return entry
+
+    @staticmethod
+    def _allocation_document(
+        entry: dict[str, Any],
+        laws: dict[str, PowerLaw],
+        caps_used: dict[str, float | None],
+        bad_fits: dict[str, str],
+        laws_file: str,
+    ) -> dict[str, Any]:
+        best = entry["optimized"]
+        document = {
+            "budget": entry["budget"],
+            "allocation": best["allocation"],
+            "laws": {lang: law.to_dict() for lang, law in laws.items()},
+            "availability": caps_used,
+            "predicted": best["predicted"],
+            "predicted_mean": best["predicted_mean"],
+            "strategy": "optimized",
+            "laws_file": str(laws_file),
+        }
+        if bad_fits:
+            document["bad_fits"] = bad_fits
+        return document
+
+    @staticmethod
+    def _rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {
+                "budget": entry["budget"],
+                "strategy": strategy,
+                "language": lang,
+                "examples": n,
+                "predicted": entry[strategy]["predicted"][lang],
+            }
+            for entry in results
+            for strategy in ("uniform", "optimized")
+            for lang, n in entry[strategy]["allocation"].items()
+        ]
+
+    @staticmethod
+    def _table(results: list[dict[str, Any]], langs: list[str], bad_fits: dict[str, str]) -> str:
+        """Table 4 layout: allocation / predicted score per language, then the mean; bad fits starred."""
+        cells = [
+            ["budget", "strategy", *(f"{lang}*" if lang in bad_fits else lang for lang in langs), "mean S"]
+        ]
         for entry in results:
             base = entry["uniform"]["predicted_mean"]
             for strategy in ("uniform", "optimized"):
@@ -160,32 +229,66 @@ class Allocator(Analyzer):
         widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
         lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
         lines.insert(1, "  ".join("-" * w for w in widths))
-        return "examples / predicted score per language\n" + "\n".join(lines)
+        note = "\n* law marked as a bad fit: its predictions cannot be trusted" if bad_fits else ""
+        return "examples / predicted score per language\n" + "\n".join(lines) + note
 
     @staticmethod
-    def _plot(path: Path, results: list[dict[str, Any]], langs: list[str]) -> Path:
+    def figure(
+        results: list[dict[str, Any]],
+        langs: list[str],
+        caps: dict[str, float | None],
+        bad_fits: dict[str, str],
+    ):
+        """One panel per budget: uniform and optimized bars per language, each language's availability cap."""
         import numpy as np
 
         plt = pyplot()
         fig, axes = plt.subplots(
-            1, len(results), figsize=(5.5 * len(results), 3.8), squeeze=False, layout="constrained"
+            1, len(results), figsize=(5.8 * len(results), 4), squeeze=False, layout="constrained"
         )
         pos = np.arange(len(langs))
         for ax, entry in zip(axes[0], results, strict=True):
+            tallest = 0.0
             for offset, strategy, color in ((-0.2, "uniform", "#999999"), (0.2, "optimized", "#1f77b4")):
                 part = entry[strategy]
-                ax.bar(
-                    pos + offset,
-                    [part["allocation"][lang] for lang in langs],
-                    width=0.4,
-                    color=color,
-                    label=f"{strategy} (mean S {part['predicted_mean']:.2f})",
-                )
-            ax.set_xticks(pos, langs)
-            ax.set_title(f"budget {entry['budget']:,}")
-            ax.set_ylabel("examples")
-            ax.legend(fontsize=8)
-        return save_figure(fig, path)
+                heights = [part["allocation"][lang] for lang in langs]
+                tallest = max(tallest, *heights)
+                label = f"{strategy} (mean S {part['predicted_mean']:.2f})"
+                ax.bar(pos + offset, heights, width=0.4, color=color, label=label)
+            top = 1.25 * tallest
+            drawn = False
+            for i, lang in enumerate(langs):
+                cap = caps.get(lang)
+                if cap is None or not math.isfinite(cap):
+                    continue
+                if cap <= top:  # the cap as a bar-wide line at its height
+                    ax.plot(
+                        [i - 0.45, i + 0.45],
+                        [cap, cap],
+                        color="k",
+                        lw=1.5,
+                        label=None if drawn else "availability cap",
+                    )
+                    drawn = True
+                else:  # far above the bars: an arrow at the top edge with the cap's value
+                    ax.annotate(
+                        f"cap {format_count(cap)} ↑",
+                        (i, top),
+                        xytext=(0, -2),
+                        textcoords="offset points",
+                        ha="center",
+                        va="top",
+                        fontsize=7,
+                        color="0.3",
+                    )
+            ax.set_ylim(0, top)
+            ax.set_xticks(pos, [f"{lang}*" if lang in bad_fits else lang for lang in langs])
+            count_axis(ax.yaxis)
+            ax.set_title(f"budget {format_count(entry['budget'])} examples")
+            ax.set_xlabel("language" + (" (* law marked as a bad fit)" if bad_fits else ""))
+            ax.set_ylabel("translation examples")
+            ax.legend(fontsize=8, loc="upper left")
+        return fig
 
 
 @hookimpl

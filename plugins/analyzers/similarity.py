@@ -26,6 +26,7 @@ from xllm_harness.hookspecs import hookimpl
 from xllm_harness.representations import (
     add_model_arguments,
     cosine_matrix,
+    model_label,
     pivot_and_representations,
     resolve_layer,
     retrieval_accuracy,
@@ -95,12 +96,30 @@ def similarity_at_layer(
 class Similarity(Analyzer):
     name = "similarity"
     help = "language similarity gamma in (0,1) to English from a model's FLORES representations"
+    description = """\
+Language similarity gamma in (0, 1) to the pivot (English), the gamma of the paper's scaling law,
+from any Hugging Face causal LM. The same N FLORES-101 sentences are encoded in every language, one
+layer is mean-pooled (default: the middle one) and centred on the mean over all sentences; then
+
+    c_X = mean over sentences i of cos(h_en(i), h_X(i))      (translations of the same sentence)
+    gamma_X = (1 + c_X) / 2, clipped into (0, 1)
+
+--measure retrieval maps the cross-lingual retrieval accuracy r_X instead:
+gamma_X = (r_X * N + 0.5) / (N + 1). similarity.json lists gamma for every layer and the full
+language x language matrix; 'xllm analyze scaling_law --gamma similarity.json' reads it."""
+    example = """\
+examples:
+  xllm analyze similarity --model path/to/model --data-dir ~/data -o analysis/similarity
+  xllm analyze similarity --model path/to/model --languages ar,hi,zh --layer last --measure retrieval"""
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         add_model_arguments(parser, default_sentences=997)
         parser.add_argument("--layer", default="middle", help="layer for gamma: index, first, middle or last")
         parser.add_argument(
-            "--center", choices=["global", "none"], default="global", help="mean-centre first"
+            "--center",
+            choices=["global", "none"],
+            default="global",
+            help="subtract the mean over every language's sentences first",
         )
         parser.add_argument(
             "--measure", choices=sorted(MAPPINGS), default="cosine", help="what gamma maps from"
@@ -139,39 +158,46 @@ class Similarity(Analyzer):
         files = {
             "json": str(write_json(out / "similarity.json", document)),
             "csv": str(write_csv(out / "similarity.csv", rows)),
-            "png": str(self._plot(out / "similarity.png", document)),
+            "png": str(save_figure(self.figure(document), out / "similarity.png")),
         }
         for code, value in gamma.items():
             print(f"{code}: gamma={value:.4f}  (layer {layer}, {args.measure}, pivot {args.pivot})")
         return {"gamma": gamma, "layer": layer, "files": files}
 
     @staticmethod
-    def _plot(path, document: dict[str, Any]):
+    def figure(document: dict[str, Any]):
+        """Heatmap of translation-pair cosines (diagonal masked, colours scaled to the other cells)
+        and gamma by layer."""
         import numpy as np
         from matplotlib.ticker import MaxNLocator
 
         plt = pyplot()
         codes = document["matrix"]["languages"]
-        matrix = np.array(document["matrix"]["mean_cosine"])
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
-        image = ax.imshow(matrix, cmap="viridis")
+        matrix = np.array(document["matrix"]["mean_cosine"], dtype=float)
+        off = ~np.eye(len(codes), dtype=bool)
+        low, high = float(matrix[off].min()), float(matrix[off].max())
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11.5, 4.4), layout="constrained")
+        cmap = plt.get_cmap("viridis").with_extremes(bad="0.88")
+        image = ax.imshow(np.ma.masked_array(matrix, mask=~off), cmap=cmap, vmin=low, vmax=high)
         ax.set_xticks(range(len(codes)), codes)
         ax.set_yticks(range(len(codes)), codes)
+        middle = 0.5 * (low + high)
         for i in range(len(codes)):
             for j in range(len(codes)):
-                shade = "k" if matrix[i, j] > 0.5 * (matrix.max() + matrix.min()) else "w"
+                shade = "k" if i == j or matrix[i, j] > middle else "w"
                 ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=7, color=shade)
-        ax.set_title(f"mean cosine of translations (layer {document['layer']})")
-        fig.colorbar(image, ax=ax, shrink=0.8)
+        ax.set_title(f"mean cosine of translations, layer {document['layer']} (diagonal: same language)")
+        fig.colorbar(image, ax=ax, shrink=0.85, label="mean cosine (off-diagonal range)")
         for code, values in document["gamma_per_layer"].items():
             ax2.plot(range(len(values)), values, marker="o", ms=3, label=code)
-        ax2.axvline(document["layer"], color="k", ls=":", lw=1)
+        ax2.axvline(document["layer"], color="k", ls=":", lw=1, label=f"layer used ({document['layer']})")
         ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax2.set_xlabel("layer (0 = embeddings)")
-        ax2.set_ylabel(f"gamma to {document['pivot']}")
+        ax2.set_ylabel(f"gamma (similarity to {document['pivot']})")
         ax2.set_title(f"gamma by layer ({document['measure']})")
         ax2.legend(fontsize=7)
-        return save_figure(fig, path)
+        fig.suptitle(f"Language similarity from {model_label(document['model'])}", fontsize=10)
+        return fig
 
 
 @hookimpl

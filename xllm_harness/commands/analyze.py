@@ -1,46 +1,91 @@
 """``xllm analyze <name>``: run an analyzer plugin (scaling_law, similarity, allocator, alignment, ...).
 
 The subcommands come from the registry (``xllm_analyzers`` hook), so a third-party analyzer shows
-up here as soon as its package is installed.
+up here as soon as its package is installed. Each analyzer's help page shows its ``description``,
+every option's default and its ``example`` (see :mod:`xllm_harness.analyzers`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from xllm_harness.errors import XllmError
+from xllm_harness.errors import XllmError, unknown_name
+
+DESCRIPTION = """\
+Run an analysis of the paper's section 3 on your own measurements or model: language similarity
+(gamma), scaling-law fits, the budgeted data allocator, representation alignment, and whatever
+analyzer plugins add. Each writes JSON, CSV and PNG files into --output (default analysis/NAME);
+'xllm analyze NAME --help' describes one."""
+EXAMPLE = """\
+example (the paper's pipeline):
+  xllm analyze similarity --model path/to/model -o analysis/similarity
+  xllm analyze scaling_law --points points.csv --gamma analysis/similarity/similarity.json
+  xllm analyze allocator --laws analysis/scaling_law/laws.json --budget 300k --budget 1.2M
+  xllm train --allocation analysis/allocator/allocation_300000.json ..."""
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and examples as written; ``(default: ...)`` after every option that has one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (
+            "%(default)" not in text
+            and action.option_strings
+            and not action.required
+            and action.default is not None
+            and action.default is not False
+            and action.default is not argparse.SUPPRESS
+        ):
+            text += " (default: %(default)s)"
+        return text
+
+
+class AnalyzerChoice(argparse._SubParsersAction):
+    """The analyzer subcommands; an unknown name is an error with a "did you mean"."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.choices = None  # checked in __call__, where the message can suggest a name
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        if values and values[0] not in self._name_parser_map:
+            error = unknown_name("analyzer", values[0], self._name_parser_map, "See 'xllm analyze --help'.")
+            raise argparse.ArgumentError(self, str(error))
+        super().__call__(parser, namespace, values, option_string)
 
 
 def register(sub) -> None:
-    p = sub.add_parser("analyze", help="run an analyzer (scaling laws, similarity, allocation, alignment)")
-    asub = p.add_subparsers(dest="analyzer", metavar="ANALYZER")
+    p = sub.add_parser(
+        "analyze",
+        help="run an analyzer (scaling laws, similarity, allocation, alignment)",
+        description=DESCRIPTION,
+        epilog=EXAMPLE,
+        formatter_class=HelpFormatter,
+    )
+    asub = p.add_subparsers(dest="analyzer", metavar="ANALYZER", action=AnalyzerChoice)
     asub.required = True
     try:
         from xllm_harness.analyzers import get_analyzers
 
         analyzers = get_analyzers()
-    except Exception as err:  # a broken analyzer plugin must not take the whole CLI down
+    except XllmError as err:  # two plugins claiming one name must not take the whole CLI down
         p.set_defaults(func=lambda args, err=err: _broken(err))
         asub.required = False
         return
     for name, cls in sorted(analyzers.items()):
         analyzer = cls()
-        module = sys.modules.get(cls.__module__)
-        doc = (module.__doc__ if module is not None else None) or cls.help
         ap = asub.add_parser(
             name,
             help=cls.help,
-            description=doc,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            description=getattr(cls, "description", "") or cls.help,
+            epilog=getattr(cls, "example", "") or None,
+            formatter_class=HelpFormatter,
         )
         analyzer.add_arguments(ap)
         ap.add_argument(
-            "--output",
-            "-o",
-            default=f"analysis/{name}",
-            help="folder for JSON, CSV and PNG outputs (default: %(default)s)",
+            "--output", "-o", default=f"analysis/{name}", help="folder for JSON, CSV and PNG outputs"
         )
         ap.add_argument("--json", action="store_true", help="print the summary as JSON")
         ap.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -48,7 +93,7 @@ def register(sub) -> None:
 
 
 def _broken(err: Exception) -> int:
-    raise XllmError(f"analyzer plugins failed to load: {type(err).__name__}: {err} (see `xllm plugins`)")
+    raise XllmError(f"analyzer plugins failed to load: {err} (see `xllm plugins`)")
 
 
 def _run(analyzer, args: argparse.Namespace) -> int:

@@ -87,3 +87,33 @@ def test_bad_layer_is_reported(tiny_model, samples_dir, tmp_path, capsys):
     ]
     assert main([*args, "--languages", "ar", "--plot-layers", "7", "-o", str(tmp_path)]) == 2
     assert "layer 7 out of range" in capsys.readouterr().err
+
+
+def test_figures_have_a_legend_on_every_panel_and_no_paths(tmp_path):
+    from matplotlib.text import Text
+
+    from xllm_harness.plugins.analyzers.alignment import Alignment
+
+    rng = np.random.default_rng(0)
+    codes, n = ["en", "ar", "zh"], 10
+    reps = {code: rng.normal(size=(n, 6)) for code in codes}
+    projections = {}
+    for layer in (0, 2):
+        coords, ratio = pca_2d(np.concatenate([reps[c] for c in codes]))
+        projections[layer] = {"coords": coords, "explained": ratio.tolist()}
+    model = str(tmp_path / "models" / "tiny-llama")
+    pca = Alignment.pca_figure(projections, codes, n, model)
+    assert len(pca.axes) == 2
+    for ax in pca.axes:
+        assert ax.get_legend() is not None
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == codes
+        assert ax.get_xlabel() == "PC1" and ax.get_ylabel() == "PC2"
+    per_layer = [layer_alignment(reps, "en") for _ in range(3)]
+    document = {"n_layers": 3, "per_layer": per_layer, "chance": 0.1, "pivot": "en", "model": model}
+    layers = Alignment.layers_figure(document)
+    assert layers.axes[0].get_legend_handles_labels()[1] == ["ar", "zh", "mean", "chance"]
+    for fig in (pca, layers):
+        texts = [t.get_text() for t in fig.findobj(Text)]
+        texts.append(fig.get_suptitle())
+        assert any("tiny-llama" in t for t in texts)
+        assert not any(str(tmp_path) in t for t in texts)

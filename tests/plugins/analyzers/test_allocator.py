@@ -216,3 +216,72 @@ def test_trainer_builds_the_allocated_mixture(tmp_path, samples_dir, monkeypatch
     built = build(None, allocation=out / "allocation_500.json")
     assert built.counts == {f"translation_en-{lang}": n for lang, n in allocation.items()}
     assert len(built.examples) == 500
+
+
+def test_laws_marked_as_bad_fits_are_refused_or_flagged(tmp_path, capsys):
+    """scaling_law marks a fit with R2 < 0; the allocator refuses it, or flags it with --allow-bad-fits."""
+    points = tmp_path / "points.csv"  # ar's scores fall with more data: no increasing law describes them
+    points.write_text(
+        "language,data_size,score\nar,1e4,90\nar,1e5,85\nar,1e6,80\nhi,1e4,60\nhi,1e5,70\nhi,1e6,76\n"
+    )
+    fitted = tmp_path / "fitted"
+    args = ["analyze", "scaling_law", "--points", str(points), "--gamma", "0.5", "--bootstrap", "0"]
+    assert main([*args, "-o", str(fitted)]) == 0
+    capsys.readouterr()
+    laws = fitted / "laws.json"
+    out = tmp_path / "out"
+    base = ["analyze", "allocator", "--laws", str(laws), "--budget", "100k", "-o", str(out)]
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert str(laws) in err and "'ar'" not in err and "law of ar as bad" in err and "R2=" in err
+    assert "--allow-bad-fits" in err and not (out / "allocation_100000.json").exists()
+    # the good law alone is fine
+    assert main([*base, "--languages", "hi"]) == 0
+    capsys.readouterr()
+    assert main([*base, "--allow-bad-fits"]) == 0
+    captured = capsys.readouterr()
+    assert "warning: ar: using a law marked as a bad fit" in captured.err
+    assert "ar*" in captured.out and "bad fit" in captured.out
+    document = json.loads((out / "allocation_100000.json").read_text())
+    assert set(document["bad_fits"]) == {"ar"} and "R2=" in document["bad_fits"]["ar"]
+    assert json.loads((out / "allocator.json").read_text())["bad_fits"] == document["bad_fits"]
+
+
+def test_unknown_language_suggests_a_law(tmp_path, capsys):
+    laws = tmp_path / "laws.json"
+    laws.write_text(json.dumps({"laws": {"hi": {"alpha": 300, "beta": -0.3, "gamma": 0.5}}}))
+    args = ["analyze", "allocator", "--laws", str(laws), "--budget", "1k", "--languages", "hii"]
+    assert main([*args, "-o", str(tmp_path / "out")]) == 2
+    assert "no law for 'hii'" in (err := capsys.readouterr().err) and "did you mean 'hi'" in err
+
+
+def test_figure_draws_caps_and_readable_counts():
+    from matplotlib.text import Text
+
+    from xllm_harness.plugins.analyzers.allocator import Allocator
+
+    laws = {
+        "ar": PowerLaw(300.0, -0.32, 0.55, "ar"),
+        "hi": PowerLaw(1200.0, -0.42, 0.40, "hi"),
+        "zh": PowerLaw(240.0, -0.30, 0.63, "zh"),
+    }
+    caps = {"ar": 1_097_200.0, "hi": 234_300.0, "zh": math.inf}
+    results = [Allocator.solve(laws, budget, caps) for budget in (300_000, 1_200_000)]
+    fig = Allocator.figure(results, list(laws), caps, {})
+    small, big = fig.axes
+    for ax in (small, big):
+        assert ax.get_ylabel() == "translation examples"
+        assert [t.get_text() for t in ax.get_xticklabels()] == list(laws)
+        labels = [ax.yaxis.get_major_formatter()(v, 0) for v in (50_000, 200_000, 1_200_000)]
+        assert labels == ["50k", "200k", "1.2M"]
+        assert any(text.startswith("uniform") for text in ax.get_legend_handles_labels()[1])
+    assert big.get_title() == "budget 1.2M examples"
+    # at 1.2M Hindi's cap (234.3k) binds and is drawn as a line at its height ...
+    cap_lines = [line for line in big.get_lines() if line.get_label() == "availability cap"]
+    assert [tuple(line.get_ydata()) for line in cap_lines] == [(234_300.0, 234_300.0)]
+    assert "availability cap" in big.get_legend_handles_labels()[1]
+    assert big.get_ylim()[1] >= 234_300
+    # ... and caps far above the bars are written at the top edge
+    notes = [t.get_text() for t in big.findobj(Text)]
+    assert "cap 1.097M ↑" in notes and not any("zh" in n and "cap" in n for n in notes)
+    assert sum("cap " in t.get_text() for t in small.findobj(Text)) == 2  # ar and hi; zh is unlimited

@@ -80,3 +80,30 @@ def test_similarity_errors(tiny_model, samples_dir, tmp_path, capsys):
     assert "unknown language 'xx'" in capsys.readouterr().err
     assert main([*base, "--languages", "ar", "--data-dir", str(tmp_path / "nowhere")]) == 2
     assert "FLORES file" in capsys.readouterr().err
+
+
+def test_heatmap_colours_exclude_the_diagonal(tmp_path):
+    from matplotlib.text import Text
+
+    from xllm_harness.plugins.analyzers.similarity import Similarity
+
+    matrix = [[1.0, 0.42, 0.30], [0.42, 1.0, 0.55], [0.30, 0.55, 1.0]]
+    document = {
+        "model": str(tmp_path / "checkpoints" / "tiny-coit"),
+        "pivot": "en",
+        "layer": 1,
+        "measure": "cosine",
+        "matrix": {"languages": ["en", "ar", "zh"], "mean_cosine": matrix},
+        "gamma_per_layer": {"ar": [0.6, 0.71, 0.65], "zh": [0.55, 0.65, 0.6]},
+    }
+    fig = Similarity.figure(document)
+    heatmap, by_layer = fig.axes[:2]
+    image = heatmap.get_images()[0]
+    assert image.get_clim() == (0.30, 0.55)  # the off-diagonal range, not [0.30, 1.0]
+    assert list(np.ma.getmaskarray(image.get_array()).diagonal()) == [True, True, True]
+    assert [t.get_text() for t in heatmap.get_xticklabels()] == ["en", "ar", "zh"]
+    assert by_layer.get_ylabel() == "gamma (similarity to en)"
+    assert set(by_layer.get_legend_handles_labels()[1]) >= {"ar", "zh"}
+    texts = [t.get_text() for t in fig.findobj(Text)] + [fig.get_suptitle()]
+    assert "Language similarity from tiny-coit" in texts
+    assert not any(str(tmp_path) in t or "/" in t for t in texts)

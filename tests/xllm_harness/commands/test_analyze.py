@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from xllm_harness.analyzers import Analyzer, get_analyzers, write_json
 from xllm_harness.cli import main
 from xllm_harness.hookspecs import hookimpl
@@ -84,3 +86,54 @@ def test_installed_console_lists_the_analyzers(tmp_path, subprocess_env):
     )
     for name in ("scaling_law", "similarity", "allocator", "alignment"):
         assert name in result.stdout
+
+
+REST_MARKUP = ("``", ":class:", ":mod:", ":func:", ":meth:", ":attr:")
+
+
+def help_page(capsys, *argv: str) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--help"])
+    assert exit_info.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_analyze_help_describes_the_analyzers_with_an_example(capsys):
+    page = help_page(capsys, "analyze")
+    assert "Run an analysis of the paper's section 3" in page
+    assert "example" in page.split("options:")[-1] and "xllm analyze scaling_law --points" in page
+    for name in ("scaling_law", "similarity", "allocator", "alignment"):
+        assert name in page
+    assert not any(markup in page for markup in REST_MARKUP)
+
+
+@pytest.mark.parametrize("name", ["scaling_law", "similarity", "allocator", "alignment"])
+def test_each_analyzer_help_has_description_defaults_and_example(capsys, name):
+    cls = get_analyzers()[name]
+    page = help_page(capsys, "analyze", name)
+    assert cls.description and cls.description.splitlines()[0] in page
+    tail = page.split("options:")[-1]
+    assert "examples:" in tail and tail.rstrip().splitlines()[-1].strip().startswith(("xllm", "--"))
+    assert f"(default: analysis/{name})" in " ".join(page.split())
+    assert not any(markup in page for markup in REST_MARKUP)
+
+
+def test_defaults_are_shown(capsys):
+    page = " ".join(help_page(capsys, "analyze", "scaling_law").split())  # undo line wrapping
+    for default in (
+        "(default: 1000)",
+        "(default: 0.95)",
+        "(default: residual)",
+        "(default: 0)",
+        "(default: 1.0)",
+    ):
+        assert default in page
+    assert "(default: None)" not in page and "(default: False)" not in page
+
+
+def test_unknown_analyzer_suggests_the_closest_name(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["analyze", "scalinglaw", "--points", "p.csv"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "unknown analyzer 'scalinglaw'" in err and "did you mean 'scaling_law'" in err

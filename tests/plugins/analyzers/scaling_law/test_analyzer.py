@@ -1,4 +1,4 @@
-"""Scaling-law fitting (paper eq. 2): planted-parameter recovery, bootstrap, inverse prediction, inputs."""
+"""``xllm analyze scaling_law``: planted-parameter recovery, bootstrap, inverse prediction, bad input."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from xllm_harness.cli import main
-from xllm_harness.plugins.analyzers.scaling_law import fit_law, profile_fit, read_points
 from xllm_harness.scaling import PowerLaw, read_laws
 
 PLANTED = {  # language: (alpha, beta, gamma)
@@ -35,6 +34,10 @@ def write_points(path, noise: float, seed: int = 0, replicates: int = 3):
 
 def gamma_args():
     return [arg for lang, (_, _, g) in PLANTED.items() for arg in ("--gamma", f"{lang}={g}")]
+
+
+def scaling_law(points, out, *extra):
+    return main(["analyze", "scaling_law", "--points", str(points), "--gamma", "0.5", *extra, "-o", str(out)])
 
 
 def test_recovers_planted_parameters_from_noisy_points(tmp_path):
@@ -83,29 +86,6 @@ def test_recovers_planted_parameters_from_noisy_points(tmp_path):
     assert (out / "scaling_law.png").read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.parametrize(
-    ("alpha", "beta", "gamma"), [(300, -0.32, 0.55), (5000, -0.85, 0.2), (40, -0.05, 0.9)]
-)
-def test_exact_points_give_exact_parameters(alpha, beta, gamma):
-    x = np.array(SIZES)
-    s = PowerLaw(alpha, beta, gamma).score(x)
-    a, b, _ = fit_law(x, s, gamma)
-    assert a == pytest.approx(alpha, rel=1e-5)
-    assert b == pytest.approx(beta, abs=1e-6)
-
-
-def test_vectorised_profile_fit_matches_least_squares():
-    rng = np.random.default_rng(3)
-    x = np.array(SIZES)
-    law = PowerLaw(*PLANTED["ar"])
-    sets = law.score(x) + rng.normal(0, 1.0, size=(20, len(x)))
-    alphas, betas = profile_fit(x, sets, law.gamma)
-    for s, a, b in zip(sets, alphas, betas, strict=True):
-        a_ls, b_ls, _ = fit_law(x, s, law.gamma)
-        assert b == pytest.approx(b_ls, abs=1e-5)
-        assert a == pytest.approx(a_ls, rel=1e-4)
-
-
 def test_gamma_from_a_similarity_file(tmp_path):
     points = write_points(tmp_path / "points.csv", noise=0.0, replicates=1)
     similarity = tmp_path / "similarity.json"
@@ -152,7 +132,21 @@ def test_pairs_bootstrap_and_json_points(tmp_path):
         ("language,data_size\nar,1000\n", [], "row 2: give either 'score' or 'results'"),
         ("language,data_size,score\nar,-5,80\n", [], "row 2: data_size must be a positive number"),
         ("language,data_size,score\nar,1e4,x\n", [], "row 2: score 'x' is not a number"),
-        ("language,data_size,score\nar,1e4,80\nar,1e5,85\n", [], "need at least 3 points"),
+        (
+            "language,data_size,score\nar,1e4,80\nar,1e4,85\nar,1e4,82\n",
+            [],
+            "need points at 2 or more data sizes",
+        ),
+        (
+            "language,data_size,score\nar,1e4,80\nar,1e5,85\nar,1e6,90\n",
+            ["--target", "arx=90"],
+            "did you mean 'ar'",
+        ),
+        (
+            "language,data_size,score\nar,1e4,80\nar,1e5,85\nar,1e6,90\n",
+            ["--confidence", "1"],
+            "--confidence",
+        ),
         (
             "language,data_size,score\nar,1e4,80\nar,1e5,85\nar,1e6,90\n",
             ["--target", "ar=100"],
@@ -168,81 +162,63 @@ def test_pairs_bootstrap_and_json_points(tmp_path):
 def test_bad_points_give_clear_errors(tmp_path, capsys, content, extra, message):
     points = tmp_path / "points.csv"
     points.write_text(content)
-    rc = main(
-        [
-            "analyze",
-            "scaling_law",
-            "--points",
-            str(points),
-            "--gamma",
-            "0.5",
-            *extra,
-            "-o",
-            str(tmp_path / "o"),
-        ]
-    )
+    rc = scaling_law(points, tmp_path / "o", *extra)
     assert rc == 2
     err = capsys.readouterr().err
     assert message in err
-
-
-@pytest.mark.slow
-def test_points_from_real_lm_eval_results(tiny_model, samples_dir, tmp_path, monkeypatch, capsys):
-    """A points file that names an lm-eval output folder reads the metric from its results JSON."""
-    monkeypatch.setenv("XLLM_DATA_DIR", str(samples_dir))
-    run = tmp_path / "runs" / "size_10k"
-    args = ["eval", "--model_args", f"pretrained={tiny_model},dtype=float32", "--device", "cpu"]
-    args += [
-        "--tasks",
-        "xquad_xllm_en",
-        "--limit",
-        "2",
-        "--gen_kwargs",
-        "max_gen_toks=4",
-        "--output_path",
-        str(run),
-    ]
-    assert main(args) == 0
-    capsys.readouterr()
-    results = json.loads(next(run.rglob("results_*.json")).read_text())["results"]["xquad_xllm_en"]
-    points = tmp_path / "points.csv"
-    points.write_text(
-        "language,data_size,score,results,task,metric\n"
-        "en,10k,,runs/size_10k,,f1\n"
-        "en,20k,,runs/size_10k,xquad_xllm_en,match\n"
-        "en,40k,55,,,\n"
-    )
-    read = read_points(points)
-    assert [p.score for p in read] == [results["f1,none"], results["match,none"], 55]
-    assert [p.data_size for p in read] == [10_000, 20_000, 40_000]
-    points.write_text("language,data_size,results,metric\nen,10k,runs/size_10k,comet\n")
-    with pytest.raises(ValueError, match="metric 'comet' not among xquad_xllm_en's results"):
-        read_points(points)
-    points.write_text("language,data_size,results,metric\nen,10k,runs/missing,f1\n")
-    with pytest.raises(FileNotFoundError, match="row 2: lm-eval results"):
-        read_points(points)
 
 
 def test_points_the_law_cannot_describe_are_flagged(tmp_path, capsys):
     points = tmp_path / "points.csv"  # scores fall as data grows: no increasing law fits
     points.write_text("language,data_size,score\nar,1e4,90\nar,1e5,85\nar,1e6,80\n")
     out = tmp_path / "out"
-    assert (
-        main(
-            [
-                "analyze",
-                "scaling_law",
-                "--points",
-                str(points),
-                "--gamma",
-                "0.5",
-                "--bootstrap",
-                "0",
-                "-o",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    assert scaling_law(points, out, "--bootstrap", "0") == 0
     assert "ended on a bound" in capsys.readouterr().err
     assert json.loads((out / "laws.json").read_text())["laws"]["ar"]["at_bound"] is True
+
+
+def test_scores_above_100_are_refused_naming_the_row(tmp_path, capsys):
+    """The reported case: scores of 170–176 used to fit alpha=1e-12, R2=-864 with exit 0."""
+    points = tmp_path / "points.csv"
+    points.write_text("language,data_size,score\nar,1e4,170\nar,1e5,173\nar,1e6,176\n")
+    assert scaling_law(points, tmp_path / "out") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.splitlines() == [err]  # one line, no traceback
+    assert f"{points} row 2: score 170 lies outside [0, 100]" in err and "--score-scale" in err
+    assert not (tmp_path / "out" / "laws.json").exists()
+
+
+def test_score_scale_that_overshoots_is_named(tmp_path, capsys):
+    points = tmp_path / "points.csv"
+    points.write_text("language,data_size,score\nar,1e4,80\nar,1e5,85\nar,1e6,90\n")
+    assert scaling_law(points, tmp_path / "out", "--score-scale", "100") == 2
+    assert "row 2: score 8000 (= 80 × --score-scale 100) lies outside" in capsys.readouterr().err
+
+
+def test_fewer_than_three_points_is_a_warning(tmp_path, capsys):
+    points = tmp_path / "points.csv"
+    points.write_text("language,data_size,score\nar,1e4,80\nar,1e6,90\n")
+    out = tmp_path / "out"
+    assert scaling_law(points, out) == 0
+    assert "warning: ar: only 2 points" in capsys.readouterr().err
+    law = json.loads((out / "laws.json").read_text())["laws"]["ar"]
+    assert law["n_points"] == 2 and law["bad_fit"] is False
+    assert any("only 2 points" in w for w in law["warnings"]) and "beta_ci" not in law
+
+
+def test_negative_r2_is_flagged_in_the_json_and_on_screen(tmp_path, capsys):
+    points = tmp_path / "points.csv"  # falling scores: any increasing law is worse than their mean
+    points.write_text(
+        "language,data_size,score\nar,1e4,90\nar,1e5,85\nar,1e6,80\nzh,1e4,70\nzh,1e5,80\nzh,1e6,85\n"
+    )
+    out = tmp_path / "out"
+    assert scaling_law(points, out, "--bootstrap", "0") == 0
+    captured = capsys.readouterr()
+    laws = json.loads((out / "laws.json").read_text())["laws"]
+    assert laws["ar"]["r2"] < 0 and laws["ar"]["bad_fit"] is True
+    assert laws["zh"]["bad_fit"] is False and laws["zh"]["warnings"] == []
+    screen = {line.split(":")[0]: line for line in captured.out.splitlines()}
+    assert "BAD FIT" in screen["ar"] and "BAD FIT" not in screen["zh"]
+    assert "warning: ar: R2=" in captured.err and "< 0" in captured.err
+    rows = {r["language"]: r for r in csv.DictReader((out / "laws.csv").open())}
+    assert rows["ar"]["bad_fit"] == "True" and rows["zh"]["bad_fit"] == "False"

@@ -1,0 +1,233 @@
+"""Fitting the scaling law to one language's points: α, β by bounded least squares, goodness of fit,
+bootstrap intervals, inverse prediction, and the judgement whether the fit is usable.
+
+``S(X) = 100 − α·(γ·X)^β`` with γ given and α > 0, β ∈ (−1, 0) fitted by bounded least squares in
+score space, started from several points (the log-linear fit of ``log(100 − S) = log α + β·log(γX)``,
+a variable-projection fit and a grid over β with the best α for each). Intervals come from a
+residual bootstrap by default (it keeps the design's data sizes, which matters with a handful of
+points per language) or a pairs bootstrap.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from xllm_harness.errors import InputError
+from xllm_harness.scaling import CEILING, PowerLaw
+
+BETA_BOUNDS = (-1.0 + 1e-6, -1e-6)
+LOG_ALPHA_BOUNDS = (-30.0, 60.0)
+MIN_POINTS = 3
+"""Fewer points than this fit α and β exactly (no residual left): a warning, and no intervals."""
+
+
+def _residuals(params, x, s, gamma):
+    import numpy as np
+
+    log_alpha, beta = params
+    return s - (CEILING - np.exp(log_alpha + beta * np.log(gamma * x)))
+
+
+def _starts(x, s, gamma):
+    """Initial (log α, β): the log-linear fit, and a β grid each with its least-squares α."""
+    import numpy as np
+
+    z = np.log(gamma * x)
+    deficit = CEILING - s
+    starts = []
+    if np.all(deficit > 0) and np.ptp(z) > 0:
+        beta, log_alpha = np.polyfit(z, np.log(deficit), 1)
+        starts.append((log_alpha, beta))
+    for beta in np.linspace(-0.95, -0.05, 7):
+        basis = np.exp(beta * z)
+        alpha = max(float(deficit @ basis / (basis @ basis)), 1e-6)
+        starts.append((math.log(alpha), beta))
+    lo = np.array([LOG_ALPHA_BOUNDS[0], BETA_BOUNDS[0]])
+    hi = np.array([LOG_ALPHA_BOUNDS[1], BETA_BOUNDS[1]])
+    return [np.clip(np.array(p, dtype=float), lo, hi) for p in starts]
+
+
+def fit_law(x, s, gamma: float, starts=None) -> tuple[float, float, float]:
+    """Best (α, β, cost) over the starts; bounded ``scipy.optimize.least_squares``."""
+    import numpy as np
+    from scipy.optimize import least_squares
+
+    x = np.asarray(x, dtype=float)
+    s = np.asarray(s, dtype=float)
+    bounds = ([LOG_ALPHA_BOUNDS[0], BETA_BOUNDS[0]], [LOG_ALPHA_BOUNDS[1], BETA_BOUNDS[1]])
+    if starts is None:
+        alpha0, beta0 = profile_fit(x, s, gamma)
+        starts = [np.array([math.log(alpha0[0]), beta0[0]]), *_starts(x, s, gamma)]
+    best = None
+    for start in starts:
+        result = least_squares(
+            _residuals, start, bounds=bounds, args=(x, s, gamma), method="trf", x_scale="jac"
+        )
+        if best is None or result.cost < best.cost:
+            best = result
+    assert best is not None
+    return float(math.exp(best.x[0])), float(best.x[1]), float(best.cost)
+
+
+def goodness(law: PowerLaw, x, s) -> dict[str, float]:
+    import numpy as np
+
+    s = np.asarray(s, dtype=float)
+    residual = s - law.score(x)
+    ss_res = float(residual @ residual)
+    ss_tot = float(((s - s.mean()) ** 2).sum())
+    return {
+        "r2": 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan"),
+        "rmse": math.sqrt(ss_res / len(s)),
+    }
+
+
+def profile_fit(x, s, gamma: float, grid: int = 200, refine: int = 60):
+    """Vectorised fit of many point sets at once (rows of ``x`` and ``s``): (α, β) arrays.
+
+    For fixed β the best α is linear least squares (``α = Σ d·z / Σ z²`` with ``d = 100 − S`` and
+    ``z = (γX)^β``, kept > 0), so the fit is a 1-D search over β: a grid, then golden-section
+    refinement around the best grid point. Used for the bootstrap (thousands of refits).
+    """
+    import numpy as np
+
+    x = np.atleast_2d(np.asarray(x, dtype=float))
+    s = np.atleast_2d(np.asarray(s, dtype=float))
+    x = np.broadcast_to(x, s.shape)
+    log_z = np.log(gamma * x)
+    deficit = CEILING - s
+
+    def sse(beta):  # beta: (B, K) → (sse, alpha), each (B, K)
+        z = np.exp(beta[..., None] * log_z[:, None, :])
+        alpha = np.maximum(np.einsum("bn,bkn->bk", deficit, z) / np.einsum("bkn,bkn->bk", z, z), 1e-12)
+        resid = deficit[:, None, :] - alpha[..., None] * z
+        return np.einsum("bkn,bkn->bk", resid, resid), alpha
+
+    lo_b, hi_b = BETA_BOUNDS
+    betas = np.linspace(lo_b, hi_b, grid)
+    values, _ = sse(np.broadcast_to(betas, (len(s), grid)))
+    best = values.argmin(1)
+    step = betas[1] - betas[0]
+    lo = np.clip(betas[best] - step, lo_b, hi_b)
+    hi = np.clip(betas[best] + step, lo_b, hi_b)
+    ratio = (math.sqrt(5) - 1) / 2
+    for _ in range(refine):
+        b1 = hi - ratio * (hi - lo)
+        b2 = lo + ratio * (hi - lo)
+        f, _ = sse(np.stack([b1, b2], 1))
+        left = f[:, 0] < f[:, 1]
+        hi = np.where(left, b2, hi)
+        lo = np.where(left, lo, b1)
+    beta = (lo + hi) / 2
+    _, alpha = sse(beta[:, None])
+    return alpha[:, 0], beta
+
+
+def bootstrap(law: PowerLaw, x, s, samples: int, method: str, seed: int):
+    """(α, β) refitted on ``samples`` bootstrap resamples: an array of shape (k, 2).
+
+    ``residual``: fitted values plus resampled residuals (inflated by √(n/(n−2)) for the two fitted
+    parameters), at the observed data sizes. ``pairs``: resample (X, S) points; resamples with a
+    single distinct X cannot be fitted and are dropped.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    x = np.asarray(x, dtype=float)
+    s = np.asarray(s, dtype=float)
+    n = len(s)
+    fitted = law.score(x)
+    if method == "residual":
+        residual = s - fitted
+        residual = (residual - residual.mean()) * math.sqrt(n / max(n - 2, 1))
+        xb = np.broadcast_to(x, (samples, n))
+        sb = fitted + residual[rng.integers(0, n, size=(samples, n))]
+    elif method == "pairs":
+        idx = rng.integers(0, n, size=(samples, n))
+        xb, sb = x[idx], s[idx]
+        ok = np.ptp(xb, axis=1) > 0
+        xb, sb = xb[ok], sb[ok]
+    else:
+        raise InputError(f"--bootstrap-method must be 'residual' or 'pairs', got {method!r}")
+    if len(sb) == 0:
+        return np.zeros((0, 2))
+    alpha, beta = profile_fit(xb, sb, law.gamma)
+    return np.stack([alpha, beta], 1)
+
+
+def inverse(law: PowerLaw, target: float, draws, tail: float) -> dict[str, Any]:
+    """The data size that reaches ``target``, with a bootstrap interval when ``draws`` are given."""
+    import numpy as np
+
+    result: dict[str, Any] = {"score": target, "data_size": law.data_for(target)}
+    if draws is not None and len(draws):
+        sizes = ((CEILING - target) / draws[:, 0]) ** (1.0 / draws[:, 1]) / law.gamma
+        result["data_size_ci"] = np.quantile(sizes, [tail, 1 - tail]).tolist()
+    return result
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """How to fit every language (from the command line)."""
+
+    bootstrap: int = 1000
+    method: str = "residual"
+    confidence: float = 0.95
+    seed: int = 0
+
+
+def problems(entry: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """``(bad-fit reasons, other warnings)`` for one fitted entry (``r2``, ``beta``, ``n_points``)."""
+    bad = []
+    if math.isfinite(entry["r2"]) and entry["r2"] < 0:
+        bad.append(f"R2={entry['r2']:.4g} < 0: the law fits the points worse than their mean")
+    if entry["at_bound"]:
+        bad.append(
+            f"beta={entry['beta']:.6f} ended on a bound of (-1, 0): the law does not describe these "
+            "points (check the scores, their scale and the data sizes)"
+        )
+    notes = []
+    if entry["n_points"] < MIN_POINTS:
+        notes.append(
+            f"only {entry['n_points']} points: alpha and beta pass through them exactly, so R2 says "
+            f"nothing and no interval is computed; give at least {MIN_POINTS}"
+        )
+    return bad, notes
+
+
+def fit_language(
+    lang: str, x, s, gamma: float, settings: FitSettings, target: float | None = None
+) -> dict[str, Any]:
+    """One language's laws-file entry: parameters, R², RMSE, ``bad_fit``, ``warnings``, intervals, target."""
+    import numpy as np
+
+    x = np.asarray(x, dtype=float)
+    s = np.asarray(s, dtype=float)
+    if np.unique(x).size < 2:
+        raise InputError(
+            f"{lang}: need points at 2 or more data sizes to fit alpha and beta "
+            f"(got {len(x)} points at {np.unique(x).size} size)"
+        )
+    alpha, beta, _ = fit_law(x, s, gamma)
+    law = PowerLaw(alpha, beta, gamma, lang)
+    entry: dict[str, Any] = {**law.to_dict(), **goodness(law, x, s), "n_points": len(x)}
+    entry["at_bound"] = bool(min(beta - BETA_BOUNDS[0], BETA_BOUNDS[1] - beta) < 1e-4)
+    bad, notes = problems(entry)
+    entry["bad_fit"] = bool(bad)
+    entry["warnings"] = bad + notes
+    tail = (1 - settings.confidence) / 2
+    draws = None
+    if settings.bootstrap > 0 and len(x) >= MIN_POINTS:
+        draws = bootstrap(law, x, s, settings.bootstrap, settings.method, settings.seed)
+    if draws is not None and len(draws) == 0:
+        entry["warnings"].append("no bootstrap resample had two data sizes: no intervals")
+        draws = None
+    if draws is not None:
+        entry["alpha_ci"] = np.quantile(draws[:, 0], [tail, 1 - tail]).tolist()
+        entry["beta_ci"] = np.quantile(draws[:, 1], [tail, 1 - tail]).tolist()
+        entry["bootstrap"] = {"samples": len(draws), "method": settings.method}
+    if target is not None:
+        entry["target"] = inverse(law, target, draws, tail)
+    return entry
