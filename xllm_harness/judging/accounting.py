@@ -94,7 +94,7 @@ class Ledger:
 
     def worst_case(self, request: ChatRequest, batched: bool = False) -> float:
         """Upper bound of one request's cost: a token is at least one UTF-8 byte, plus framing."""
-        if self.max_cost is None:
+        if self.price_input is None or self.price_output is None:
             return 0.0
         prompt = sum(len(content.encode("utf-8")) + 8 for _, content in request.messages) + 8
         discount = self.usage.batch_discount if batched else 1.0

@@ -208,7 +208,9 @@ class BatchTransport:
             into.replies[key] = reply
             into.retry.pop(key, None)
         elif info.status in ("expired", "cancelled"):
-            into.final[key] = f"{where} {info.status}: {error}; rerun to submit it again"
+            into.final[key] = (
+                f"{where} {info.status} before this request ran ({error}); rerun to submit it again"
+            )
         else:
             into.retry[key] = f"{where}: {error}"
 

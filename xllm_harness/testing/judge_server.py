@@ -14,11 +14,23 @@ often this body was seen): ``"429"`` (with ``Retry-After``), ``"500"``, ``"timeo
 after ``timeout_sleep`` seconds), ``"badjson"`` (200 with a body that is not JSON), ``"nochoices"`` (200,
 JSON without ``choices``) or ``None``. A wrong bearer token gets a 401 whose body echoes the key in full,
 as a hostile server might. ``on_request(n)`` runs before request ``n`` (1-based) is answered.
+
+It also speaks the Batch API: ``POST /v1/files`` (multipart upload, purpose ``batch``), ``GET
+/v1/files/{id}/content``, ``POST /v1/batches`` and ``GET /v1/batches/{id}``. A batch moves through
+``validating`` -> ``in_progress`` (request counts growing) -> ``finalizing`` -> its outcome over
+``batch_turnaround`` seconds. ``batch_outcome(n)`` picks the outcome of the n-th batch (1-based):
+``completed`` (default), ``failed`` (validation; no files), ``expired`` or ``cancelled`` (the first half
+of the lines ran, the rest go to the error file). ``batch_fault(custom_id, n)`` spoils one line:
+``"error"`` (a 500 in the error file), ``"malformed"`` (a line that is not JSON), ``"missing"`` (no line),
+``"nocontent"`` (200 without choices). Replies are :func:`verdict`'s, as for synchronous calls.
 """
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -57,6 +69,58 @@ def verdict(messages: list[dict], seed: int | None, bias: int = 0) -> str:
     )
 
 
+def completion(body: dict, key: str, bias: int = 0) -> dict:
+    """The chat-completion object answering a request body (synchronous reply and batch line alike)."""
+    text = verdict(body["messages"], body.get("seed"), bias)
+    prompt = "".join(m["content"] for m in body["messages"])
+    return {
+        "id": "chatcmpl-" + key[:12],
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model", "judge"),
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {
+            "prompt_tokens": _tokens(prompt),
+            "completion_tokens": _tokens(text),
+            "total_tokens": _tokens(prompt) + _tokens(text),
+        },
+    }
+
+
+class _Batch:
+    """One batch: its input lines, its scripted outcome, and the object the API returns."""
+
+    def __init__(
+        self, batch_id: str, number: int, input_file_id: str, lines: list[dict], outcome: str
+    ) -> None:
+        self.id = batch_id
+        self.number = number
+        self.input_file_id = input_file_id
+        self.lines = lines
+        self.outcome = outcome
+        self.created = time.monotonic()
+        self.status = "validating"
+        self.output_file_id: str | None = None
+        self.error_file_id: str | None = None
+
+    def obj(self, completed: int, failed: int) -> dict:
+        errors = (
+            {
+                "object": "list",
+                "data": [{"code": "invalid_request", "message": "scripted validation failure"}],
+            }
+            if self.status == "failed"
+            else None
+        )
+        return {
+            "id": self.id, "object": "batch", "endpoint": "/v1/chat/completions", "errors": errors,
+            "input_file_id": self.input_file_id, "completion_window": "24h", "status": self.status,
+            "output_file_id": self.output_file_id, "error_file_id": self.error_file_id,
+            "created_at": int(time.time()), "metadata": {},
+            "request_counts": {"total": len(self.lines), "completed": completed, "failed": failed},
+        }  # fmt: skip
+
+
 class JudgeServer:
     """Start with ``with JudgeServer(api_key) as server:``; ``server.base_url`` ends in ``/v1``."""
 
@@ -70,6 +134,9 @@ class JudgeServer:
         retry_after: str = "0.05",
         timeout_sleep: float = 1.0,
         on_request: Callable[[int], None] | None = None,
+        batch_turnaround: float = 0.5,
+        batch_outcome: Callable[[int], str] | None = None,
+        batch_fault: Callable[[str, int], str | None] | None = None,
     ) -> None:
         self.api_key = api_key
         self.latency = latency
@@ -87,7 +154,113 @@ class JudgeServer:
         self.bodies: dict[str, dict] = {}
         self.in_flight = 0
         self.max_in_flight = 0
+        self.batch_turnaround = batch_turnaround
+        self.batch_outcome = batch_outcome
+        self.batch_fault = batch_fault
+        self.http_requests = 0
+        """Every HTTP request, any route."""
+        self.files: dict[str, bytes] = {}
+        """Uploaded and generated files by id."""
+        self.batches: dict[str, _Batch] = {}
+        self.batch_submissions = 0
+        self.batch_polls = 0
+        self._ids = itertools.count(1)
         self._httpd: ThreadingHTTPServer | None = None
+
+    # -- the Batch API -----------------------------------------------------------------------
+    def new_id(self, prefix: str) -> str:
+        with self.lock:
+            return f"{prefix}-{next(self._ids):06d}"
+
+    def create_batch(self, input_file_id: str) -> _Batch:
+        lines = [json.loads(x) for x in self.files[input_file_id].decode("utf-8").splitlines() if x.strip()]
+        with self.lock:
+            self.batch_submissions += 1
+            number = self.batch_submissions
+        outcome = self.batch_outcome(number) if self.batch_outcome else "completed"
+        batch = _Batch(self.new_id("batch"), number, input_file_id, lines, outcome)
+        with self.lock:
+            self.batches[batch.id] = batch
+        return batch
+
+    def poll(self, batch: _Batch) -> dict:
+        """The batch object now: the status follows the elapsed share of ``batch_turnaround``."""
+        with self.lock:
+            self.batch_polls += 1
+        share = (time.monotonic() - batch.created) / max(self.batch_turnaround, 1e-9)
+        total = len(batch.lines)
+        if batch.status in ("completed", "failed", "expired", "cancelled"):
+            ran = total if batch.status == "completed" else 0 if batch.status == "failed" else total // 2
+            return batch.obj(*self._counts(batch, ran))
+        if batch.outcome == "failed" and share >= 0.1:
+            batch.status = "failed"
+            return batch.obj(0, 0)
+        if share < 0.1:
+            batch.status = "validating"
+            return batch.obj(0, 0)
+        if share < 0.8:
+            batch.status = "in_progress"
+            ran = int(total * (share - 0.1) / 0.7)
+            if batch.outcome != "completed":
+                ran = min(ran, total // 2)
+            return batch.obj(*self._counts(batch, ran))
+        if share < 1.0:
+            batch.status = "cancelling" if batch.outcome == "cancelled" else "finalizing"
+            return batch.obj(*self._counts(batch, total if batch.outcome == "completed" else total // 2))
+        self._finish(batch)
+        return self.poll(batch)
+
+    def _counts(self, batch: _Batch, ran: int) -> tuple[int, int]:
+        faults = [self.batch_fault(line["custom_id"], batch.number) if self.batch_fault else None
+                  for line in batch.lines[:ran]]  # fmt: skip
+        failed = sum(f == "error" for f in faults)
+        return ran - failed, failed
+
+    def _finish(self, batch: _Batch) -> None:
+        """Write the output and error files and set the final status."""
+        ran = len(batch.lines) if batch.outcome == "completed" else len(batch.lines) // 2
+        output, errors = [], []
+        for index, line in enumerate(batch.lines):
+            custom_id = line["custom_id"]
+            fault = self.batch_fault(custom_id, batch.number) if self.batch_fault else None
+            if index >= ran:
+                code = "batch_expired" if batch.outcome == "expired" else "batch_cancelled"
+                errors.append({"id": f"batch_req_{index}", "custom_id": custom_id, "response": None,
+                               "error": {"code": code, "message": f"this request was not run: {batch.outcome}"}})  # fmt: skip
+                continue
+            if fault == "missing":
+                continue
+            if fault == "malformed":
+                output.append(
+                    json.dumps({"id": f"batch_req_{index}", "custom_id": custom_id, "response": None})[:-9]
+                )
+                continue
+            if fault == "error":
+                response = {"status_code": 500, "request_id": f"req_{index}",
+                            "body": {"error": {"message": "scripted server error", "type": "server_error"}}}  # fmt: skip
+                errors.append(
+                    {"id": f"batch_req_{index}", "custom_id": custom_id, "response": response, "error": None}
+                )
+                continue
+            key = hashlib.sha256(json.dumps(line["body"], sort_keys=True).encode()).hexdigest()
+            body = completion(line["body"], key, self.bias)
+            if fault == "nocontent":
+                body.pop("choices")
+            response = {"status_code": 200, "request_id": f"req_{index}", "body": body}
+            output.append(json.dumps({"id": f"batch_req_{index}", "custom_id": custom_id, "response": response,
+                                      "error": None}))  # fmt: skip
+        if batch.outcome != "failed":
+            batch.output_file_id = self._store("\n".join(output) + "\n") if output else None
+            batch.error_file_id = (
+                self._store("".join(json.dumps(e) + "\n" for e in errors)) if errors else None
+            )
+        batch.status = batch.outcome
+
+    def _store(self, text: str) -> str:
+        file_id = self.new_id("file")
+        with self.lock:
+            self.files[file_id] = text.encode("utf-8")
+        return file_id
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> JudgeServer:
@@ -132,9 +305,66 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps({"error": {"message": message, "code": status}}).encode(), headers)
 
+    def _authorized(self, state: JudgeServer) -> bool:
+        given = self.headers.get("Authorization", "").removeprefix("Bearer ")
+        if given != state.api_key:
+            self._error(401, f"Incorrect API key provided: {given}. You can find your key elsewhere.")
+            return False
+        return True
+
+    def do_GET(self) -> None:
+        state = self.server_state
+        with state.lock:
+            state.http_requests += 1
+        if not self._authorized(state):
+            return
+        parts = self.path.split("?")[0].strip("/").split("/")
+        if (
+            len(parts) == 4
+            and parts[:2] == ["v1", "files"]
+            and parts[3] == "content"
+            and parts[2] in state.files
+        ):
+            data = state.files[parts[2]]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        if len(parts) == 3 and parts[:2] == ["v1", "batches"] and parts[2] in state.batches:
+            return self._send(200, json.dumps(state.poll(state.batches[parts[2]])).encode())
+        return self._error(404, f"no route {self.path}")
+
+    def _upload(self, state: JudgeServer, raw: bytes) -> None:
+        header = f"Content-Type: {self.headers.get('Content-Type', '')}\r\n\r\n".encode()
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + raw)
+        fields = {
+            part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+            for part in message.iter_parts()
+        }
+        if fields.get("purpose") != b"batch" or "file" not in fields:
+            return self._error(400, "expected a multipart upload with purpose=batch and a file")
+        file_id = state.new_id("file")
+        with state.lock:
+            state.files[file_id] = fields["file"]
+        obj = {"id": file_id, "object": "file", "bytes": len(fields["file"]), "created_at": int(time.time()),
+               "filename": "batch.jsonl", "purpose": "batch", "status": "processed"}  # fmt: skip
+        return self._send(200, json.dumps(obj).encode())
+
+    def _create_batch(self, state: JudgeServer, raw: bytes) -> None:
+        body = json.loads(raw)
+        if body.get("endpoint") != "/v1/chat/completions" or body.get("completion_window") != "24h":
+            return self._error(400, "endpoint must be /v1/chat/completions and completion_window 24h")
+        if body.get("input_file_id") not in state.files:
+            return self._error(404, f"no file {body.get('input_file_id')}")
+        batch = state.create_batch(body["input_file_id"])
+        return self._send(200, json.dumps(state.poll(batch)).encode())
+
     def do_POST(self) -> None:
         state = self.server_state
         with state.lock:
+            state.http_requests += 1
             state.in_flight += 1
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
         try:
@@ -145,6 +375,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _post(self, state: JudgeServer) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.path.rstrip("/").endswith("/v1/files"):
+            return self._upload(state, raw) if self._authorized(state) else None
+        if self.path.rstrip("/").endswith("/v1/batches"):
+            return self._create_batch(state, raw) if self._authorized(state) else None
         if not self.path.endswith("/chat/completions"):
             return self._error(404, f"no route {self.path}")
         with state.lock:
@@ -180,22 +414,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, b'{"id": "x", "choices": [')
         if fault == "nochoices":
             return self._send(200, json.dumps({"id": "x", "object": "chat.completion"}).encode())
-        text = verdict(body["messages"], body.get("seed"), state.bias)
-        prompt = "".join(m["content"] for m in body["messages"])
-        reply = {
-            "id": "chatcmpl-" + key[:12],
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": body.get("model", "judge"),
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-            ],
-            "usage": {
-                "prompt_tokens": _tokens(prompt),
-                "completion_tokens": _tokens(text),
-                "total_tokens": _tokens(prompt) + _tokens(text),
-            },
-        }
+        reply = completion(body, key, state.bias)
         try:
             self._send(200, json.dumps(reply).encode())
         except OSError:  # the client gave up (timeout) or was killed

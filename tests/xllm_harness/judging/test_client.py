@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from xllm_harness.judging.cache import CachedReply, JudgeCache
 from xllm_harness.judging.backend import BudgetExceeded, ChatRequest
+from xllm_harness.judging.cache import CachedReply, JudgeCache
 from xllm_harness.judging.client import JudgeClient, JudgeSettings
 from xllm_harness.judging.pairwise import judge_pairwise
 from xllm_harness.judging.prompts import qa_messages
