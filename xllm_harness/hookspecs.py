@@ -1,13 +1,27 @@
 """The plugin contract: every hook xllm-harness calls.
 
 A plugin is a module with ``@hookimpl`` functions, registered through the ``xllm_harness``
-entry-point group. The built-in plugins use the same group. Every hook returns a list; pluggy
-gathers the lists of all plugins.
+entry-point group (the built-in plugins use the same group). No hook takes arguments; each returns a
+list, and :func:`xllm_harness.registry.collect` flattens the lists of all plugins in registration
+order. Hooks are called lazily, the first time the registry is asked for what they contribute, and
+their results are cached for the life of the process.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import pluggy
+
+if TYPE_CHECKING:
+    from xllm_harness.analyzers import Analyzer
+    from xllm_harness.data import DataSource
+    from xllm_harness.judging.backend import Judge
+    from xllm_harness.languages import Language
+    from xllm_harness.metrics import Metric
+    from xllm_harness.taskgen import TaskFamily
+    from xllm_harness.trainers.sources import TrainSource
 
 PROJECT = "xllm_harness"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -15,40 +29,82 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def xllm_languages() -> list:
-    """Return :class:`xllm_harness.languages.Language` objects this plugin adds."""
+def xllm_languages() -> list[Language]:
+    """Languages this plugin adds (code, English name, QA prompt pieces, FLORES code, normalization).
+
+    :return: :class:`~xllm_harness.languages.Language` objects; a code registered twice is an error.
+
+    Called when the language table is first needed: task generation for plugin languages, scoring,
+    ``xllm plugins``.
+    """
 
 
 @hookspec
-def xllm_task_dirs() -> list:
-    """Return folders of lm-eval task YAMLs to make visible to lm-eval."""
+def xllm_task_dirs() -> list[Path]:
+    """Folders of lm-eval task YAMLs (with the Python they reference) to make visible to lm-eval.
+
+    :return: folder paths; every route into lm-eval (bare ``lm_eval``, ``--include_path "$(xllm
+        tasks-dir)"``, ``xllm eval``) indexes them.
+
+    Called when lm-eval builds a TaskManager and by ``xllm tasks`` / ``xllm tasks-dir``.
+    """
 
 
 @hookspec
-def xllm_task_families() -> list:
-    """Return :class:`xllm_harness.taskgen.TaskFamily` objects that turn languages into tasks."""
+def xllm_task_families() -> list[TaskFamily]:
+    """Task families that turn each registered language into tasks (and a leaderboard table).
+
+    :return: :class:`~xllm_harness.taskgen.TaskFamily` objects.
+
+    Called when the generated task folder for plugin languages is built and by ``xllm leaderboard``.
+    """
 
 
 @hookspec
-def xllm_metrics() -> list:
-    """Return metric classes (sample- or corpus-level) usable by tasks and ``xllm score``."""
+def xllm_metrics() -> list[type[Metric]]:
+    """Metric classes usable by tasks (through the registry) and ``xllm score``.
+
+    :return: subclasses of :class:`~xllm_harness.metrics.Metric`, each with a unique ``name``.
+
+    Called by :func:`xllm_harness.metrics.get_metrics` when a task aggregates or ``xllm score`` runs.
+    """
 
 
 @hookspec
-def xllm_judges() -> list:
-    """Return judge classes (LLM-as-a-judge backends) usable by ``xllm judge``."""
+def xllm_judges() -> list[type[Judge]]:
+    """LLM-as-a-judge backends usable by ``xllm judge``.
+
+    :return: subclasses of :class:`~xllm_harness.judging.backend.Judge`, each with a unique ``name``.
+
+    Called when ``xllm judge`` picks its backend (``--judge NAME``).
+    """
 
 
 @hookspec
-def xllm_analyzers() -> list:
-    """Return analyzer classes run by ``xllm analyze <name>``."""
+def xllm_analyzers() -> list[type[Analyzer]]:
+    """Analyzers run by ``xllm analyze <name>``.
+
+    :return: subclasses of :class:`~xllm_harness.analyzers.Analyzer`, each with a unique ``name``.
+
+    Called when ``xllm analyze`` builds its subcommands.
+    """
 
 
 @hookspec
-def xllm_data_sources() -> list:
-    """Return :class:`xllm_harness.data.DataSource` objects fetchable by ``xllm data fetch``."""
+def xllm_data_sources() -> list[DataSource]:
+    """Datasets ``xllm data fetch NAME`` can install.
+
+    :return: :class:`~xllm_harness.data.DataSource` objects (official URLs with pinned sha256).
+
+    Called by ``xllm data list|fetch`` and when a missing data file's message names its fetch command.
+    """
 
 
 @hookspec
-def xllm_train_sources() -> list:
-    """Return instruction-data sources for ``xllm data build`` / ``xllm train`` specs (``alpaca_en``...)."""
+def xllm_train_sources() -> list[TrainSource]:
+    """Instruction-data sources for ``xllm data build`` / ``xllm train`` specs (``alpaca_en``...).
+
+    :return: :class:`~xllm_harness.trainers.sources.TrainSource` objects, one per ``kind``.
+
+    Called when a data spec is parsed.
+    """

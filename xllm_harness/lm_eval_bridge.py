@@ -6,15 +6,18 @@ folder for plugin languages):
 - ``lm_eval --tasks xquad_xllm_ar``: ``_xllm_harness_lm_eval_hook`` calls :func:`patch_task_manager`;
 - ``lm_eval --include_path "$(xllm tasks-dir)"``: :func:`tasks_dir` gives ONE folder (lm-eval's CLI
   takes one), merged from all plugins when there is more than one source;
-- ``xllm eval``: :func:`task_manager` indexes only our folders, not lm-eval's 13k built-ins.
+- ``xllm eval``: lm-eval's own ``run`` command inside :func:`our_task_index`, so every TaskManager it
+  builds indexes only our folders (plus its ``--include_path``), not lm-eval's 13k built-ins.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from xllm_harness.registry import collect
@@ -82,11 +85,42 @@ def tasks_dir() -> Path:
     return target
 
 
-def task_manager(include_defaults: bool = False, metadata: dict | None = None):
-    """An lm-eval TaskManager over our task folders (the fast in-process route)."""
+def _with_ours(include_path: str | Path | list | None) -> list[str]:
+    """Our task folders first, then the caller's (a user's own folder overrides our tasks)."""
+    extra = [] if include_path is None else include_path if isinstance(include_path, list) else [include_path]
+    return list(dict.fromkeys([*(str(p) for p in task_include_paths()), *(str(p) for p in extra)]))
+
+
+def task_manager(include_defaults: bool = False, metadata: dict | None = None, include_path=None):
+    """An lm-eval TaskManager over our task folders (plus ``include_path``)."""
     from lm_eval.tasks import TaskManager
 
-    paths = [str(p) for p in task_include_paths()]
-    if getattr(TaskManager.__init__, "_xllm_patched", False):
-        return TaskManager(include_path=None, include_defaults=include_defaults, metadata=metadata)
-    return TaskManager(include_path=paths, include_defaults=include_defaults, metadata=metadata)
+    return TaskManager(
+        include_path=_with_ours(include_path), include_defaults=include_defaults, metadata=metadata
+    )
+
+
+@contextlib.contextmanager
+def our_task_index(include_defaults: bool = False) -> Iterator[None]:
+    """While active, every ``lm_eval.tasks.TaskManager(...)`` indexes our task folders plus its
+    ``include_path``, and lm-eval's built-in tasks only if ``include_defaults``.
+
+    lm-eval's ``run`` command builds its TaskManager from ``lm_eval.tasks`` when it runs, so this is
+    how ``xllm eval`` reuses that command unchanged with our task index.
+    """
+    import lm_eval.tasks
+
+    original = lm_eval.tasks.TaskManager
+    defaults = include_defaults
+
+    class XllmTaskManager(original):  # type: ignore[misc, valid-type]
+        def __init__(self, *args, include_path=None, include_defaults=defaults, **kwargs):
+            super().__init__(
+                *args, include_path=_with_ours(include_path), include_defaults=include_defaults, **kwargs
+            )
+
+    lm_eval.tasks.TaskManager = XllmTaskManager
+    try:
+        yield
+    finally:
+        lm_eval.tasks.TaskManager = original

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
@@ -19,16 +19,8 @@ import pluggy
 from xllm_harness import hookspecs
 
 ENTRY_POINT_GROUP = "xllm_harness"
-HOOK_NAMES = (
-    "xllm_languages",
-    "xllm_task_dirs",
-    "xllm_task_families",
-    "xllm_metrics",
-    "xllm_judges",
-    "xllm_analyzers",
-    "xllm_data_sources",
-    "xllm_train_sources",
-)
+HOOK_NAMES = tuple(name for name in vars(hookspecs) if name.startswith("xllm_"))
+"""Every hook of the contract, in the order :mod:`xllm_harness.hookspecs` declares them."""
 
 
 @dataclass
@@ -39,7 +31,9 @@ class PluginInfo:
     module: str
     distribution: str
     error: str | None = None
-    contributes: dict[str, list[str]] = field(default_factory=dict)
+    """Why it did not load (``Type: message``), or ``None``."""
+    traceback: str | None = None
+    """The full traceback of a failed import (``xllm plugins --json`` shows it)."""
 
 
 class Registry:
@@ -63,7 +57,7 @@ class Registry:
                 self.register(ep.load(), name=ep.name)
             except Exception as err:  # a broken plugin must not take the others down
                 info.error = f"{type(err).__name__}: {err}"
-                info.traceback = traceback.format_exc()  # type: ignore[attr-defined]
+                info.traceback = traceback.format_exc()
 
     def register(self, plugin: ModuleType | object, name: str | None = None) -> None:
         """Register a plugin object (a module or any object with hookimpls)."""

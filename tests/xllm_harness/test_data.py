@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from xllm_harness import data
+from xllm_harness import data, data_fetch, download
 from xllm_harness.cli import main
 from xllm_harness.hookspecs import hookimpl
 from xllm_harness.plugins.builtin_data import FLORES101, MLQA, XQUAD, XQUAD_SHA256
@@ -114,7 +114,7 @@ def mirror(tmp_path, monkeypatch):
     monkeypatch.setenv("XLLM_DATA_MIRROR", server.mirror.url)  # type: ignore[attr-defined]
     monkeypatch.setenv("XLLM_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setattr(data, "RETRY_DELAY_S", 0.0)
+    monkeypatch.setattr(download, "RETRY_DELAY_S", 0.0)
     yield server.mirror  # type: ignore[attr-defined]
     server.shutdown()
     server.server_close()
@@ -235,7 +235,7 @@ def test_fetch_xquad_installs_verified_files(mirror, data_root, register_sources
         assert (target / f"xquad.{lang}.json").read_bytes() == blob
         assert f"xquad.{lang}.json" in err  # a progress bar per file, on stderr
     assert "100%" in err
-    manifest = json.loads((target / data.MANIFEST).read_text())
+    manifest = json.loads((target / data_fetch.MANIFEST).read_text())
     assert {f["verified"] for f in manifest["files"]} == {"pinned"}
     if data_root != SAMPLES_DIR:  # the official checksums, verified on the real files
         assert {f["file"]: f["sha256"] for f in manifest["files"]} == {
@@ -377,7 +377,7 @@ def test_flores_archive_needs_confirmed_checksum(mirror, data_root, capsys):
                 data_root / "flores101" / split / name
             ).read_bytes()
     assert not (target / "README").exists()  # only dev/ and devtest/ are installed
-    manifest = json.loads((target / data.MANIFEST).read_text())
+    manifest = json.loads((target / data_fetch.MANIFEST).read_text())
     assert manifest["files"] == [
         {
             "url": FLORES101.files[0].url,
@@ -401,7 +401,7 @@ def test_mlqa_zip_installs_test_files_for_the_tasks(mirror, data_root, register_
     code, _, err = run_cli(capsys, "data", "fetch", "mlqa")
     assert code == 0, err
     target = data.data_dir() / "mlqa"
-    assert sorted(p.name for p in target.iterdir()) == [data.MANIFEST, "dev", "test"]
+    assert sorted(p.name for p in target.iterdir()) == [data_fetch.MANIFEST, "dev", "test"]
     assert len(list((target / "test").iterdir())) == len(MLQA_LANGS)
     from xllm_harness.qa import load_dataset
 
@@ -452,7 +452,7 @@ def test_sha256_option_is_validated(mirror, capsys):
     code, _, err = run_cli(capsys, "data", "fetch", "xquad", "mlqa", "--sha256", "0" * 64)
     assert code == 2 and "applies to one data source" in err
     code, _, err = run_cli(capsys, "data", "fetch", "nope")
-    assert code == 2 and "Unknown data source 'nope'" in err and "xquad" in err
+    assert code == 2 and "unknown data source 'nope'" in err and "xquad" in err
     assert mirror.log == []
 
 

@@ -138,4 +138,4 @@ def test_xllm_eval_rejects_unknown_tasks(capsys):
     from xllm_harness.cli import main
 
     assert main(["eval", "--model_args", "pretrained=x", "--tasks", "xquad_xllm_xx"]) == 2
-    assert "unknown task(s) xquad_xllm_xx" in capsys.readouterr().err
+    assert "unknown task 'xquad_xllm_xx'" in capsys.readouterr().err

@@ -57,6 +57,7 @@ def test_broken_plugin_is_reported_and_builtins_survive(install_plugin):
     registry = get_registry()
     broken = next(p for p in registry.plugins if p.name == "broken")
     assert "broken on purpose" in (broken.error or "")
+    assert "Traceback" in (broken.traceback or "") and "broken on purpose" in broken.traceback
     assert broken.distribution == "xllm-broken"
     assert set(get_languages()) >= PAPER_CODES
 

@@ -6,15 +6,40 @@ import argparse
 
 from xllm_harness.errors import InputError
 
+DESCRIPTION = """\
+Datasets from their official sources. `fetch` downloads a registered data source, verifies every
+file's sha256 and installs it into the data directory (XLLM_DATA_DIR, default
+~/.cache/xllm_harness/data) all or nothing; a cut download resumes. `build` writes CoIT/MuIT
+instruction data (the same data options as `xllm train`)."""
+EPILOG = """\
+examples:
+  xllm data list
+  xllm data fetch xquad mlqa flores101
+  XLLM_DATA_DIR=$(xllm data path --samples) xllm eval --model_args pretrained=MODEL --tasks xquad_xllm_ar"""
+
 
 def register(sub) -> None:
-    p = sub.add_parser("data", help="list, fetch and locate datasets")
-    dsub = p.add_subparsers(dest="data_command", metavar="ACTION")
+    from xllm_harness.download import RETRIES
+
+    p = sub.add_parser("data", help="list, fetch and locate datasets", description=DESCRIPTION, epilog=EPILOG)
+    dsub = p.add_subparsers(dest="data_command", metavar="ACTION", title="actions")
     dsub.required = True
-    ls = dsub.add_parser("list", help="registered data sources and whether they are installed")
+    ls = dsub.add_parser(
+        "list",
+        help="registered data sources and whether they are installed",
+        description="List every registered data source, whether it is installed, its licence and checksum notes.",
+        epilog="example:\n  xllm data list",
+    )
     ls.set_defaults(func=run_list)
-    fetch = dsub.add_parser("fetch", help="download, verify (sha256) and install a data source")
-    fetch.add_argument("names", nargs="+", metavar="NAME")
+    fetch = dsub.add_parser(
+        "fetch",
+        help="download, verify (sha256) and install a data source",
+        description="Download data sources from their official URLs (or XLLM_DATA_MIRROR), verify each "
+        "file's sha256 and install them into the data directory; an interrupted fetch resumes.",
+        epilog="examples:\n  xllm data fetch xquad mlqa flores101\n"
+        "  xllm data fetch flores101 --sha256 flores101_dataset.tar.gz=HEX",
+    )
+    fetch.add_argument("names", nargs="+", metavar="NAME", help="data sources (`xllm data list`)")
     fetch.add_argument("--force", action="store_true", help="re-install even if present")
     fetch.add_argument(
         "--sha256",
@@ -24,9 +49,16 @@ def register(sub) -> None:
         help="verify FILE against this sha256 instead of the pinned one (for sources whose published "
         "checksum is missing or unconfirmed; FILE may be left out for a one-file source); repeatable",
     )
-    fetch.add_argument("--retries", type=int, default=None, help="automatic resumes of a cut download (3)")
+    fetch.add_argument(
+        "--retries", type=int, default=RETRIES, help="automatic resumes of a cut download within one fetch"
+    )
     fetch.set_defaults(func=run_fetch)
-    path = dsub.add_parser("path", help="print the data directory (XLLM_DATA_DIR)")
+    path = dsub.add_parser(
+        "path",
+        help="print the data directory (XLLM_DATA_DIR)",
+        description="Print the data directory, or with --samples the small bundled samples folder.",
+        epilog="example:\n  XLLM_DATA_DIR=$(xllm data path --samples) xllm tasks",
+    )
     path.add_argument(
         "--samples",
         action="store_true",
@@ -39,27 +71,24 @@ def register(sub) -> None:
     add_build_parser(dsub)
 
 
-def _data():
-    from xllm_harness import data
-
-    return data
-
-
 def run_path(args: argparse.Namespace) -> int:
     if args.samples:
         from xllm_harness.samples import SAMPLES_DIR
 
         print(SAMPLES_DIR)
     else:
-        print(_data().data_dir())
+        from xllm_harness.data import data_dir
+
+        print(data_dir())
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
-    data = _data()
-    root = data.data_dir()
+    from xllm_harness.data import data_dir, get_sources
+
+    root = data_dir()
     print(f"data directory: {root}")
-    for name, src in sorted(data.get_sources().items()):
+    for name, src in sorted(get_sources().items()):
         state = "installed" if (root / name).is_dir() else "missing"
         print(f"{name:12s} {state:10s} {src.description} [{src.license}]")
         if src.checksum_note:
@@ -68,10 +97,12 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    data = _data()
-    overrides = _sha256_overrides(args, data.get_sources())
+    from xllm_harness.data import get_sources
+    from xllm_harness.data_fetch import fetch
+
+    overrides = _sha256_overrides(args, get_sources())
     for name in args.names:
-        target = data.fetch(name, force=args.force, sha256=overrides, retries=args.retries)
+        target = fetch(name, force=args.force, sha256=overrides, retries=args.retries)
         print(f"{name}: {target}")
     return 0
 

@@ -1,103 +1,132 @@
-"""``xllm eval``: lm-eval's ``simple_evaluate`` in-process over our task folders only.
+"""``xllm eval``: lm-eval's own ``run`` command, with our task index.
 
-Takes the lm-eval options users know and writes the same output layout (results JSON, and per-task
-samples with ``--log_samples``), so ``xllm score``, ``xllm judge`` and ``xllm leaderboard`` read both.
-It skips the indexing of lm-eval's ~13k built-in tasks; ``--include_defaults`` brings them back.
+The parser and the run function are lm-eval's (``lm_eval run``), so every option works as documented
+there (``--use_cache``, ``--cache_requests``, ``--config``, ``--wandb_args``, ``--predict_only``, ...)
+and new ones arrive with lm-eval; the output layout and the printed table are lm-eval's too. What
+``xllm eval`` adds: only our task folders are indexed (``--include_defaults`` adds lm-eval's ~13k
+built-ins), task names and model folders are checked before anything heavy starts (one line and
+exit 2 when wrong), and library noise is quiet unless ``-v INFO``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
+import io
+import logging
 
-from xllm_harness.errors import InputError
+from xllm_harness.errors import InputError, unknown_name
+
+OUR_OPTIONS = ("include_defaults", "debug")
+HF_MODEL_TYPES = {"hf", "hf-auto", "huggingface", "hf-multimodal", "vllm", "vllm-vlm", "sglang"}
+DESCRIPTION = """\
+Evaluate a model on xllm tasks with lm-eval. This is lm-eval's own `run` command (every option of
+`lm_eval run` works the same) over an index of the xllm task folders only, which skips indexing
+lm-eval's ~13k built-in tasks. Results (and samples with --log_samples) are written in lm-eval's
+layout, which `xllm score`, `xllm judge` and `xllm leaderboard` read.
+
+Long evaluations: pass --use_cache FILE. Every finished generation is stored in that SQLite cache,
+so a run that is killed and started again with the same command only generates what is missing."""
+EPILOG = """\
+examples:
+  xllm eval --model hf --model_args pretrained=MODEL,dtype=bfloat16 --tasks xquad_xllm,flores_xllm \\
+      --batch_size auto --output_path results/ --log_samples --use_cache cache/model
+  XLLM_DATA_DIR=$(xllm data path --samples) xllm eval --model_args pretrained=demo_out/tiny-coit \\
+      --device cpu --tasks xquad_xllm_ar --limit 5"""
+
+
+class _RenamedSubparsers:
+    """Hands lm-eval's ``Run`` our subparsers, so its ``run`` parser becomes ``xllm eval``."""
+
+    def __init__(self, sub) -> None:
+        self.sub = sub
+        self.parser: argparse.ArgumentParser | None = None
+
+    def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:
+        self.parser = self.sub.add_parser(
+            "eval",
+            help="evaluate a model on xllm tasks (lm-eval's run command, our tasks only)",
+            description=DESCRIPTION,
+            epilog=EPILOG,
+        )
+        return self.parser
 
 
 def register(sub) -> None:
-    p = sub.add_parser("eval", help="run lm-eval in-process on xllm tasks (fast route)")
-    p.add_argument("--model", default="hf", help="lm-eval model type (hf, vllm, local-completions, ...)")
-    p.add_argument("--model_args", "--model-args", default="", help="e.g. pretrained=DIR,dtype=bfloat16")
-    p.add_argument("--tasks", required=True, help="comma-separated task or group names (xllm tasks)")
-    p.add_argument("--limit", type=float, default=None, help="documents per task (int) or fraction (<1)")
-    p.add_argument("--num_fewshot", "--num-fewshot", type=int, default=None)
-    p.add_argument("--batch_size", "--batch-size", default="1", help="int or 'auto'")
-    p.add_argument("--device", default=None, help="cuda, cuda:0, cpu, mps")
-    p.add_argument(
-        "--output_path", "--output-path", "-o", default=None, help="folder for results (and samples)"
+    from lm_eval._cli.run import Run
+
+    renamed = _RenamedSubparsers(sub)
+    Run.create(renamed)
+    p = renamed.parser
+    ours = p.add_argument_group("xllm")
+    ours.add_argument(
+        "--include_defaults", action="store_true", help="also index lm-eval's built-in tasks (about 4 s more)"
     )
-    p.add_argument("--log_samples", "--log-samples", action="store_true", help="save per-document outputs")
-    p.add_argument("--seed", type=int, default=1234, help="random, numpy, torch and few-shot seed")
-    p.add_argument("--gen_kwargs", "--gen-kwargs", default=None, help="e.g. max_gen_toks=128")
-    p.add_argument("--apply_chat_template", "--apply-chat-template", action="store_true")
-    p.add_argument(
-        "--metadata",
-        default=None,
-        help='JSON passed to every task, e.g. \'{"metrics": "spbleu,chrf,comet"}\'',
-    )
-    p.add_argument("--include_defaults", action="store_true", help="also index lm-eval's built-in tasks")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    ours.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     p.set_defaults(func=run)
 
 
-def _parse_limit(value: float | None) -> float | int | None:
-    if value is None:
-        return None
-    return int(value) if value >= 1 else value
+def lm_eval_namespace(args: argparse.Namespace) -> argparse.Namespace:
+    """The arguments lm-eval's run command knows (without ours)."""
+    return argparse.Namespace(**{k: v for k, v in vars(args).items() if k not in OUR_OPTIONS})
+
+
+def validated_config(args: argparse.Namespace):
+    """lm-eval's own reading of the options (YAML ``--config`` merged), as an ``EvaluatorConfig``.
+
+    lm-eval rejects bad options with ValueError/TypeError/FileNotFoundError from this pure validation
+    step; they become one-line errors here. lm-eval reads the options again when it runs: its messages
+    are kept for that time.
+    """
+    from lm_eval.config.evaluate_config import EvaluatorConfig
+
+    lm_logger = logging.getLogger("lm_eval")
+    level = lm_logger.level
+    lm_logger.setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return EvaluatorConfig.from_cli(lm_eval_namespace(args))
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        raise InputError(f"{err}") from None
+    finally:
+        lm_logger.setLevel(level)
+
+
+def check_tasks(cfg, include_defaults: bool) -> None:
+    """Every task name resolves in our index; an unknown one gets a "did you mean"."""
+    from xllm_harness.lm_eval_bridge import task_manager
+
+    if not cfg.tasks:
+        raise InputError("--tasks: name at least one task or group (`xllm tasks` lists them)")
+    names = cfg.tasks.split(",") if isinstance(cfg.tasks, str) else cfg.tasks
+    tm = task_manager(include_defaults=include_defaults, include_path=cfg.include_path)
+    for name in names:
+        if isinstance(name, str) and not name.endswith(".yaml") and not tm.match_tasks([name]):
+            hint = "`xllm tasks` lists them" + (
+                "" if include_defaults else "; --include_defaults adds lm-eval's"
+            )
+            raise unknown_name("task", name, [*tm.all_groups, *tm.all_subtasks], hint)
+
+
+def check_model(cfg) -> None:
+    """A local model that cannot load is one line now, not a traceback after the tasks are built."""
+    from xllm_harness.hf_models import check_pretrained
+
+    pretrained = (cfg.model_args or {}).get("pretrained")
+    if cfg.model in HF_MODEL_TYPES and isinstance(pretrained, str):
+        check_pretrained(pretrained, "--model_args pretrained", revision=cfg.model_args.get("revision"))
 
 
 def run(args: argparse.Namespace) -> int:
-    from lm_eval import simple_evaluate
-    from lm_eval.loggers import EvaluationTracker
-    from lm_eval.utils import handle_non_serializable, make_table
+    from lm_eval._cli.run import Run
 
-    from xllm_harness.lm_eval_bridge import task_manager
+    from xllm_harness.console import quiet_output
+    from xllm_harness.lm_eval_bridge import our_task_index
 
-    if args.log_samples and not args.output_path:
-        raise InputError("--log_samples needs --output_path (where to write the samples)")
-    metadata = None
-    if args.metadata:
-        try:
-            metadata = json.loads(args.metadata)
-        except ValueError as err:
-            raise InputError(f"--metadata is not valid JSON ({err}): {args.metadata!r}") from None
-        if not isinstance(metadata, dict):
-            raise InputError(f"--metadata must be a JSON object, got {args.metadata!r}")
-    tm = task_manager(include_defaults=args.include_defaults, metadata=metadata)
-    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
-    unknown = [t for t in tasks if t not in tm.all_tasks]
-    if unknown:
-        raise InputError(f"--tasks: unknown task(s) {', '.join(unknown)}; `xllm tasks` lists them")
-    tracker = EvaluationTracker(output_path=args.output_path) if args.output_path else None
-    results = simple_evaluate(
-        model=args.model,
-        model_args=args.model_args,
-        tasks=tasks,
-        num_fewshot=args.num_fewshot,
-        batch_size=args.batch_size,
-        device=args.device,
-        limit=_parse_limit(args.limit),
-        log_samples=args.log_samples,
-        gen_kwargs=args.gen_kwargs,
-        task_manager=tm,
-        apply_chat_template=args.apply_chat_template,
-        evaluation_tracker=tracker,
-        random_seed=args.seed,
-        numpy_random_seed=args.seed,
-        torch_random_seed=args.seed,
-        fewshot_random_seed=args.seed,
-        metadata=metadata,
-    )
-    if results is None:  # non-zero ranks in a distributed run
-        return 0
-    samples = results.pop("samples", None)
-    if tracker is not None:
-        tracker.save_results_aggregated(results=results, samples=samples if args.log_samples else None)
-        if args.log_samples:
-            for task_name in results["configs"]:
-                tracker.save_results_samples(task_name=task_name, samples=samples[task_name])
-    print(make_table(results))
-    if results.get("groups"):
-        print(make_table(results, "groups"))
-    if args.output_path is None:
-        print(json.dumps(results["results"], indent=2, default=handle_non_serializable, ensure_ascii=False))
+    cfg = validated_config(args)
+    check_tasks(cfg, args.include_defaults)
+    check_model(cfg)
+    verbose = args.verbosity is not None
+    with our_task_index(args.include_defaults), quiet_output(verbose=verbose, log_level=args.verbosity):
+        Run._execute(lm_eval_namespace(args))
     return 0

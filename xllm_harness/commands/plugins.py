@@ -5,9 +5,24 @@ from __future__ import annotations
 import argparse
 import json
 
+DESCRIPTION = """\
+List every plugin of the xllm_harness entry-point group (the built-ins register the same way as
+third-party packages): its distribution and module, whether it loaded, and the languages, task
+folders, metrics, judges, analyzers and data sources it contributes. Exit code 1 if one failed to load."""
+EPILOG = """\
+examples:
+  xllm plugins
+  xllm plugins --json | python -m json.tool
+  XLLM_DISABLE_PLUGINS=bleurt_metric xllm plugins      # switch a plugin off"""
+
 
 def register(sub) -> None:
-    p = sub.add_parser("plugins", help="list registered plugins and what they contribute")
+    p = sub.add_parser(
+        "plugins",
+        help="list registered plugins and what they contribute",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=run)
 
@@ -17,18 +32,18 @@ def run(args: argparse.Namespace) -> int:
 
     registry = get_registry()
     contributions = registry.contributions()
-    rows = []
-    for info in registry.plugins:
-        rows.append(
-            {
-                "name": info.name,
-                "module": info.module,
-                "distribution": info.distribution,
-                "status": "error" if info.error else "ok",
-                "error": info.error,
-                "contributes": contributions.get(info.name, {}),
-            }
-        )
+    rows = [
+        {
+            "name": info.name,
+            "module": info.module,
+            "distribution": info.distribution,
+            "status": "error" if info.error else "ok",
+            "error": info.error,
+            "traceback": info.traceback,
+            "contributes": contributions.get(info.name, {}),
+        }
+        for info in registry.plugins
+    ]
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0

@@ -1,0 +1,159 @@
+"""``xllm eval`` is lm-eval's ``run`` command over our task index: its options, kill-and-resume with
+``--use_cache`` on both routes, one-line errors for bad models and task names, quiet output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from xllm_harness.cli import build_parser, main
+
+LIMIT = 12
+CACHED = re.compile(r"Cached requests: (\d+), Requests remaining: (\d+)")
+
+
+def eval_parser() -> argparse.ArgumentParser:
+    (commands,) = (a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return commands.choices["eval"]
+
+
+def test_every_lm_eval_run_option_is_an_xllm_eval_option():
+    from lm_eval._cli.harness import HarnessCLI
+
+    lm_run = HarnessCLI()._subparsers.choices["run"]
+    theirs = {s for a in lm_run._actions for s in a.option_strings}
+    ours = {s for a in eval_parser()._actions for s in a.option_strings}
+    assert theirs <= ours, sorted(theirs - ours)
+    for option in ("--use_cache", "--cache_requests", "--wandb_args", "--hf_hub_log_args", "--config"):
+        assert option in ours
+    assert {"--include_defaults", "--debug"} <= ours
+
+
+def test_lm_eval_options_reach_lm_eval(tmp_path, monkeypatch):
+    """The namespace handed to lm-eval's run is lm-eval's own reading of the options."""
+    from lm_eval._cli.run import Run
+
+    seen = {}
+    monkeypatch.setattr(Run, "_execute", staticmethod(lambda args: seen.update(vars(args))))
+    config = tmp_path / "run.yaml"
+    config.write_text("num_fewshot: 0\n", encoding="utf-8")
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}", encoding="utf-8")
+    argv = [
+        "eval", "--model_args", f"pretrained={model}", "--tasks", "xquad_xllm_ar", "--config", str(config),
+        "--use_cache", str(tmp_path / "cache"), "--cache_requests", "--system_instruction", "Be brief.",
+        "--predict_only", "--output_path", str(tmp_path / "out"), "--wandb_args", "project=p",
+        "--hf_hub_log_args", "hub_results_org=o",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    assert seen["use_cache"] == str(tmp_path / "cache")
+    assert seen["cache_requests"] == {
+        "cache_requests": True,
+        "rewrite_requests_cache": False,
+        "delete_requests_cache": False,
+    }
+    assert seen["system_instruction"] == "Be brief."
+    assert seen["predict_only"] is True
+    assert seen["wandb_args"] == {"project": "p"}
+    assert seen["hf_hub_log_args"] == {"hub_results_org": "o"}
+    assert "include_defaults" not in seen and "debug" not in seen
+
+
+@pytest.mark.parametrize(
+    ("model_arg", "message"),
+    [
+        ("/nonexistent/model-dir", "pretrained=/nonexistent/model-dir: no such folder"),
+        ("{empty}", "has no config.json"),
+        ("someorg/not-cached-model", "not in the Hugging Face cache while HF_HUB_OFFLINE=1"),
+    ],
+)
+def test_a_model_that_cannot_load_is_one_line(tmp_path, capsys, model_arg, message):
+    (tmp_path / "empty").mkdir()
+    pretrained = model_arg.format(empty=tmp_path / "empty")
+    code = main(["eval", "--model_args", f"pretrained={pretrained}", "--tasks", "xquad_xllm_ar"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("xllm eval: error: ") and message in err, err
+
+
+def test_unknown_task_gets_did_you_mean(tmp_path, capsys):
+    assert main(["eval", "--model_args", "pretrained=x", "--tasks", "xquad_xllm_ar,xquad_xlm_vi"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown task 'xquad_xlm_vi' (did you mean 'xquad_xllm_vi'" in err
+    assert err.count("\n") == 1
+
+
+def test_lm_eval_option_errors_are_one_line(capsys):
+    assert main(["eval", "--model_args", "pretrained=x", "--tasks", "xquad_xllm_ar", "--log_samples"]) == 2
+    err = capsys.readouterr().err
+    assert err == "xllm eval: error: Specify --output_path if providing --log_samples or --predict_only\n"
+
+
+def test_no_tasks_is_one_line(capsys):
+    assert main(["eval", "--model_args", "pretrained=x"]) == 2
+    assert "--tasks: name at least one task" in capsys.readouterr().err
+
+
+def test_help_describes_use_cache_and_ends_with_an_example():
+    text = eval_parser().format_help()
+    assert "--use_cache" in text and "killed" in text
+    assert text.rstrip().splitlines()[-1].strip().startswith("--device cpu --tasks xquad_xllm_ar")
+
+
+def cache_rows(db: Path) -> int:
+    if not db.is_file():
+        return 0
+    with sqlite3.connect(db) as conn:
+        try:
+            return conn.execute("SELECT COUNT(*) FROM unnamed").fetchone()[0]
+        except sqlite3.OperationalError:  # table not created yet
+            return 0
+
+
+ROUTES = {
+    "xllm eval": [sys.executable, "-m", "xllm_harness.cli", "eval", "-v", "INFO"],
+    "lm_eval": [sys.executable, "-m", "lm_eval", "run"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("route", list(ROUTES))
+def test_killed_run_resumes_from_the_cache(route, tiny_model, samples_dir, tmp_path, subprocess_env):
+    """SIGKILL halfway, rerun: lm-eval hands the model only the requests that were not finished."""
+    subprocess_env["XLLM_DATA_DIR"] = str(samples_dir)
+    cache = tmp_path / "cache" / "tiny"
+    db = Path(f"{cache}_rank0.db")
+    command = [
+        *ROUTES[route], "--model", "hf", "--model_args", f"pretrained={tiny_model},dtype=float32",
+        "--device", "cpu", "--tasks", "xquad_xllm_ar", "--limit", str(LIMIT), "--batch_size", "1",
+        "--gen_kwargs", "max_gen_toks=48", "--use_cache", str(cache), "--output_path", str(tmp_path / "out"),
+    ]  # fmt: skip
+    first = subprocess.Popen(
+        command, cwd=tmp_path, env=subprocess_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 300
+    while cache_rows(db) < 3 and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    first.send_signal(signal.SIGKILL)
+    assert first.wait() == -signal.SIGKILL, "the first run finished before it could be killed"
+    done = cache_rows(db)
+    assert 3 <= done < LIMIT
+    assert not list((tmp_path / "out").rglob("results_*.json"))
+
+    second = subprocess.run(command, cwd=tmp_path, env=subprocess_env, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr[-3000:]
+    found = CACHED.findall(second.stdout + second.stderr)
+    assert found == [(str(done), str(LIMIT - done))], (second.stderr[-3000:], done)
+    assert cache_rows(db) == LIMIT  # the model generated exactly the missing ones
+    results = json.loads(next((tmp_path / "out").rglob("results_*.json")).read_text(encoding="utf-8"))
+    assert results["n-samples"]["xquad_xllm_ar"]["effective"] == LIMIT
