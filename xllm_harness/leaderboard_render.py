@@ -209,9 +209,13 @@ def chart_svg(table: Table, limits: tuple[float, float, float]) -> str:
                     f"<line class='interval' x1='{cx:.1f}' x2='{cx:.1f}' y1='{y_of(lo):.1f}' y2='{y_of(hi):.1f}' "
                     f"data-low='{lo!r}' data-high='{hi!r}'/>"
                 )
+                parts += [
+                    f"<line class='interval-cap' x1='{cx - 3:.1f}' x2='{cx + 3:.1f}' y1='{y_of(v):.1f}' y2='{y_of(v):.1f}'/>"
+                    for v in (lo, hi)
+                ]
         label_x = x + group_w / 2
         parts.append(
-            f"<text class='category' transform='translate({label_x:.1f},{top + plot_h + 10}) rotate(40)'>"
+            f"<text class='category' text-anchor='end' transform='translate({label_x + 4:.1f},{top + plot_h + 14}) rotate(-35)'>"
             f"{html.escape(category)}</text>"
         )
         x += group_w
@@ -276,7 +280,7 @@ td.higher{background:#e6f4ea}td.lower{background:#fbe9e7}
 .ci{display:block;color:#777;font-size:.7rem}
 .note{color:#666;font-size:.8rem;margin:.15rem 0}
 svg text{font-size:11px;fill:#333}svg .axis-label{font-size:12px;font-weight:600}
-svg line.grid{stroke:#e4e4e4}svg line.axis{stroke:#555}svg line.interval{stroke:#222;stroke-width:1.2}
+svg line.grid{stroke:#e4e4e4}svg line.axis{stroke:#555}svg line.interval,svg line.interval-cap{stroke:#222;stroke-width:1.2}
 """
 
 

@@ -59,7 +59,7 @@ def test_newest_is_by_the_timestamp_in_the_name_never_mtime(tmp_path):
     assert results_for_samples(tmp_path, ["1999-01-01T00-00-00"]) == new
     assert sample_folders(tmp_path) == [tmp_path]
     (tmp_path / "model").mkdir()
-    with pytest.raises(MissingFileError, match="no samples_<task>_<date>.jsonl"):
+    with pytest.raises(MissingFileError, match=r"no samples_<task>_<date>\.jsonl"):
         sample_folders(tmp_path / "model")
 
 
@@ -81,7 +81,7 @@ def test_read_results_names_the_file_and_the_expected_shape(tmp_path):
     with pytest.raises(InputError, match=r"x.json: not an lm-eval results file \(expected a JSON object"):
         read_results(tmp_path / "x.json")
     (tmp_path / "y.json").write_text("{")
-    with pytest.raises(InputError, match="y.json: not valid JSON"):
+    with pytest.raises(InputError, match=r"y\.json: not valid JSON"):
         read_results(tmp_path / "y.json")
 
 

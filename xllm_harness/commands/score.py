@@ -11,13 +11,21 @@ import sys
 
 
 def register(sub) -> None:
-    p = sub.add_parser("score", help="rescore saved lm-eval samples (--log_samples) with metric plugins")
+    p = sub.add_parser(
+        "score",
+        help="rescore saved lm-eval samples (--log_samples) with metric plugins",
+        description="Score the newest samples of every task under an lm-eval --output_path with metric plugins "
+        "(COMET, BLEURT, spBLEU...), without loading the evaluated model. Writes xllm_scores_<timestamp>.json "
+        "beside lm-eval's files, with per-document statistics for the leaderboard's intervals.",
+        epilog="example: xllm score out/ --metrics spbleu,comet --comet-model Unbabel/wmt22-comet-da",
+    )
     p.add_argument("output_path", help="lm-eval --output_path folder (or one model folder inside it)")
     p.add_argument(
         "--metrics",
         default=None,
-        help="comma-separated metric plugins (default: spbleu,chrf,comet,bleurt for translation tasks, "
-        "match,exact_match,f1 for QA tasks); `xllm plugins` lists them",
+        help="comma-separated metric plugins (default: the metrics of each task's family that are registered "
+        "plugins, e.g. spbleu,chrf,comet,bleurt for flores_xllm_*, match,exact_match,f1 for xquad/mlqa); "
+        "`xllm plugins` lists them",
     )
     p.add_argument("--tasks", default=None, help="comma-separated task names or globs (default: all)")
     p.add_argument("--comet-model", "--comet_model", default=None, help="COMET hub id, folder or .ckpt")
@@ -62,4 +70,10 @@ def run(args: argparse.Namespace) -> int:
                 problems.setdefault((metric, message), []).append(task)
     for (metric, message), tasks in problems.items():
         print(f"xllm score: error: {metric} not scored ({', '.join(tasks)}): {message}", file=sys.stderr)
+    if problems:
+        print(
+            "xllm score: the metrics above are recorded under 'errors' with their reason; the leaderboard "
+            "shows them as missing. Fix the cause and rerun with --metrics to add them.",
+            file=sys.stderr,
+        )
     return 1 if problems else 0

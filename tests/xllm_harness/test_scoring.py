@@ -1,0 +1,92 @@
+"""Rescoring saved samples: reading them, the family's default metrics, scores with their statistics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from xllm_harness.lm_eval_outputs import ModelIdentity
+from xllm_harness.metrics import get_metric, get_metrics
+from xllm_harness.scoring import default_metrics, read_samples, score_model_dir, score_with_statistics
+
+STAMP = "2026-01-01T00-00-00.000001"
+SOURCES = ["The cat sat on the mat.", "It rained all day.", "We went home early."]
+TARGETS = ["Le chat était assis sur le tapis.", "Il a plu toute la journée.", "Nous sommes rentrés tôt."]
+OUTPUTS = [" Le chat est sur le tapis. ", "Il pleut toute la journée.", "Nous sommes partis tôt."]
+
+
+def flores_folder(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [
+        {
+            "doc_id": i,
+            "doc": {"source": s, "target": t, "src_lang": "en", "tgt_lang": "zh"},
+            "filter": "none",
+            "filtered_resps": [o],
+        }
+        for i, (s, t, o) in enumerate(zip(SOURCES, TARGETS, OUTPUTS, strict=True))
+    ][::-1]  # doc_id order is restored
+    (folder / f"samples_flores_xllm_en-zh_{STAMP}.jsonl").write_text(
+        "".join(json.dumps(x) + "\n" for x in lines)
+    )
+    config = {"model": "hf", "model_args": "pretrained=/m/tiny,dtype=float32"}
+    (folder / f"results_{STAMP}.json").write_text(json.dumps({"results": {}, "config": config}))
+    return folder
+
+
+def test_read_samples_of_a_translation_task(tmp_path):
+    path = next(flores_folder(tmp_path).glob("samples_*"))
+    samples = read_samples(path)
+    assert samples.kind == "translation" and samples.lang == "zh" and samples.doc_ids == [0, 1, 2]
+    assert (
+        samples.hypotheses[0] == "Le chat est sur le tapis."
+    )  # outer whitespace removed, as the task scores
+    assert samples.references == [[t] for t in TARGETS] and samples.sources == SOURCES
+
+
+def test_default_metrics_come_from_the_task_family(install_plugin):
+    registered = set(get_metrics())
+    qa = default_metrics("xquad_xllm_ar")
+    assert qa[:3] == ["match", "exact_match", "f1"] and "judge_accuracy" not in qa  # a judge, not a metric
+    assert set(qa) <= registered and set(default_metrics("flores_xllm_en-zh")) >= {"spbleu", "chrf", "comet"}
+    assert default_metrics("no_such_task") == []
+    install_plugin(
+        "xllm-toy",
+        "toy",
+        "xllm_toy_family",
+        "from pathlib import Path\nfrom xllm_harness.hookspecs import hookimpl\n"
+        "from xllm_harness.taskgen import TaskFamily\n\n"
+        "@hookimpl\ndef xllm_task_families():\n"
+        "    return [TaskFamily('toy_bench', Path('.'), lambda lang: [], 'Toy', ('chrf', 'toy_unregistered'))]\n",
+    )
+    assert default_metrics("toy_bench_aa") == ["chrf"]
+
+
+def test_score_with_statistics_is_the_corpus_score(tmp_path):
+    samples = read_samples(next(flores_folder(tmp_path).glob("samples_*")))
+    chrf = get_metric("chrf")()
+    result, stats = score_with_statistics(chrf, samples)
+    assert result.score == chrf.corpus_score(samples.hypotheses, samples.references).score
+    assert result.signature == chrf.corpus_score(samples.hypotheses, samples.references).signature
+    assert stats.shape[0] == 3 and float(chrf.score_from_statistics(stats.sum(axis=0), 3)) == pytest.approx(
+        result.score
+    )
+
+
+def test_score_model_dir_records_identity_statistics_and_doc_ids(tmp_path):
+    folder = flores_folder(tmp_path / "m")
+    out = json.loads(score_model_dir(folder, metrics=["chrf"], log=lambda *_: None).read_text())
+    assert out["model_identity"] == {"model": "hf", "model_args": "pretrained=/m/tiny,dtype=float32"}
+    assert out["model_name"] == "/m/tiny" and out["source_results"] == str(
+        folder.resolve() / f"results_{STAMP}.json"
+    )
+    assert out["doc_ids"]["flores_xllm_en-zh"] == [0, 1, 2] and "errors" not in out
+    stats = np.asarray(out["statistics"]["flores_xllm_en-zh"]["chrf"])
+    chrf = get_metric("chrf")()
+    assert float(chrf.score_from_statistics(stats.sum(axis=0), 3)) == pytest.approx(
+        out["results"]["flores_xllm_en-zh"]["chrf"]
+    )
+    assert isinstance(ModelIdentity("hf", "pretrained=/m/tiny,dtype=float32", "/m/tiny").key, str)
