@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from xllm_harness.errors import InputError, unknown_name
-from xllm_harness.registry import collect
+from xllm_harness.registry import collect, get_registry
 
 
 @dataclass
@@ -187,5 +187,9 @@ def get_metric(name: str) -> type[Metric]:
     """One registered metric class, or an error with a "did you mean"."""
     metrics = get_metrics()
     if name not in metrics:
-        raise unknown_name("metric", name, metrics, "A plugin adds one through the xllm_metrics hook.")
+        hint = "A plugin adds one through the xllm_metrics hook."
+        off = [f"{p.name} ({p.error})" for p in get_registry().plugins if p.error]
+        if off:
+            hint += f" Plugins not loaded: {'; '.join(off)} (`xllm plugins` shows them)."
+        raise unknown_name("metric", name, metrics, hint)
     return metrics[name]

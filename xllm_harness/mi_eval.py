@@ -1,4 +1,4 @@
-"""MI-Eval (the paper's multilingual instruction set) for lm-eval: x-LLM's ``{lang}.jsonl`` files.
+"""MI-Eval (the paper's multilingual instruction set): x-LLM's ``{lang}.jsonl`` files.
 
 Each line is ``{"instruction": ..., "input": ...}`` (x-LLM's ``data/mieval`` format; ``input`` may be
 empty or absent). The prompt is the Alpaca wrapper; there is no reference answer: the generations are
@@ -13,15 +13,8 @@ from typing import Any
 from xllm_harness.data import resolve
 from xllm_harness.errors import InputError
 from xllm_harness.jsonio import read_jsonl
-from xllm_harness.languages import Language, get_language
+from xllm_harness.languages import get_language
 from xllm_harness.prompts import alpaca_prompt
-
-
-def mi_eval_tasks(lang: Language) -> list[tuple[str, dict[str, Any]]]:
-    """``mi_eval_xllm_<code>`` for a language with an ``mi_eval`` location (TaskFamily hook)."""
-    if not lang.mi_eval:
-        return []
-    return [(f"mi_eval_xllm_{lang.code}", {"dataset_kwargs": {"lang": lang.code}})]
 
 
 def read_mi_eval(path: Path, lang: str) -> list[dict[str, Any]]:
@@ -49,8 +42,8 @@ def read_mi_eval(path: Path, lang: str) -> list[dict[str, Any]]:
     return docs
 
 
-def load_dataset(lang: str, **_: Any):
-    """lm-eval ``custom_dataset``: the MI-Eval items of ``lang`` as a test split."""
+def load_dataset(lang: str):
+    """The MI-Eval items of ``lang`` as a ``datasets`` test split."""
     import datasets
 
     language = get_language(lang)
@@ -58,8 +51,3 @@ def load_dataset(lang: str, **_: Any):
         raise InputError(f"Language {lang!r} declares no mi_eval data location")
     docs = read_mi_eval(resolve(language.mi_eval), lang)
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
-
-
-def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-    """Generation only; ``nonempty`` records whether the model answered at all."""
-    return {"nonempty": float(bool(results[0].strip()))}

@@ -12,8 +12,6 @@ PROMPT_NO_INPUT = (
     "Write a response that appropriately completes the request.\n\n"
     "### Instruction:\n{instruction}\n\n### Response:"
 )
-# Generation stops where a model trained on this format starts a new Alpaca turn.
-STOP_SEQUENCES = ["### Instruction:", "### Input:", "### Response:", "\n\n\n"]
 
 
 def alpaca_prompt(instruction: str, input: str | None = None) -> str:

@@ -1,6 +1,6 @@
-"""XQuAD / MLQA documents for lm-eval: loading SQuAD-format JSON, prompting, scoring.
+"""XQuAD / MLQA documents: SQuAD-format JSON, one document per question, with x-LLM's QA prompt.
 
-Referenced from the task YAMLs (``custom_dataset`` and ``process_results``).
+Shared by the lm-eval tasks (``tasks/qa_utils.py``) and the QA judge.
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ def read_squad_json(path: Path, lang: Language) -> list[dict[str, Any]]:
     return docs
 
 
-def load_dataset(lang: str, benchmark: str, **_: Any):
-    """lm-eval ``custom_dataset``: the ``benchmark`` (xquad/mlqa) questions of ``lang`` as a test split."""
+def load_dataset(lang: str, benchmark: str):
+    """The ``benchmark`` (xquad/mlqa) questions of ``lang`` as a ``datasets`` test split."""
     import datasets
 
     language = get_language(lang)
@@ -60,13 +60,3 @@ def load_dataset(lang: str, benchmark: str, **_: Any):
         raise InputError(f"Language {lang!r} declares no {benchmark} data location")
     docs = read_squad_json(resolve(location), language)
     return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
-
-
-def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, float]:
-    """lm-eval ``process_results``: match / exact_match / f1 of the generated answer (metric registry)."""
-    from xllm_harness.metrics import get_metric
-
-    return {
-        name: get_metric(name)().sentence_score(results[0], doc["answers"], lang=doc["lang"]).score
-        for name in ("match", "exact_match", "f1")
-    }

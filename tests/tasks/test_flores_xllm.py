@@ -12,7 +12,8 @@ import pytest
 from xllm_harness.data import MissingDataError
 from xllm_harness.languages import Language
 from xllm_harness.metrics import get_metrics
-from xllm_harness.translation import build_docs, load_dataset, read_lines
+from xllm_harness.tasks.flores_utils import load_dataset
+from xllm_harness.translation import build_docs, read_lines
 
 PAPER = ["ar", "el", "hi", "tr", "vi", "zh"]
 DIRECTIONS = [f"en-{c}" for c in PAPER] + [f"{c}-en" for c in PAPER]
@@ -24,7 +25,7 @@ def samples_data(monkeypatch, samples_dir) -> Path:
     return samples_dir
 
 
-def test_prompt_uses_english_names_and_iso639_on_request(samples_data):
+def test_prompt_uses_english_names_and_iso639_on_request(samples_data, use_sacrebleu_home):
     doc = build_docs("en", "el", "devtest")[0]
     assert (
         "### Instruction:\nTranslate the following sentences from English to Greek.\n\n### Input:\n"
@@ -38,7 +39,13 @@ def test_prompt_uses_english_names_and_iso639_on_request(samples_data):
     assert "from Modern Greek (1453-) to English." in iso["prompt"]
     assert iso["source"] == ell[0] and iso["target"] == eng[0]
     ds = load_dataset("en", "zh", version=1.0)  # lm-eval passes metadata (version) along
-    assert ds["devtest"][0]["metrics"] == "spbleu,chrf"  # COMET/BLEURT are opt-in in the task route
+    # COMET/BLEURT are opt-in in the task route; off_target is on when its plugin is installed
+    assert ds["devtest"][0]["metrics"].split(",")[:2] == ["spbleu", "chrf"]
+    assert "comet" not in ds["devtest"][0]["metrics"]
+    assert (
+        "from Modern Greek (1453-) to English."
+        in load_dataset("el", "en", reproduce="x-llm")["devtest"][0]["prompt"]
+    )
     assert len(ds["dev"]) == len(read_lines(samples_data / "flores101" / "dev" / "eng.dev"))
 
 
@@ -47,7 +54,12 @@ def test_options_from_environment_and_bad_values(samples_data, monkeypatch):
     monkeypatch.setenv("XLLM_COMET_MODEL", "/models/comet")
     monkeypatch.setenv("XLLM_FLORES_LANGUAGE_NAMES", "iso639")
     doc = load_dataset("en", "el")["devtest"][0]
-    assert (doc["metrics"], doc["comet_model"]) == ("spbleu,comet", "/models/comet")
+    assert json.loads(doc["metric_options"]) == {"comet": {"model": "/models/comet"}}
+    # the COMET checkpoint does not exist: known before generation, recorded with its reason
+    assert "comet" not in doc["metrics"].split(",")
+    assert (
+        "/models/comet/checkpoints/model.ckpt does not exist" in json.loads(doc["missing_metrics"])["comet"]
+    )
     assert "Modern Greek (1453-)" in doc["prompt"]
     with pytest.raises(ValueError, match=r"unknown \['bleu'\].*XLLM_FLORES_METRICS"):
         load_dataset("en", "el", metrics="spbleu,bleu")
@@ -70,19 +82,8 @@ def test_missing_and_broken_data(tmp_path, monkeypatch, samples_dir):
         load_dataset("en", "ar")
 
 
-def test_committed_task_yamls_are_current():
-    from xllm_harness.plugins.builtin_tasks import FAMILIES
-    from xllm_harness.plugins.paper_languages import LANGUAGES
-    from xllm_harness.taskgen import render
-
-    family = next(f for f in FAMILIES if f.name == "flores_xllm")
-    configs = family.configs(LANGUAGES)
-    assert sorted(configs) == sorted(f"flores_xllm_{d}" for d in DIRECTIONS)
-    for task, cfg in configs.items():
-        assert (family.folder / f"{task}.yaml").read_text(encoding="utf-8") == render(
-            cfg, family.template.name
-        )
-    assert (family.folder / "README.md").is_file()
+def test_readme():
+    assert (Path(__file__).parents[2] / "tasks" / "flores_xllm" / "README.md").is_file()
 
 
 @pytest.mark.shared_data
@@ -115,7 +116,7 @@ def test_tasks_and_groups_in_lm_eval(samples_data):
     text = task.doc_to_text(doc)
     assert text.endswith("### Response:") and not text[-1].isspace()
     assert task.doc_to_target(doc) == doc["target"]
-    assert task.config.fewshot_split == "dev" and task.config.metadata["version"] == 1.0
+    assert task.config.fewshot_split == "dev" and task.config.metadata["version"] == 2.0
 
 
 def test_plugin_language_gets_both_directions(tmp_path, samples_dir, monkeypatch):
@@ -141,9 +142,14 @@ def test_plugin_language_gets_both_directions(tmp_path, samples_dir, monkeypatch
     try:
         tm = task_manager()
         assert {"flores_xllm_en-sw", "flores_xllm_sw-en"} <= set(tm.all_tasks)
-        # the built-in groups keep their members when a plugin language is present
-        leaves = tm.load(["flores_xllm_x-en", "flores_xllm_sw-en"])["tasks"]
+        # the plugin language joins the built-in groups, which keep their members
+        leaves = tm.load(["flores_xllm_x-en"])["tasks"]
         assert sorted(leaves) == sorted([f"flores_xllm_{c}-en" for c in PAPER] + ["flores_xllm_sw-en"])
+        everything = tm.load(["flores_xllm"])["tasks"]
+        assert sorted(everything) == sorted(
+            [f"flores_xllm_{d}" for d in DIRECTIONS] + ["flores_xllm_en-sw", "flores_xllm_sw-en"]
+        )
+        assert {"xllm", "xquad_xllm", "mi_eval_xllm"} <= set(tm.all_groups)
         doc = leaves["flores_xllm_sw-en"].eval_docs[0]
         assert "from Swahili to English." in doc["prompt"]
     finally:
@@ -264,3 +270,71 @@ def test_xllm_eval_then_xllm_score(
     partial = json.loads(newest.read_text(encoding="utf-8"))
     assert set(partial["results"]["flores_xllm_en-ar"]) == {"spbleu"}
     assert "comet" in partial["errors"]["flores_xllm_en-ar"]
+
+
+@pytest.mark.slow
+def test_missing_spm_model_keeps_generations_and_xllm_score_fills_spbleu_in(
+    tmp_path, samples_dir, tiny_model, sacrebleu_home, subprocess_env
+):
+    """Offline without sacrebleu's SentencePiece model: announced before generation, chrF and the samples
+    written, spBLEU recorded as missing; once the model is placed, `xllm score` adds spBLEU."""
+    env = {**subprocess_env, "XLLM_DATA_DIR": str(samples_dir), "SACREBLEU": str(tmp_path / "no-sacrebleu")}
+    out_dir = tmp_path / "out"
+    run = [sys.executable, "-m", "xllm_harness.cli"]
+    done = subprocess.run(
+        [
+            *(*run, "eval", "--model_args", f"pretrained={tiny_model},dtype=float32", "--device", "cpu"),
+            *("--tasks", "flores_xllm_en-ar", "--limit", "3", "--gen_kwargs", "max_gen_toks=8"),
+            *("--output_path", str(out_dir), "--log_samples"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    announced = done.stderr.index("spbleu will be missing")
+    assert announced < done.stderr.index("Running generate_until requests")  # before any generation
+    assert '--metadata \'{"metrics":' in done.stderr and "sacrebleu_tokenizer_spm.model" in done.stderr
+    assert f"xllm score {out_dir} --metrics spbleu" in done.stderr.splitlines()[-1]
+    (results_file,) = out_dir.glob("*/results_*.json")
+    (samples_file,) = out_dir.glob("*/samples_flores_xllm_en-ar_*.jsonl")
+    assert len(samples_file.read_text(encoding="utf-8").splitlines()) == 3
+    results = json.loads(results_file.read_text(encoding="utf-8"))["results"]["flores_xllm_en-ar"]
+    assert isinstance(results["chrf,none"], float) and "nw:2" in results["chrf_signature,none"]
+    assert "spbleu,none" not in results
+    assert results["spbleu_signature,none"].startswith("missing: spbleu needs sacrebleu's FLORES-101")
+
+    env["SACREBLEU"] = str(sacrebleu_home)
+    done = subprocess.run(
+        [*run, "score", str(out_dir), "--metrics", "spbleu"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    (scores_file,) = results_file.parent.glob("xllm_scores_*.json")
+    scores = json.loads(scores_file.read_text(encoding="utf-8"))
+    assert isinstance(scores["results"]["flores_xllm_en-ar"]["spbleu"], float)
+    assert "tok:flores101" in scores["signatures"]["flores_xllm_en-ar"]["spbleu"]
+
+
+def test_late_failure_is_recorded_with_its_reason(samples_data, use_sacrebleu_home, monkeypatch, tmp_path):
+    """A metric that passed the check but fails when aggregating: NaN plus the reason, other metrics intact."""
+    import math
+
+    from sacrebleu.tokenizers import tokenizer_spm
+
+    from xllm_harness.tasks import flores_utils
+
+    docs = list(load_dataset("en", "ar")["devtest"])[:3]
+    items = [flores_utils.process_results(d, [d["target"]]) for d in docs]
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(tokenizer_spm, "SACREBLEU_DIR", str(tmp_path / "gone"))  # the model disappears
+    spbleu = [i["spbleu"] for i in items]
+    assert math.isnan(flores_utils.agg_spbleu(spbleu))
+    assert flores_utils.agg_spbleu_signature([i["spbleu_signature"] for i in items]).startswith(
+        "missing: spbleu needs"
+    )
+    assert flores_utils.agg_chrf([i["chrf"] for i in items]) == pytest.approx(100.0)
