@@ -255,7 +255,7 @@ examples:
                 tallest = max(tallest, *heights)
                 label = f"{strategy} (mean S {part['predicted_mean']:.2f})"
                 ax.bar(pos + offset, heights, width=0.4, color=color, label=label)
-            top = 1.25 * tallest
+            top = 1.3 * tallest
             drawn = False
             for i, lang in enumerate(langs):
                 cap = caps.get(lang)
@@ -272,7 +272,7 @@ examples:
                     drawn = True
                 else:  # far above the bars: an arrow at the top edge with the cap's value
                     ax.annotate(
-                        f"cap {format_count(cap)} ↑",
+                        f"cap ↑\n{format_count(cap)}",
                         (i, top),
                         xytext=(0, -2),
                         textcoords="offset points",
@@ -287,7 +287,7 @@ examples:
             ax.set_title(f"budget {format_count(entry['budget'])} examples")
             ax.set_xlabel("language" + (" (* law marked as a bad fit)" if bad_fits else ""))
             ax.set_ylabel("translation examples")
-            ax.legend(fontsize=8, loc="upper left")
+            ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, frameon=False)
         return fig
 
 

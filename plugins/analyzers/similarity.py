@@ -195,7 +195,7 @@ examples:
         ax2.set_xlabel("layer (0 = embeddings)")
         ax2.set_ylabel(f"gamma (similarity to {document['pivot']})")
         ax2.set_title(f"gamma by layer ({document['measure']})")
-        ax2.legend(fontsize=7)
+        ax2.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
         fig.suptitle(f"Language similarity from {model_label(document['model'])}", fontsize=10)
         return fig
 

@@ -41,11 +41,12 @@ def write_points(path: Path) -> None:
     rng = np.random.default_rng(7)
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["language", "data_size", "score"])
+        writer.writerow(["language", "data_size", "score", "metric"])
         for lang, params in SYNTHETIC.items():
             law = PowerLaw(*params)
             for x in SIZES:
-                writer.writerow([lang, int(x), round(float(law.score(x)) + rng.normal(0, 0.3), 2)])
+                score = round(float(law.score(x)) + rng.normal(0, 0.3), 2)
+                writer.writerow([lang, int(x), score, "synthetic COMET"])
 
 
 def run(argv: list[str]) -> None:
@@ -95,7 +96,7 @@ def main_() -> None:
         ]
     )
     shutil.copy(work / "al" / "allocation_1200000.json", "allocation_1200000.json")
-    model = build_tiny_llama(work / "tiny", tokenizer_corpus())
+    model = build_tiny_llama(work / "tiny-random-llama", tokenizer_corpus())
     common = ["--model", str(model), "--data-dir", flores, "--sentences", "100", "--device", "cpu"]
     run(["analyze", "similarity", *common, "-o", str(work / "sim")])
     run(["analyze", "alignment", *common, "-o", str(work / "ali")])
