@@ -137,6 +137,7 @@ class JudgeServer:
         batch_turnaround: float = 0.5,
         batch_outcome: Callable[[int], str] | None = None,
         batch_fault: Callable[[str, int], str | None] | None = None,
+        port: int = 0,
     ) -> None:
         self.api_key = api_key
         self.latency = latency
@@ -154,6 +155,8 @@ class JudgeServer:
         self.bodies: dict[str, dict] = {}
         self.in_flight = 0
         self.max_in_flight = 0
+        self.port = port
+        """0: any free port; a fixed one lets a restarted server keep the cache keys (host:port)."""
         self.batch_turnaround = batch_turnaround
         self.batch_outcome = batch_outcome
         self.batch_fault = batch_fault
@@ -265,7 +268,7 @@ class JudgeServer:
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> JudgeServer:
         handler = type("Handler", (_Handler,), {"server_state": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._httpd.daemon_threads = True
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
         return self

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -172,3 +173,168 @@ def test_clear_errors(tmp_path, samples_dir, subprocess_env):
         [*cmd[:-1], str(samples_dir), "--max-cost", "1", "--model", "my-model"], subprocess_env, tmp_path
     )
     assert proc.returncode == 2 and "--max-cost needs prices" in proc.stderr
+
+
+BATCH = ("--batch", "--batch-poll-interval", "0.05")
+
+
+@pytest.mark.slow
+def test_batch_killed_while_polling_resumes_without_submitting_again(tmp_path, samples_dir, subprocess_env):
+    qa_samples(tmp_path / "run", samples_dir, n=10)
+    cache = tmp_path / "c.sqlite"
+    with JudgeServer(API_KEY, batch_turnaround=4.0) as server:
+        sync_cmd = judge_cmd(
+            "qa", server, tmp_path / "s.sqlite", str(tmp_path / "run"), "-o", str(tmp_path / "sync")
+        )
+        sync = run(sync_cmd, subprocess_env, tmp_path)
+        cmd = judge_cmd("qa", server, cache, str(tmp_path / "run"), *BATCH)
+        victim = subprocess.Popen(
+            cmd, env={**subprocess_env, "OPENAI_API_KEY": API_KEY}, cwd=tmp_path,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        while server.batch_polls < 2 and time.monotonic() < deadline:  # submitted, and polling
+            time.sleep(0.05)
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.communicate(timeout=60)
+        assert server.batch_submissions == 1 and not list((tmp_path / "run").glob("judge_qa_*.json"))
+        proc = run(cmd, subprocess_env, tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert server.batch_submissions == 1  # resumed polling the recorded batch
+        before = server.http_requests
+        again = run(cmd, subprocess_env, tmp_path)
+        assert again.returncode == 0 and server.http_requests == before  # finished: zero requests
+    assert result_file(proc)["results"] == result_file(sync)["results"]
+    usage = result_file(proc)["usage"]
+    assert usage["batch_requests"] == 2 * 9 and usage["batches_submitted"] == 0
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("judge qa: judged 18, gated 2 (empty answer") and "requests 18" in last
+
+
+@pytest.mark.slow
+def test_batch_key_in_no_upload_cache_output_or_error(tmp_path, samples_dir, subprocess_env):
+    qa_samples(tmp_path / "run", samples_dir, langs=("en",), n=6)
+    cache_dir = tmp_path / "cache"
+    with JudgeServer(
+        API_KEY, batch_turnaround=0.2, batch_fault=lambda c, n: "error" if n == 1 and c < "4" else None
+    ) as server:
+        ok = run(
+            judge_cmd("qa", server, cache_dir / "c.sqlite", str(tmp_path / "run"), *BATCH),
+            subprocess_env,
+            tmp_path,
+        )
+        bad_cmd = judge_cmd("qa", server, cache_dir / "bad.sqlite", str(tmp_path / "run"), *BATCH, "--debug")
+        bad = run(bad_cmd, subprocess_env, tmp_path, key=WRONG_KEY)
+        uploads = b"".join(server.files.values()).decode()
+    assert ok.returncode == 0, ok.stderr
+    assert bad.returncode == 1 and "refused the credentials (HTTP 401)" in bad.stderr
+    assert '"custom_id"' in uploads and server.batch_submissions >= 1
+    files = written_text([tmp_path / "run", cache_dir])
+    for secret in (API_KEY, WRONG_KEY, API_KEY[8:], WRONG_KEY[8:]):
+        for text in (uploads, files, ok.stdout, ok.stderr, bad.stdout, bad.stderr):
+            assert secret not in text
+
+
+@pytest.mark.slow
+def test_export_then_import_a_local_batch_run(tmp_path, samples_dir, subprocess_env):
+    from xllm_harness.testing.judge_server import completion
+
+    qa_samples(tmp_path / "run", samples_dir, langs=("en",), n=8)
+    requests = tmp_path / "requests.jsonl"
+    offline = {k: v for k, v in subprocess_env.items() if k != "OPENAI_API_KEY"}
+    base = ["--base-url", "http://127.0.0.1:9/v1", "--cache", str(tmp_path / "c.sqlite"), "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "xllm_harness.cli",
+        "judge",
+        "qa",
+        str(tmp_path / "run"),
+        "--model",
+        "m",
+        *base,
+    ]
+    exported = subprocess.run(
+        [*cmd, "--export-batch", str(requests)], env=offline, capture_output=True, text=True
+    )
+    assert exported.returncode == 0, exported.stderr  # no key needed: nothing is sent
+    lines = [json.loads(x) for x in requests.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 7 and {x["url"] for x in lines} == {"/v1/chat/completions"}
+    # what a local runner (vLLM run_batch) writes: one output line per input line, same custom_id
+    outputs = tmp_path / "results.jsonl"
+    with open(outputs, "w", encoding="utf-8") as fh:
+        for i, line in enumerate(lines):
+            body = completion(line["body"], line["custom_id"])
+            row = {"id": f"vllm-{i}", "custom_id": line["custom_id"], "error": None,
+                   "response": {"status_code": 200, "request_id": f"r{i}", "body": body}}  # fmt: skip
+            fh.write(json.dumps(row) + "\n")
+        fh.write('{"id": "x", "custom_id": "not-ours", "response": {"status_code": 200, "body": {}}}\n')
+    imported = subprocess.run(
+        [*cmd, "--import-batch", str(outputs)], env=offline, capture_output=True, text=True
+    )
+    assert imported.returncode == 0, imported.stderr
+    out = result_file(imported)
+    assert out["import"] == {"file": str(outputs), "unmatched_lines": 1, "malformed_lines": 0}
+    with JudgeServer(API_KEY) as server:
+        sync = run(
+            judge_cmd("qa", server, tmp_path / "s.sqlite", str(tmp_path / "run")), subprocess_env, tmp_path
+        )
+    assert out["results"] == result_file(sync)["results"]
+    assert out["usage"]["batch_requests"] == 7 and out["model_identity"] == {
+        "model": "hf", "model_args": "pretrained=model-x,dtype=float32",
+    }  # fmt: skip
+
+
+@pytest.mark.slow
+def test_dead_endpoint_fails_fast_with_the_cause_and_the_rerun_continues(
+    tmp_path, samples_dir, subprocess_env
+):
+    qa_samples(tmp_path / "run", samples_dir, langs=("en",), n=12)
+    cache = tmp_path / "c.sqlite"
+    with JudgeServer(API_KEY) as server:  # judge a few items first: they stay cached
+        first = run(
+            judge_cmd("qa", server, cache, str(tmp_path / "run"), "--limit", "4"), subprocess_env, tmp_path
+        )
+        assert first.returncode == 0, first.stderr
+    cmd = [
+        sys.executable, "-m", "xllm_harness.cli", "judge", "qa", str(tmp_path / "run"), "--model", "judge-model",
+        "--base-url", server.base_url, "--cache", str(cache), "--no-progress", "--concurrency", "1",
+        "--backoff-base", "0.01", "--max-connection-failures", "3",
+    ]  # fmt: skip
+    start = time.monotonic()
+    dead = run(cmd, subprocess_env, tmp_path)  # the server is gone: connection refused
+    assert time.monotonic() - start < 60
+    assert dead.returncode == 2
+    last = dead.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"xllm judge: error: cannot connect to {server.base_url}: connection refused")
+    assert "Traceback" not in dead.stderr
+    port = int(server.base_url.rsplit(":", 1)[1].split("/")[0])
+    with JudgeServer(API_KEY, port=port) as server2:  # back on the same host:port (part of the cache key)
+        again = run(cmd, subprocess_env, tmp_path)
+    assert again.returncode == 0, again.stderr
+    usage = result_file(again)["usage"]
+    assert usage["cache_hits"] == 4 and usage["requests"] == server2.requests == 11 - 4
+
+
+@pytest.mark.slow
+def test_every_item_gated_says_so(tmp_path, samples_dir, subprocess_env):
+    english = "the sky looks blue because sunlight scatters"
+    mi_eval_pair(tmp_path / "a", tmp_path / "b", samples_dir, {"zh": [(english, english)] * 3})
+    with JudgeServer(API_KEY) as server:
+        proc = run(
+            judge_cmd("pairwise", server, tmp_path / "c.sqlite", "--a", str(tmp_path / "a"), "--b", str(tmp_path / "b")),
+            subprocess_env, tmp_path,
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr and server.requests == 0
+    assert "every item (3) was decided by the language gate, none by the judge" in proc.stderr
+    assert "(A off-language 0, B 0, both 3)" in proc.stderr
+    assert (
+        proc.stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            "judge pairwise: judged 0, gated 3 (language gate: A off 0, B off 0, both off 3), unparseable 0, failed 0"
+        )
+    )
+    out = result_file(proc)
+    assert out["systems"]["a"] == {"model": "hf", "model_args": "pretrained=system-a,dtype=float32"}
+    assert out["models"] == {"a": "system-a", "b": "system-b"}

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from xllm_harness.judging.prompts import pairwise_messages, parse_scores, parse_yes_no, qa_messages
+from xllm_harness.judging.prompts import (
+    QA_PARSERS,
+    pairwise_messages,
+    parse_scores,
+    parse_yes_no,
+    qa_messages,
+)
 
 
 def test_qa_prompt_is_the_papers():
@@ -36,12 +42,35 @@ def test_pairwise_prompt_is_the_papers():
 
 
 @pytest.mark.parametrize(
-    ("reply", "verdict"),
-    [("YES", True), ("NO", False), ("Evaluation Form (YES or NO): no.", False), ("**Yes** it is.", True),
-     ("No, wrong.", False), ("I cannot tell", None), ("", None), ("NOTHING", None)],
-)  # fmt: skip
-def test_parse_yes_no(reply, verdict):
-    assert parse_yes_no(reply) is verdict
+    ("reply", "default", "xllm"),
+    [
+        ("YES", True, True),
+        ("NO", False, False),
+        ("(YES)", True, True),
+        ("Yes.", True, None),  # x-LLM's parser is case-sensitive
+        ("The answer contains no errors. YES", True, True),  # verdict at the end
+        ("There is NO doubt the answer is right. YES", True, False),  # x-LLM reads the first NO
+        ("YES. The answer is not wrong; no issues at all.", True, True),  # verdict at the start
+        ("No. The answer says yes, but the context disagrees.", False, None),
+        ("**Yes** it is.", True, None),
+        ("No, wrong.", False, None),
+        ("Evaluation Form (YES or NO): NO", False, True),  # x-LLM reads the echoed (YES or NO)
+        ("Evaluation Form (YES or NO): no.", False, True),
+        ("Correctness: yes - it matches the context, although it is not complete.", True, None),
+        ("The answer is wrong.\n\nNO", False, False),
+        ("Both YES and NO could apply here.", None, True),  # both words: unclear, asked again
+        ("the answer could be yes or no", None, None),
+        ("No errors were found, so the answer is correct.", None, None),  # an explanation, not a verdict
+        ("The answer is not correct.", None, None),  # none
+        ("NOTHING", None, False),
+        ("I cannot tell", None, None),
+        ("", None, None),
+    ],
+)
+def test_qa_verdict_parsers(reply, default, xllm):
+    assert parse_yes_no(reply) is default
+    assert QA_PARSERS["x-llm"](reply) is xllm
+    assert QA_PARSERS["default"] is parse_yes_no
 
 
 @pytest.mark.parametrize(
