@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -293,8 +294,9 @@ def test_missing_spm_model_keeps_generations_and_xllm_score_fills_spbleu_in(
         text=True,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    announced = done.stderr.index("spbleu will be missing")
-    assert announced < done.stderr.index("Running generate_until requests")  # before any generation
+    announced = re.search(r"xllm-harness: [^\n]*spbleu[^\n]* will be missing", done.stderr)
+    assert announced, done.stderr[-3000:]
+    assert announced.start() < done.stderr.index("Running generate_until requests")  # before any generation
     assert '--metadata \'{"metrics":' in done.stderr and "sacrebleu_tokenizer_spm.model" in done.stderr
     assert f"xllm score {out_dir} --metrics spbleu" in done.stderr.splitlines()[-1]
     (results_file,) = out_dir.glob("*/results_*.json")
