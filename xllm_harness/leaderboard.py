@@ -429,7 +429,8 @@ def collect(
 
 def _order(family: TaskFamily, columns: set[str]) -> tuple[list[str], dict[str, list[str]]]:
     """Columns in the order of the family's averages (each group sorted), the rest after them."""
-    groups = {label: sorted(set(cols)) for label, cols in family.average_columns(sorted(columns)).items()}
+    averages = family.average_columns(sorted(columns)).items()
+    groups = {label: sorted(set(cols)) for label, cols in averages if cols}
     ordered = list(dict.fromkeys(c for cols in groups.values() for c in cols))
     return ordered + sorted(columns - set(ordered)), groups
 
@@ -488,10 +489,9 @@ def _table(family: TaskFamily, metric: str, per_model: dict[str, dict[str, Cell]
     ]
     if any(r.reported for r in rows):
         notes.append(paper.REPORTED_NOTE)
-    for row in rows:
-        for column, cell in row.cells.items():
-            if cell.missing is not None:
-                notes.append(f"missing: {row.label}, {column}: {cell.missing}")
+    notes += _grouped(
+        "missing", [(f"{r.label} {c}", cell.missing) for r in rows for c, cell in r.cells.items()]
+    )
     return Table(family.name, family.display_title, metric, columns, labels, rows, notes, groups)
 
 
@@ -654,14 +654,26 @@ def compare_to_baseline(
     return len(compared)
 
 
+def _grouped(what: str, places: list[tuple[str, str | None]]) -> list[str]:
+    """One note per reason: ``<what> for <places>: <reason>`` (places abridged after four)."""
+    reasons: dict[str, list[str]] = {}
+    for place, reason in places:
+        if reason:
+            reasons.setdefault(reason, []).append(place)
+    notes = []
+    for reason, where in reasons.items():
+        shown = ", ".join(where[:4]) + (f" and {len(where) - 4} more" if len(where) > 4 else "")
+        notes.append(f"{what} for {shown}: {reason}")
+    return notes
+
+
 def interval_notes(tables: list[Table]) -> None:
     """Under each table: which measured cells have no interval, and why."""
     for table in tables:
-        reasons: dict[str, list[str]] = {}
-        for row in table.rows:
-            for column, cell in row.cells.items():
-                if cell.value is not None and cell.interval is None and cell.no_interval:
-                    reasons.setdefault(cell.no_interval, []).append(f"{row.label} {column}")
-        for reason, where in reasons.items():
-            shown = ", ".join(where[:4]) + (f" and {len(where) - 4} more" if len(where) > 4 else "")
-            table.notes.append(f"no interval for {shown}: {reason}")
+        places = [
+            (f"{row.label} {column}", cell.no_interval)
+            for row in table.rows
+            for column, cell in row.cells.items()
+            if cell.value is not None and cell.interval is None
+        ]
+        table.notes += _grouped("no interval", places)
