@@ -403,9 +403,39 @@ def test_agrees_with_official_mlqa_oracle(lang):
 
 
 def oracle_squad_normalize(text: str) -> str:
-    text = "".join(ch for ch in text.lower() if ch not in set(string.punctuation))
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
+    """SQuAD v1.1 normalization from its definition, built differently from the implementation: ASCII
+    punctuation by code point (printable ASCII that is not a letter, digit or space), articles as whole
+    runs of word characters (``str.isalnum`` or ``_``, what ``\\b`` separates), no regular expressions."""
+    lowered = text.lower()
+    kept = "".join(c for c in lowered if not (0x21 <= ord(c) <= 0x7E and not c.isalnum()))
+    out, run = [], []
+    for c in kept + "\0":  # a sentinel ends the last run
+        if c.isalnum() or c == "_":
+            run.append(c)
+            continue
+        word = "".join(run)
+        out.append(" " if word in ("a", "an", "the") else word)
+        run = []
+        out.append(c)
+    return " ".join("".join(out[:-1]).split())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the€uro", "€uro"),  # "€" is not a word character: "the" is a whole word
+        ("theα", "theα"),  # "α" is: no word boundary, not an article
+        ("the²", "the²"),  # superscript two is a digit: no boundary either
+        ("_the_", ""),  # "_" is ASCII punctuation, removed first; then "the" stands alone
+        ("a.m.", "am"),  # punctuation removed before articles: "am" is no article
+        ("The-end", "theend"),
+        ("an/the", "anthe"),
+        ("A  B\tthe\nC", "b c"),
+    ],
+)
+def test_squad_normalization_worked_by_hand(text, expected):
+    assert normalize_squad(text) == expected
+    assert oracle_squad_normalize(text) == expected
 
 
 @pytest.mark.parametrize("lang", ["el", "tr"])
