@@ -78,12 +78,6 @@ def sample_folders(folder: str | Path) -> list[Path]:
     return sorted({p.parent for p in Path(folder).rglob("samples_*.jsonl") if SAMPLES_RE.match(p.name)})
 
 
-def sample_timestamp(path: Path) -> str:
-    """lm-eval's timestamp in a samples file name (``""`` if the name is not lm-eval's)."""
-    match = SAMPLES_RE.match(Path(path).name)
-    return match["ts"] if match else ""
-
-
 def read_sample_lines(path: Path) -> list[dict[str, Any]]:
     """The sample lines of one file (each with ``doc`` and ``doc_id``), ordered by ``doc_id``."""
     lines = []

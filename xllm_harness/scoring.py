@@ -32,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from xllm_harness.errors import InputError, MissingDependencyError, UnknownNameError
+from xllm_harness.errors import InputError, MissingDependencyError, unknown_name
 from xllm_harness.lm_eval_outputs import (
+    file_timestamp,
     folder_identity,
     model_identity,
     read_results,
@@ -42,7 +43,6 @@ from xllm_harness.lm_eval_outputs import (
     results_for_samples,
     sample_files,
     sample_folders,
-    sample_timestamp,
 )
 from xllm_harness.metrics import Metric, MetricResult, get_metrics
 from xllm_harness.taskgen import family_of
@@ -121,14 +121,18 @@ def default_metrics(task: str) -> list[str]:
     return [m for m in found[0].metrics if m in registered] if found else []
 
 
+def check_metric_names(names: Sequence[str]) -> None:
+    """Every name is a registered metric plugin (else an error with a "did you mean")."""
+    registered = get_metrics()
+    for name in names:
+        if name not in registered:
+            raise unknown_name("metric (--metrics)", name, registered, "`xllm plugins` lists them.")
+
+
 def make_metrics(names: Sequence[str], options: dict[str, dict[str, Any]] | None = None) -> dict[str, Metric]:
     """Instantiate metric plugins by name (``options[name]`` are constructor keyword arguments)."""
+    check_metric_names(names)
     registered = get_metrics()
-    unknown = [n for n in names if n not in registered]
-    if unknown:
-        raise UnknownNameError(
-            f"--metrics: unknown {', '.join(unknown)}; registered: {', '.join(sorted(registered))}"
-        )
     options = options or {}
     return {n: registered[n](**{k: v for k, v in options.get(n, {}).items() if v is not None}) for n in names}
 
@@ -194,17 +198,18 @@ def score_model_dir(
 ) -> Path:
     """Score the newest samples of every task in ``model_dir``; returns the ``xllm_scores_*.json`` path."""
     model_dir = Path(model_dir).resolve()
+    check_metric_names(metrics or [])  # before anything is written
     latest = sample_files(model_dir, recursive=False)
     if tasks:
         latest = {t: v for t, v in latest.items() if any(fnmatch.fnmatchcase(t, pat) for pat in tasks)}
         if not latest:
             raise InputError(f"--tasks {','.join(tasks)} matches no samples file in {model_dir}")
-    payload = _header(model_dir, [sample_timestamp(p) for p in latest.values()])
+    payload = _header(model_dir, [file_timestamp(p) for p in latest.values()])
     out = model_dir / f"xllm_scores_{dt.datetime.now().strftime('%Y-%m-%dT%H-%M-%S.%f')}.json"
     instances: dict[str, Metric] = {}
     broken: dict[str, str] = {}
     for task, path in sorted(latest.items()):
-        samples = read_samples(path, task, sample_timestamp(path), filter_name)
+        samples = read_samples(path, task, file_timestamp(path), filter_name)
         names = list(metrics) if metrics else default_metrics(task)
         if not names:
             log(f"{task}: no task family with registered metrics; pass --metrics")

@@ -90,3 +90,13 @@ def test_score_model_dir_records_identity_statistics_and_doc_ids(tmp_path):
         out["results"]["flores_xllm_en-zh"]["chrf"]
     )
     assert isinstance(ModelIdentity("hf", "pretrained=/m/tiny,dtype=float32", "/m/tiny").key, str)
+
+
+def test_unknown_metric_names_a_close_one(tmp_path):
+    from xllm_harness.errors import UnknownNameError
+
+    with pytest.raises(
+        UnknownNameError, match="unknown metric \\(--metrics\\) 'chrff' \\(did you mean 'chrf'"
+    ):
+        score_model_dir(flores_folder(tmp_path / "m"), metrics=["chrf", "chrff"], log=lambda *_: None)
+    assert not list((tmp_path / "m").glob("xllm_scores_*"))  # refused before anything is written
