@@ -16,8 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from xllm_harness.judging.backend import ChatRequest
 from xllm_harness.judging.cache import JudgeCache
-from xllm_harness.judging.client import ChatRequest, JudgeClient, JudgeSettings
+from xllm_harness.judging.client import JudgeClient, JudgeSettings
 from xllm_harness.judging.prompts import parse_yes_no, qa_messages
 from xllm_harness.plugins.judges.openai_compat import OpenAICompatJudge
 from xllm_harness.testing.judge_server import JudgeServer

@@ -1,9 +1,12 @@
 """LLM-as-a-judge: the paper's QA correctness and MI-Eval pairwise judging.
 
-``client`` (concurrency, retries, spend cap), ``cache`` (content-addressed sqlite), ``prompts`` (the
-paper's appendix D prompts and reply parsing), ``langgate`` (lid.176), ``samples`` (lm-eval
-``--log_samples`` folders), ``batch`` (parse-retry rounds), ``qa`` and ``pairwise`` (the two jobs).
-Judge backends are plugins (``xllm_judges`` hook); the built-in one is ``openai``.
+``backend`` (the judge-backend contract: request, reply, errors, Batch-API capability), ``client``
+(cache lookup, retries, failing fast), ``accounting`` (tokens, cost, spend cap), ``transports``
+(synchronous calls, batch-file export and import), ``batch_api`` (``--batch``), ``batch_files`` (the
+Batch-API JSONL format), ``cache`` (content-addressed sqlite, batch ids), ``rounds`` (parse-retry
+rounds), ``prompts`` (the paper's appendix D prompts and verdict parsers), ``langgate`` (language
+gate), ``summary`` (the final line), ``qa`` and ``pairwise`` (the two jobs). Judge backends are
+plugins (``xllm_judges`` hook); the built-in one is ``openai``.
 """
 
 from __future__ import annotations
