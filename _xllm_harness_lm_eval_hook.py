@@ -2,7 +2,8 @@
 
 Released lm-eval versions have no task entry points, so this installs a tiny import hook that acts
 only when ``lm_eval.tasks.manager`` is imported: it then appends the task folders of every registered
-xllm-harness plugin to ``TaskManager``'s include paths. Nothing else is imported at interpreter
+xllm-harness plugin to ``TaskManager``'s include paths, and quiets lm-eval's per-run noise
+(:func:`xllm_harness.console.install_lm_eval_quieting`). Nothing else is imported at interpreter
 start-up. Set ``XLLM_HARNESS_LM_EVAL_HOOK=0`` to switch it off.
 """
 
@@ -29,9 +30,9 @@ class _TaskManagerHook:
         def exec_module(module):
             original_exec(module)
             try:
-                from xllm_harness.lm_eval_bridge import patch_task_manager
+                from xllm_harness.lm_eval_bridge import on_lm_eval_import
 
-                patch_task_manager(module.TaskManager)
+                on_lm_eval_import(module)
             except Exception as err:  # never break lm_eval because of us
                 print(f"xllm-harness: lm-eval hook disabled ({type(err).__name__}: {err})", file=sys.stderr)
 
@@ -46,9 +47,9 @@ def install() -> None:
     if any(isinstance(f, _TaskManagerHook) for f in sys.meta_path):
         return
     if _TARGET in sys.modules:  # imported before us: patch directly
-        from xllm_harness.lm_eval_bridge import patch_task_manager
+        from xllm_harness.lm_eval_bridge import on_lm_eval_import
 
-        patch_task_manager(sys.modules[_TARGET].TaskManager)
+        on_lm_eval_import(sys.modules[_TARGET])
         return
     sys.meta_path.insert(0, _TaskManagerHook())
 

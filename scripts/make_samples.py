@@ -2,7 +2,9 @@
 
     python scripts/make_samples.py /path/to/shared/data
 
-Deterministic: the first N items of each file. Sources and licences: xllm_harness/samples/README.md.
+Deterministic: the first N items of each file (for Alpaca, the first N complete records: a record with an
+empty output is a defect of the source that the trainer would skip with a warning on every demo run).
+Sources and licences: xllm_harness/samples/README.md.
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ def head_lines(src: Path, dst: Path, n: int) -> None:
     dst.write_text("".join(lines), encoding="utf-8")
 
 
+def complete_records(records: list[dict], n: int) -> list[dict]:
+    """The first ``n`` instruction records whose output is a non-empty string."""
+    return [r for r in records if isinstance(r.get("output"), str) and r["output"].strip()][:n]
+
+
 def main(shared: Path) -> None:
     shutil.rmtree(OUT / "xquad", ignore_errors=True)
     for lang in XQUAD_LANGS:  # the first 4 paragraphs of the first article (same questions in every language)
@@ -53,13 +60,13 @@ def main(shared: Path) -> None:
     alpaca = json.loads((shared / "alpaca" / "alpaca_data.json").read_text(encoding="utf-8"))
     (OUT / "alpaca").mkdir(parents=True, exist_ok=True)
     (OUT / "alpaca" / "alpaca_en.json").write_text(
-        json.dumps(alpaca[:300], ensure_ascii=False, indent=1), encoding="utf-8"
+        json.dumps(complete_records(alpaca, 300), ensure_ascii=False, indent=1), encoding="utf-8"
     )
     zh = json.loads(
         (shared / "alpaca" / "translated_zh" / "zh-data-part-00.json").read_text(encoding="utf-8")
     )
     (OUT / "alpaca" / "alpaca_zh.json").write_text(
-        json.dumps(zh[:200], ensure_ascii=False, indent=1), encoding="utf-8"
+        json.dumps(complete_records(zh, 200), ensure_ascii=False, indent=1), encoding="utf-8"
     )
     for pair, pattern in PARALLEL.items():
         x = PARALLEL_CODES[pair]

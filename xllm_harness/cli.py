@@ -53,6 +53,12 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         kwargs.setdefault("max_help_position", 30)
         super().__init__(prog, **kwargs)
 
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction) and action.choices:  # listed two columns deeper
+            longest = max(len(name) for name in action.choices) + self._current_indent + 2
+            self._action_max_length = max(self._action_max_length, longest)
+
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         default = action.default

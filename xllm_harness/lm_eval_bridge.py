@@ -62,6 +62,14 @@ def patch_task_manager(cls: type) -> None:
     cls.__init__ = __init__
 
 
+def on_lm_eval_import(manager_module) -> None:
+    """What the lm-eval hook does once ``lm_eval.tasks.manager`` is imported: our tasks, quiet output."""
+    from xllm_harness.console import install_lm_eval_quieting
+
+    patch_task_manager(manager_module.TaskManager)
+    install_lm_eval_quieting()
+
+
 def tasks_dir() -> Path:
     """ONE folder holding every registered task (for ``lm_eval --include_path``)."""
     paths = task_include_paths()
