@@ -41,47 +41,49 @@ def readable_names(identities: Iterable[ModelIdentity], aliases: dict[str, str] 
     """Distinct readable names for ``identities`` (see the module docstring); ``aliases`` rename (OLD→NEW)."""
     unique = {i.key: i for i in identities}
     names = {key: _suffix(i.pretrained, 1) for key, i in unique.items()}
-    notes = []
-    by_name: dict[str, list[str]] = {}
+    shared: dict[str, list[str]] = {}
     for key, name in names.items():
-        by_name.setdefault(name, []).append(key)
-    for name, keys in sorted(by_name.items()):
-        if len(keys) < 2:
-            continue
-        paths = {unique[k].pretrained for k in keys}
-        depth = 1
-        longest = max(len(_parts(p)) for p in paths)
-        while depth < longest and len({_suffix(p, depth) for p in paths}) < len(paths):
-            depth += 1
-        for key in keys:
-            names[key] = _suffix(unique[key].pretrained, depth)
-        same_path: dict[str, list[str]] = {}
-        for key in keys:
-            same_path.setdefault(names[key], []).append(key)
-        for short, group in same_path.items():
-            if len(group) < 2:
-                continue
-            differing = {
-                k
-                for g in group
-                for k, v in _args(unique[g]).items()
-                if any(_args(unique[o]).get(k) != v for o in group)
-            } - {"pretrained", "model"}
-            for key in group:
-                args = _args(unique[key])
-                extra = ",".join(f"{k}={args.get(k, '')}" for k in sorted(differing))
-                model = unique[key].model
-                names[key] = f"{short} ({extra or model})"
+        shared.setdefault(name, []).append(key)
+    shared = {name: keys for name, keys in sorted(shared.items()) if len(keys) > 1}
+    for keys in shared.values():
+        names.update(_disambiguate([unique[k] for k in keys]))
+    if len(set(names.values())) < len(names):  # e.g. a named-only model and a full identity of one path
+        for key in names:
+            if list(names.values()).count(names[key]) > 1:
+                names[key] = f"{names[key]} [{unique[key].model or 'no type'}]"
+    names = _rename(names, unique, aliases or {})
+    notes = []
+    for name, keys in shared.items():
         described = "; ".join(
             f"{names[k]} = {unique[k].model} {unique[k].model_args}".strip()
             for k in sorted(keys, key=names.get)
         )
         notes.append(f"{len(keys)} different models are named {name!r}: {described}")
-    if len(set(names.values())) < len(names):  # e.g. same path and args, other model type
-        for key in names:
-            if list(names.values()).count(names[key]) > 1:
-                names[key] = f"{names[key]} [{unique[key].model or 'no type'}]"
-    return Naming(_rename(names, unique, aliases or {}), notes)
+    return Naming(names, notes)
+
+
+def _disambiguate(group: list[ModelIdentity]) -> dict[str, str]:
+    """Names for models that share the last path part: shortest telling suffix, then differing arguments."""
+    paths = {i.pretrained for i in group}
+    depth, longest = 1, max(len(_parts(p)) for p in paths)
+    while depth < longest and len({_suffix(p, depth) for p in paths}) < len(paths):
+        depth += 1
+    names = {i.key: _suffix(i.pretrained, depth) for i in group}
+    same_path: dict[str, list[ModelIdentity]] = {}
+    for identity in group:
+        same_path.setdefault(names[identity.key], []).append(identity)
+    for short, twins in same_path.items():
+        if len(twins) < 2:
+            continue
+        args = {i.key: _args(i) for i in twins}
+        differing = {
+            k for a in args.values() for k, v in a.items() if any(o.get(k) != v for o in args.values())
+        }
+        differing -= {"pretrained", "model"}
+        for identity in twins:
+            extra = ",".join(f"{k}={args[identity.key].get(k, '')}" for k in sorted(differing))
+            names[identity.key] = f"{short} ({extra or identity.model})"
+    return names
 
 
 def _rename(

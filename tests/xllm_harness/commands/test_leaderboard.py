@@ -35,7 +35,10 @@ def test_writes_markdown_csv_html_with_one_naming_rule(runs, tmp_path, capsys):
     assert main(["leaderboard", str(runs), "-o", str(tmp_path / "lb"), "--name", "b/tiny-coit=CoIT"]) == 0
     captured = capsys.readouterr()
     assert "| a/tiny-coit | 0.200 | 0.200 |" in captured.out and "| CoIT | 0.600 | 0.600 |" in captured.out
-    assert "2 different models are named 'tiny-coit'" in captured.out
+    assert (
+        "2 different models are named 'tiny-coit': CoIT = hf pretrained=/b/tiny-coit; a/tiny-coit = hf"
+        in captured.out
+    )
     rows = list(csv.DictReader((tmp_path / "lb" / "leaderboard.csv").open()))
     f1 = [r for r in rows if r["table"] == "XQuAD: F1" and r["column"] == "avg" and r["reported"] == "no"]
     assert {(r["model"], float(r["value"])) for r in f1} == {("a/tiny-coit", 0.3), ("CoIT", 0.7)}
