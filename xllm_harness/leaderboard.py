@@ -34,6 +34,7 @@ from xllm_harness.lm_eval_outputs import (
     ModelIdentity,
     file_timestamp,
     folder_identity,
+    judge_verdicts,
     metric_entry,
     metric_signature,
     model_identity,
@@ -304,13 +305,21 @@ def _read_judge_qa(path: Path) -> list[_Found]:
         or named_identity(str(data.get("model_name") or path.parent.name))
     )
     stamp = file_timestamp(path)
+    try:
+        verdicts = judge_verdicts(path)
+    except InputError as err:
+        raise _Skip(str(err)) from None
     found = []
     for task, row in results.items():
         if "judge_accuracy" not in row:
             raise _Skip(f"results[{task!r}] has no 'judge_accuracy'; expected {JUDGE_QA_SHAPE}")
         entry = metric_entry(row, "judge_accuracy") or Missing("no judge accuracy (no parsed verdict)")
         cell = _cell("judge_accuracy", entry, stamp, path, "")
-        cell.no_interval = "judge accuracy: no per-item statistics in the leaderboard"
+        if task in verdicts:
+            cell.doc_ids, values = verdicts[task]
+            cell.stats = np.asarray(values, dtype=np.float64)[:, None]
+        else:
+            cell.no_interval = "no judge_qa_<date>.details.jsonl beside the judge file"
         found.append(_Found(identity, task, "judge_accuracy", cell))
     return found
 
@@ -542,7 +551,22 @@ def pairwise_table(comparisons: list[Pairwise]) -> Table | None:
 # --- intervals and the baseline ---------------------------------------------------------------------
 
 
+class JudgeVerdicts(Metric):
+    """Judge accuracy as a metric for resampling: the share of YES among the per-item 0/1 verdicts."""
+
+    name = "judge_accuracy"
+
+    def segment_statistics(self, hypotheses, references, sources, lang) -> list[float]:
+        """The hypotheses are the judge's verdicts (``YES`` / ``NO``)."""
+        return [float(h == "YES") for h in hypotheses]
+
+    def signature(self) -> str:
+        return "judge_accuracy|share of YES verdicts"
+
+
 def _metric(name: str) -> Metric | None:
+    if name == JudgeVerdicts.name:
+        return JudgeVerdicts()
     cls = get_metrics().get(name)
     return cls() if cls is not None else None
 

@@ -287,6 +287,29 @@ def stamped_files(folder: str | Path, kind: str) -> list[Path]:
     return sorted(found, key=lambda p: (file_timestamp(p), str(p)))
 
 
+def judge_verdicts(judge_file: str | Path) -> dict[str, tuple[list[Any], list[float]]]:
+    """Per task, the doc ids and 0/1 verdicts of ``judge_qa_<ts>.details.jsonl`` beside ``judge_file``.
+
+    Items without a verdict (unparseable replies, failed requests) are left out, as the accuracy does;
+    ``{}`` when there is no details file.
+    """
+    details = Path(judge_file).with_suffix(".details.jsonl")
+    if not details.is_file():
+        return {}
+    out: dict[str, tuple[list[Any], list[float]]] = {}
+    for number, record in read_jsonl(details):
+        if not isinstance(record, dict) or "task" not in record or "doc_id" not in record:
+            raise InputError(
+                f"{details}:{number}: expected a judge detail with 'task', 'doc_id' and 'verdict'"
+            )
+        verdict = record.get("verdict")
+        if verdict in ("YES", "NO"):
+            ids, values = out.setdefault(str(record["task"]), ([], []))
+            ids.append(record["doc_id"])
+            values.append(1.0 if verdict == "YES" else 0.0)
+    return out
+
+
 def recorded_model_name(folder: str | Path) -> str:
     """The model name lm-eval recorded in the newest ``results_*.json`` under ``folder``, else its name."""
     identity = folder_identity(folder)

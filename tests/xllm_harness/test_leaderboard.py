@@ -383,3 +383,28 @@ def test_intervals_and_baseline_marks(tmp_path):
     assert any("significantly higher/lower than weak" in n and "2 cells" in n for n in match.notes)
     with pytest.raises(KeyError, match="did you mean 'weak'"):
         compare_to_baseline(tables, "weac")
+
+
+def test_judge_accuracy_intervals_from_the_details_file(tmp_path):
+    for name, yes in (("weak", 10), ("strong", 35)):
+        folder = tmp_path / name
+        write_results(folder, f"/m/{name}", {"xquad_xllm_ar": {"match": 0.5}}, "2026-01-01T00-00-00.1")
+        judge = folder / "judge_qa_2026-01-02T00-00-00.1.json"
+        judge.write_text(
+            json.dumps(
+                {"model_name": f"/m/{name}", "results": {"xquad_xllm_ar": {"judge_accuracy": yes / 40}}}
+            )
+        )
+        details = [
+            {"task": "xquad_xllm_ar", "doc_id": i, "verdict": "YES" if i < yes else "NO"} for i in range(40)
+        ]
+        details.append({"task": "xquad_xllm_ar", "doc_id": 40, "note": "unparseable replies: not scored"})
+        judge.with_suffix(".details.jsonl").write_text("".join(json.dumps(d) + "\n" for d in details))
+    found = collect([tmp_path])
+    add_intervals(found.scores)
+    tables = build_tables(found.scores, include_reported=False)
+    judge = table(tables, "XQuAD: judge accuracy")
+    strong = row(judge, "strong").cells["ar"]
+    assert strong.value == 35 / 40 and strong.interval[0] < 35 / 40 < strong.interval[1]
+    compare_to_baseline(tables, "weak")
+    assert strong.vs_baseline == "higher" and strong.p_holm < 0.05
