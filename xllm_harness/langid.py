@@ -55,6 +55,15 @@ def _words(spaced: str) -> frozenset[str]:
     return frozenset(spaced.split())
 
 
+LID176_LANGUAGES = _words(
+    "af als am an ar arz as ast av az azb ba bar bcl be bg bh bn bo bpy br bs bxr ca cbk ce ceb ckb co "
+    "cs cv cy da de diq dsb dty dv el eml en eo es et eu fa fi fr frr fy ga gd gl gn gom gu gv he hi hif "
+    "hr hsb ht hu hy ia id ie ilo io is it ja jbo jv ka kk km kn ko krc ku kv kw ky la lb lez li lmo lo "
+    "lrc lt lv mai mg mhr min mk ml mn mr mrj ms mt mwl my myv mzn nah nap nds ne new nl nn no oc or os "
+    "pa pam pfl pl pms pnb ps pt qu rm ro ru rue sa sah sc scn sco sd sh si sk sl so sq sr su sv sw ta "
+    "te tg th tk tl tr tt tyv ug uk ur uz vec vep vi vls vo wa war wuu xal xmf yi yo yue zh"
+)
+"""The 176 labels of lid.176 (fastText's documentation)."""
 # Scripts used by several lid.176 languages; fastText decides among them.
 SHARED_SCRIPTS: dict[str, frozenset[str]] = {
     "ARABIC": _words("ar arz fa ur ckb ps sd ug pnb azb lrc mzn glk"),
@@ -215,6 +224,11 @@ def _probabilities(text: str, allowed: frozenset[str] | None) -> dict[str, float
             code = MERGED.get(code, code)
             out[code] = out.get(code, 0.0) + float(p)
     return out
+
+
+def supports(lang: str) -> bool:
+    """Whether ``lang`` is a code :func:`identify` can answer (a lid.176 label, merged codes aside)."""
+    return lang in LID176_LANGUAGES and lang not in MERGED
 
 
 def identify(text: str) -> str:

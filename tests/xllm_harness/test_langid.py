@@ -145,3 +145,13 @@ def test_full_devtest_rates(shared_data, code):
     assert r["rejected_full"] <= 0.005 and r["unmeasurable_full"] <= 0.005, r
     assert r["rejected_prefix"] <= 0.02, r
     assert r.get("english_accepted", 0) <= 0.01 and r.get("source_accepted_as_english", 0) <= 0.01, r
+
+
+def test_supported_languages_are_the_model_labels():
+    seen = set()
+    for text in ["hello world", "bonjour à tous", "你好", "こんにちは", "Привет", "مرحبا"]:
+        labels, _ = langid._model().predict(text, k=-1, threshold=0.0)
+        seen |= {label.removeprefix("__label__") for label in labels}
+    assert seen <= langid.LID176_LANGUAGES and len(langid.LID176_LANGUAGES) == 176
+    assert all(langid.supports(code) for code in PAPER)
+    assert not langid.supports("arz") and not langid.supports("xx")
