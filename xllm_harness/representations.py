@@ -18,6 +18,7 @@ from pathlib import Path
 
 from xllm_harness.data import resolve
 from xllm_harness.errors import InputError, MissingFileError, unknown_name
+from xllm_harness.hf_models import check_pretrained
 from xllm_harness.languages import get_languages
 
 
@@ -186,6 +187,7 @@ def encode_multiway(texts: dict[str, list[str]], args: argparse.Namespace) -> di
 
 def pivot_and_representations(args: argparse.Namespace) -> tuple[dict[str, list[str]], dict, int]:
     """The analyzers' common start: multi-way texts (pivot included), their per-layer representations, layer count."""
+    check_pretrained(args.model, "--model")  # before reading any data: a wrong path is named at once
     languages = [c.strip() for c in args.languages.split(",")] if args.languages else None
     if languages and args.pivot not in languages:
         languages.append(args.pivot)

@@ -2,7 +2,8 @@
 
 The subcommands come from the registry (``xllm_analyzers`` hook), so a third-party analyzer shows
 up here as soon as its package is installed. Each analyzer's help page shows its ``description``,
-every option's default and its ``example`` (see :mod:`xllm_harness.analyzers`).
+every option's default (the CLI's help formatter) and its ``example`` (see
+:mod:`xllm_harness.analyzers`).
 """
 
 from __future__ import annotations
@@ -25,23 +26,6 @@ example (the paper's pipeline):
   xllm train --allocation analysis/allocator/allocation_300000.json ..."""
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Descriptions and examples as written; ``(default: ...)`` after every option that has one."""
-
-    def _get_help_string(self, action: argparse.Action) -> str:
-        text = action.help or ""
-        if (
-            "%(default)" not in text
-            and action.option_strings
-            and not action.required
-            and action.default is not None
-            and action.default is not False
-            and action.default is not argparse.SUPPRESS
-        ):
-            text += " (default: %(default)s)"
-        return text
-
-
 class AnalyzerChoice(argparse._SubParsersAction):
     """The analyzer subcommands; an unknown name is an error with a "did you mean"."""
 
@@ -62,7 +46,6 @@ def register(sub) -> None:
         help="run an analyzer (scaling laws, similarity, allocation, alignment)",
         description=DESCRIPTION,
         epilog=EXAMPLE,
-        formatter_class=HelpFormatter,
     )
     asub = p.add_subparsers(dest="analyzer", metavar="ANALYZER", action=AnalyzerChoice)
     asub.required = True
@@ -81,7 +64,6 @@ def register(sub) -> None:
             help=cls.help,
             description=getattr(cls, "description", "") or cls.help,
             epilog=getattr(cls, "example", "") or None,
-            formatter_class=HelpFormatter,
         )
         analyzer.add_arguments(ap)
         ap.add_argument(

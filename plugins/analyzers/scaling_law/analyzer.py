@@ -67,7 +67,10 @@ examples:
             "also names the plot's axis",
         )
         parser.add_argument(
-            "--score-scale", type=float, default=1.0, help="multiply scores (100 for COMET in [0, 1])"
+            "--score-scale",
+            type=float,
+            default=1.0,
+            help="multiply scores (100 for COMET in [0, 1]; default: %(default)s)",
         )
         parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (0: none)")
         parser.add_argument(
@@ -77,7 +80,9 @@ examples:
             help="resample residuals at the observed sizes, or resample points",
         )
         parser.add_argument("--confidence", type=float, default=0.95, help="interval level")
-        parser.add_argument("--seed", type=int, default=0, help="bootstrap random seed")
+        parser.add_argument(
+            "--seed", type=int, default=0, help="bootstrap random seed (default: %(default)s)"
+        )
         parser.add_argument(
             "--target",
             action="append",
