@@ -39,6 +39,7 @@ from xllm_harness.lm_eval_outputs import (
     metric_signature,
     model_identity,
     named_identity,
+    pairwise_outcomes,
     read_results,
     recorded_identity,
     results_files,
@@ -121,6 +122,8 @@ class Pairwise:
     per_language: dict[str, dict[str, float]]
     source: str
     stamp: str = ""
+    outcomes: dict[str, list[str]] = field(default_factory=dict)
+    """Per language, every item's outcome (from the judge's details file), for intervals."""
 
 
 @dataclass
@@ -426,6 +429,10 @@ def collect(
         comparison = Pairwise(
             naming.names[a.key], naming.names[b.key], per_language, str(path), file_timestamp(path)
         )
+        try:
+            comparison.outcomes = pairwise_outcomes(path)
+        except InputError as err:
+            warn(f"{path}: no intervals, {err}")
         key = (a.key, b.key)
         if key not in newest or (comparison.stamp, str(path)) >= newest[key][:2]:
             newest[key] = (comparison.stamp, str(path), comparison)
@@ -524,8 +531,12 @@ def build_tables(scores: dict[str, Scores] | Collection, include_reported: bool 
     return tables
 
 
-def pairwise_table(comparisons: list[Pairwise]) -> Table | None:
-    """MI-Eval: win/tie/loss shares of system A against B per language (``<lang> win`` etc. columns)."""
+def pairwise_table(comparisons: list[Pairwise], intervals: bool = True) -> Table | None:
+    """MI-Eval: win/tie/loss shares of system A against B per language (``<lang> win`` etc. columns).
+
+    With ``intervals``, each share gets a bootstrap interval over items from the judge's details file
+    (when its outcomes give the recorded counts).
+    """
     if not comparisons:
         return None
     present = {lang for c in comparisons for lang in c.per_language}
@@ -534,39 +545,66 @@ def pairwise_table(comparisons: list[Pairwise]) -> Table | None:
     rows = []
     for comp in comparisons:
         values: dict[str, float | None] = dict.fromkeys(columns)
+        cells: dict[str, Cell] = {}
         for lang, counts in comp.per_language.items():
             total = sum(counts.values()) or 1.0
             for k in OUTCOMES:
                 values[f"{lang} {k}"] = counts[k] / total
+                cells[f"{lang} {k}"] = Cell(counts[k] / total, comp.stamp, comp.source)
+        if intervals:
+            _share_intervals(comp, cells)
         wins = [values[f"{lang} win"] for lang in comp.per_language if lang != "all"]
-        rows.append(
-            Row(f"{comp.model_a} vs {comp.model_b}", values, {"avg win": _mean(wins)}, sources=[comp.source])
-        )
-    note = (
+        label = f"{comp.model_a} vs {comp.model_b}"
+        rows.append(Row(label, values, {"avg win": _mean(wins)}, sources=[comp.source], cells=cells))
+    notes = [
         "avg win: mean win share of A over the languages (not `all`, which sums the items of every language)"
-    )
-    return Table(PAIRWISE, "MI-Eval (pairwise judge)", "win_tie_loss", columns, ["avg win"], rows, [note])
+    ]
+    if intervals:
+        notes += _grouped(
+            "no interval",
+            [
+                (r.label, "no judge_pairwise_<date>.details.jsonl with outcomes that give its counts")
+                for r in rows
+                if not any(c.interval for c in r.cells.values())
+            ],
+        )
+    return Table(PAIRWISE, "MI-Eval (pairwise judge)", "win_tie_loss", columns, ["avg win"], rows, notes)
+
+
+def _share_intervals(comp: Pairwise, cells: dict[str, Cell]) -> None:
+    from xllm_harness.significance import bootstrap_interval
+
+    outcomes = dict(comp.outcomes)
+    if outcomes and "all" in comp.per_language:
+        outcomes["all"] = [o for lang, items in comp.outcomes.items() if lang != "all" for o in items]
+    for lang, counts in comp.per_language.items():
+        items = outcomes.get(lang, [])
+        if not items or any(items.count(k) != counts[k] for k in OUTCOMES):
+            continue
+        for k in OUTCOMES:
+            stats = np.asarray([[float(o == k)] for o in items])
+            cells[f"{lang} {k}"].interval = bootstrap_interval(Share(), stats)
 
 
 # --- intervals and the baseline ---------------------------------------------------------------------
 
 
-class JudgeVerdicts(Metric):
-    """Judge accuracy as a metric for resampling: the share of YES among the per-item 0/1 verdicts."""
+class Share(Metric):
+    """A share of items (judge YES verdicts, MI-Eval wins...) as a metric for resampling 0/1 outcomes."""
 
-    name = "judge_accuracy"
+    name = "share"
 
     def segment_statistics(self, hypotheses, references, sources, lang) -> list[float]:
-        """The hypotheses are the judge's verdicts (``YES`` / ``NO``)."""
-        return [float(h == "YES") for h in hypotheses]
+        """Each item's outcome (hypothesis) counts when it equals the outcome counted (its reference)."""
+        return [float(h == refs[0]) for h, refs in zip(hypotheses, references, strict=True)]
 
     def signature(self) -> str:
-        return "judge_accuracy|share of YES verdicts"
+        return "share of items"
 
 
 def _metric(name: str) -> Metric | None:
-    if name == JudgeVerdicts.name:
-        return JudgeVerdicts()
+    if name == "judge_accuracy":
+        return Share()
     cls = get_metrics().get(name)
     return cls() if cls is not None else None
 

@@ -225,7 +225,8 @@ def chart_svg(table: Table, limits: tuple[float, float, float]) -> str:
 
 
 def pairwise_svg(table: Table) -> str:
-    """Stacked win / tie / loss bars per comparison and language, on a 0–100 % axis."""
+    """Stacked win / tie / loss bars per comparison and language, on a 0–100 % axis (whisker: the win share's
+    95 % interval, where the judge's details give one)."""
     langs = list(dict.fromkeys(c.rsplit(" ", 1)[0] for c in table.columns))
     bars = [(row, lang) for row in table.rows for lang in langs if row.values.get(f"{lang} win") is not None]
     left, top, plot_w, bar_h = 230, 12, 420, 16
@@ -263,6 +264,14 @@ def pairwise_svg(table: Table) -> str:
                 f"data-value='{float(share)!r}'><title>{outcome} {share:.1%}</title></rect>"
             )
             start += share
+        win = row.cells.get(f"{lang} win")
+        if win is not None and win.interval is not None:  # the win share's interval, at the win segment's end
+            lo, hi = win.interval
+            mid = y + bar_h / 2
+            parts.append(
+                f"<line class='interval' x1='{x_of(lo):.1f}' x2='{x_of(hi):.1f}' y1='{mid}' y2='{mid}' "
+                f"data-low='{lo!r}' data-high='{hi!r}'/>"
+            )
     parts += _legend(list(OUTCOME_COLOURS.items()), left + plot_w + 14, top)
     parts.append("</svg>")
     return "".join(parts)

@@ -310,6 +310,23 @@ def judge_verdicts(judge_file: str | Path) -> dict[str, tuple[list[Any], list[fl
     return out
 
 
+def pairwise_outcomes(judge_file: str | Path) -> dict[str, list[str]]:
+    """Per language, the win/tie/loss outcome of every scored item in ``judge_pairwise_<ts>.details.jsonl``.
+
+    Items without an outcome (failed or unparseable) are left out, as the counts do; ``{}`` without details.
+    """
+    details = Path(judge_file).with_suffix(".details.jsonl")
+    if not details.is_file():
+        return {}
+    out: dict[str, list[str]] = {}
+    for number, record in read_jsonl(details):
+        if not isinstance(record, dict) or "lang" not in record:
+            raise InputError(f"{details}:{number}: expected a judge detail with 'lang' and 'outcome'")
+        if record.get("outcome") in ("win", "tie", "loss"):
+            out.setdefault(str(record["lang"]), []).append(record["outcome"])
+    return out
+
+
 def recorded_model_name(folder: str | Path) -> str:
     """The model name lm-eval recorded in the newest ``results_*.json`` under ``folder``, else its name."""
     identity = folder_identity(folder)

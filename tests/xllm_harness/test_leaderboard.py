@@ -408,3 +408,25 @@ def test_judge_accuracy_intervals_from_the_details_file(tmp_path):
     assert strong.value == 35 / 40 and strong.interval[0] < 35 / 40 < strong.interval[1]
     compare_to_baseline(tables, "weak")
     assert strong.vs_baseline == "higher" and strong.p_holm < 0.05
+
+
+def test_mi_eval_shares_get_intervals_from_the_details_file(tmp_path):
+    judge = tmp_path / "judge_pairwise_2026-01-01T00-00-00.1.json"
+    counts = {"ar": {"win": 12, "tie": 4, "loss": 4}, "zh": {"win": 2, "tie": 2, "loss": 16}}
+    totals = {k: sum(c[k] for c in counts.values()) for k in ("win", "tie", "loss")}
+    judge.write_text(json.dumps({"models": {"a": "/m/x", "b": "/m/y"}, "results": {**counts, "all": totals}}))
+    details = [
+        {"lang": lang, "outcome": k} for lang, c in counts.items() for k, n in c.items() for _ in range(n)
+    ]
+    details.append({"lang": "zh", "outcome": None, "note": "unparseable replies: not scored"})
+    judge.with_suffix(".details.jsonl").write_text("".join(json.dumps(d) + "\n" for d in details))
+    tab = pairwise_table(collect([tmp_path]).pairwise)
+    cells = tab.rows[0].cells
+    assert cells["ar win"].value == 0.6 and cells["ar win"].interval[0] < 0.6 < cells["ar win"].interval[1]
+    assert (
+        cells["all loss"].value == 0.5 and cells["all loss"].interval[0] < 0.5 < cells["all loss"].interval[1]
+    )
+    judge.with_suffix(".details.jsonl").unlink()
+    tab = pairwise_table(collect([tmp_path]).pairwise)
+    assert all(c.interval is None for c in tab.rows[0].cells.values())
+    assert any(n.startswith("no interval for x vs y") for n in tab.notes)

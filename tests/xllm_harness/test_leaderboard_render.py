@@ -64,6 +64,12 @@ def board(tmp_path):
             }
         )
     )
+    details = [
+        {"lang": "ar", "outcome": k} for k, n in (("win", 6), ("tie", 2), ("loss", 2)) for _ in range(n)
+    ]
+    (tmp_path / "runs" / f"judge_pairwise_{STAMP}.details.jsonl").write_text(
+        "".join(json.dumps(d) + "\n" for d in details)
+    )
     found = collect([tmp_path / "runs"])
     add_intervals(found.scores)
     tables = build_tables(found.scores)
@@ -141,6 +147,9 @@ def test_mi_eval_as_stacked_win_tie_loss_bars(board):
     assert [b["data-column"] for b in ar] == ["ar win", "ar tie", "ar loss"]
     assert [float(b["data-value"]) for b in ar] == [0.6, 0.2, 0.2]
     assert float(ar[1]["x"]) == pytest.approx(float(ar[0]["x"]) + float(ar[0]["width"]), abs=0.1)  # stacked
+    assert len(chart["intervals"]) == 2  # the win share's interval, for ar and all
+    lo, hi = (float(chart["intervals"][0][k]) for k in ("data-low", "data-high"))
+    assert lo < 0.6 < hi
 
 
 def test_markdown_and_csv(board):

@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         compare_to_baseline(tables, args.baseline, alpha=args.alpha)
     if not args.no_intervals:
         interval_notes(tables)
-    mi_eval = pairwise_table(found.pairwise)
+    mi_eval = pairwise_table(found.pairwise, intervals=not args.no_intervals)
     if mi_eval is not None:
         tables.append(mi_eval)
     markdown = to_markdown(tables, found.notes)
