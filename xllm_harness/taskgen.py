@@ -206,9 +206,9 @@ def generated_task_dir() -> Path | None:
     if not stale:
         return None
     files: dict[str, str] = {}
-    for root, families in stale.items():
+    for families in stale.values():
         for path, text in family_files(families, languages, absolute=True).items():
-            files[path.relative_to(root).as_posix().replace("/", "__")] = text
+            files[path.name] = text  # task and group names are unique, so are their file names
     blob = json.dumps(sorted(files.items()))
     target = cache_dir() / "generated_tasks" / hashlib.sha256(blob.encode()).hexdigest()[:16]
     if target.is_dir():
