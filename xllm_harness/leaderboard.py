@@ -610,26 +610,25 @@ def _metric(name: str) -> Metric | None:
 
 
 def _recompute(metric: Metric, cell: Cell, samples_cache: dict[str, Any]) -> str | None:
-    """Fill ``cell.stats`` from its samples file with the default metric; returns why not, or ``None``."""
-    from xllm_harness.scoring import read_samples, score_with_statistics
+    """Fill ``cell.stats`` from its samples file with the default metric; returns why not, or ``None``.
+
+    Whether they are the statistics of the recorded number is checked afterwards (:func:`_reproduces`).
+    """
+    from xllm_harness.scoring import read_samples
 
     if cell.samples is None or not Path(cell.samples).is_file():
         return "no samples file (run with --log_samples)"
-    if "model:" in cell.signature:
+    if getattr(type(metric), "loads_model", "model:" in cell.signature):  # declared, else the signature says
         return "model-based metrics are not rerun here; `xllm score` records their statistics"
     try:
         if cell.samples not in samples_cache:
             samples_cache[cell.samples] = read_samples(Path(cell.samples))
         samples = samples_cache[cell.samples]
-        result, stats = score_with_statistics(metric, samples)
+        stats = metric.statistics(samples.hypotheses, samples.references, samples.sources, samples.lang)
+    except NotImplementedError:
+        return f"{metric.name} provides no statistics"
     except MissingDependencyError as err:
         return str(err)
-    if stats is None:
-        return f"{metric.name} provides no statistics"
-    if cell.signature and result.signature != cell.signature:
-        return (
-            f"recorded with other settings ({cell.signature}) than the default metric's ({result.signature})"
-        )
     cell.stats, cell.doc_ids = stats, samples.doc_ids
     return None
 
@@ -665,7 +664,8 @@ def add_intervals(scores: dict[str, Scores], n_resamples: int = 1000, level: flo
                     continue
             factor = _factor(name, cell)
             if not _reproduces(metric, cell, factor):
-                cell.stats, cell.no_interval = None, "its statistics do not reproduce the recorded score"
+                reason = "its statistics (from the samples, default metric settings) do not give the recorded score"
+                cell.stats, cell.no_interval = None, reason
                 continue
             lo, hi = bootstrap_interval(metric, cell.stats, n_resamples=n_resamples, level=level)
             cell.interval = (lo * factor, hi * factor)

@@ -374,7 +374,7 @@ def test_intervals_and_baseline_marks(tmp_path):
     lo, hi = weak.interval
     assert weak.value == pytest.approx(1 / 3) and lo < weak.value < hi and hi - lo < 0.4
     assert row(match, "odd").cells["ar"].interval is None
-    assert "do not reproduce" in row(match, "odd").cells["ar"].no_interval
+    assert "do not give the recorded score" in row(match, "odd").cells["ar"].no_interval
     compared = compare_to_baseline(tables, "weak")
     assert compared == 2  # odd has no statistics that give its number: not compared
     assert row(match, "strong").cells["ar"].vs_baseline == "higher"
