@@ -196,7 +196,7 @@ examples:
         for lang, entry in laws.items():
             line = (
                 f"{lang}: alpha={entry['alpha']:.4g} beta={entry['beta']:.4f} gamma={entry['gamma']:.3g} "
-                f"R2={entry['r2']:.4f} RMSE={entry['rmse']:.3g}"
+                f"R2={entry['r2']:.4g} RMSE={entry['rmse']:.3g}"
             )
             if "beta_ci" in entry:
                 line += f" beta CI=[{entry['beta_ci'][0]:.4f}, {entry['beta_ci'][1]:.4f}]"
