@@ -30,6 +30,7 @@ import numpy as np
 from xllm_harness import paper
 from xllm_harness.errors import InputError, MissingDependencyError, MissingFileError, unknown_name
 from xllm_harness.lm_eval_outputs import (
+    OUTCOMES,
     Missing,
     ModelIdentity,
     file_timestamp,
@@ -66,7 +67,6 @@ TABLE_SCALE = {"comet": 100.0, "bleurt": 100.0}
 """Metrics shown on a fixed scale: the value's signature must declare its own (``scale:N``), and the
 table shows ``value × TABLE_SCALE / N``; a value that declares no scale is shown as missing."""
 SCALE_RE = re.compile(r"(?:^|\|)scale:([0-9.]+)(?:\||$)")
-OUTCOMES = ("win", "tie", "loss")
 PAIRWISE = "judge_pairwise"
 
 Warn = Callable[[str], None]

@@ -33,6 +33,8 @@ SAMPLES_RE = re.compile(rf"^samples_(?P<task>.+)_(?P<ts>{TIMESTAMP})\.jsonl$")
 RESULTS_RE = re.compile(rf"^results_(?P<ts>{TIMESTAMP})\.json$")
 OUR_KINDS = ("xllm_scores", "judge_qa", "judge_pairwise", "compare")
 """The result files xllm-harness writes beside lm-eval's (``<kind>_<timestamp>.json``)."""
+OUTCOMES = ("win", "tie", "loss")
+"""The outcomes of a pairwise judgement, from system A's side (``judge_pairwise_*`` files)."""
 MISSING_PREFIX = "missing: "
 """A ``<metric>_signature`` value that starts so records the metric as not computed, with the reason."""
 
@@ -322,7 +324,7 @@ def pairwise_outcomes(judge_file: str | Path) -> dict[str, list[str]]:
     for number, record in read_jsonl(details):
         if not isinstance(record, dict) or "lang" not in record:
             raise InputError(f"{details}:{number}: expected a judge detail with 'lang' and 'outcome'")
-        if record.get("outcome") in ("win", "tie", "loss"):
+        if record.get("outcome") in OUTCOMES:
             out.setdefault(str(record["lang"]), []).append(record["outcome"])
     return out
 
