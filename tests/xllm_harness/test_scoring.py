@@ -100,3 +100,26 @@ def test_unknown_metric_names_a_close_one(tmp_path):
     ):
         score_model_dir(flores_folder(tmp_path / "m"), metrics=["chrf", "chrff"], log=lambda *_: None)
     assert not list((tmp_path / "m").glob("xllm_scores_*"))  # refused before anything is written
+
+
+def test_off_target_is_scored_by_default_for_mi_eval_samples(tmp_path):
+    if "off_target" not in get_metrics():
+        pytest.skip("no off_target metric registered (the language-fidelity plugin adds it)")
+    folder = tmp_path / "m"
+    folder.mkdir()
+    answers = ["今天天气很好，我们去公园散步吧。", "This answer is written in English, not in Chinese."]
+    lines = [
+        {
+            "doc_id": i,
+            "doc": {"instruction": "请介绍一下你自己。", "input": "", "lang": "zh"},
+            "target": "",
+            "filtered_resps": [a],
+        }
+        for i, a in enumerate(answers)
+    ]
+    (folder / f"samples_mi_eval_xllm_zh_{STAMP}.jsonl").write_text(
+        "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines)
+    )
+    out = json.loads(score_model_dir(folder, log=lambda *_: None).read_text())
+    assert out["results"]["mi_eval_xllm_zh"] == {"off_target": 0.5}  # one of the two answers is not Chinese
+    assert len(out["statistics"]["mi_eval_xllm_zh"]["off_target"]) == 2
