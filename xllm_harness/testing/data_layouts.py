@@ -5,16 +5,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from xllm_harness.plugins.paper_languages import MLQA_LANGS
+from xllm_harness.languages import get_languages
 
 
 def lay_out_qa_data(source: Path, target: Path) -> Path:
-    """A data dir with xquad/ from ``source`` and XQuAD copies under MLQA's test file names."""
+    """A data dir with xquad/ from ``source`` and, for every registered language with an MLQA location,
+    its XQuAD file copied to that location (MLQA itself is not in the shared data)."""
     shutil.copytree(source / "xquad", target / "xquad")
-    (target / "mlqa" / "test").mkdir(parents=True)
-    for code in MLQA_LANGS:
-        shutil.copy(
-            source / "xquad" / f"xquad.{code}.json",
-            target / "mlqa" / "test" / f"test-context-{code}-question-{code}.json",
-        )
+    for lang in get_languages().values():
+        if lang.mlqa and (source / "xquad" / f"xquad.{lang.code}.json").is_file():
+            (target / lang.mlqa).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source / "xquad" / f"xquad.{lang.code}.json", target / lang.mlqa)
     return target
