@@ -15,7 +15,8 @@ the plan is stored in every document, so no generation is wasted on a metric tha
 
 Results: a computed metric ``M`` has ``"M,none": <number>`` and ``"M_signature,none": <signature>``.
 A metric that cannot be computed has ``"M_signature,none": "missing: <reason>"`` and no ``"M,none"``
-(known before generation) or ``"M,none": NaN`` (failed when aggregating). The run ends with a
+(known before generation) or ``"M,none": NaN`` (failed when aggregating: a model that did not load,
+or outputs the metric cannot measure, e.g. ``off_target`` on answers too short to identify). The run ends with a
 message naming the ``xllm score`` command that fills it in from the saved samples.
 """
 
@@ -29,7 +30,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from xllm_harness.errors import InputError, UnknownNameError
+from xllm_harness.errors import InputError, UnknownNameError, XllmError
 from xllm_harness.metric_models import MissingMetricModelError
 from xllm_harness.metrics import Metric, MetricResult, get_metric
 
@@ -172,7 +173,7 @@ def _corpus(name: str, options: str, segments: tuple) -> MetricResult | str:
             sources=sources if metric.needs_sources else None,
             lang=langs.pop() if len(langs) == 1 else None,
         )
-    except (MissingMetricModelError, UnknownNameError) as err:
+    except XllmError as err:  # a missing model, or data the metric cannot measure: recorded, not fatal
         return str(err).strip("'\"")
 
 

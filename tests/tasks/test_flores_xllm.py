@@ -340,3 +340,16 @@ def test_late_failure_is_recorded_with_its_reason(samples_data, use_sacrebleu_ho
         "missing: spbleu needs"
     )
     assert flores_utils.agg_chrf([i["chrf"] for i in items]) == pytest.approx(100.0)
+
+
+def test_off_target_is_scored_against_the_target_language(samples_data):
+    """The task passes the target language: references are on target, copied English sources are not."""
+    from xllm_harness.tasks import flores_utils
+
+    docs = list(load_dataset("en", "ar")["devtest"])[:20]
+    assert "off_target" in docs[0]["metrics"].split(","), docs[0]["missing_metrics"]
+    on_target = [flores_utils.process_results(d, [d["target"]])["off_target"] for d in docs]
+    copied = [flores_utils.process_results(d, [d["source"]])["off_target"] for d in docs]
+    assert flores_utils.agg_off_target(on_target) == 0.0
+    assert flores_utils.agg_off_target(copied) == 1.0
+    assert flores_utils.agg_off_target_signature(copied).startswith("off_target")
