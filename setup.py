@@ -8,7 +8,7 @@
 
 from pathlib import Path
 
-from setuptools import find_namespace_packages, find_packages, setup
+from setuptools import find_namespace_packages, setup
 from setuptools.command.build_py import build_py
 from setuptools.command.editable_wheel import editable_wheel
 
@@ -22,7 +22,8 @@ PTH_LINE = "import _xllm_harness_lm_eval_hook\n"
 
 
 def _packages() -> tuple[list[str], dict[str, str]]:
-    packages = find_packages(include=["xllm_harness", "xllm_harness.*"])
+    # namespace packages too: the bundled sample folders (xllm_harness/samples/xquad, ...) hold only data
+    packages = find_namespace_packages(include=["xllm_harness", "xllm_harness.*"], exclude=["*__pycache__*"])
     for name, folder in MAPPED.items():
         packages += [
             name,

@@ -25,6 +25,35 @@ def test_mkdocs_builds_strict(tmp_path, repo_root):
         "tasks/flores_xllm",
         "analyzers/scaling_law",
         "plugins",
+        "architecture",
     ):
         assert (tmp_path / "site" / page / "index.html").exists(), page
     assert "x-LLM" in (tmp_path / "site" / "tasks" / "xquad_xllm" / "index.html").read_text()
+    architecture = (tmp_path / "site" / "architecture" / "index.html").read_text(encoding="utf-8")
+    assert "<pre" in architecture  # the diagram renders as a text block
+    for module in ("errors", "lm_eval_outputs", "metrics", "significance", "compare", "langid", "off_target"):
+        assert module in architecture, module
+    assert "batch_api" in architecture
+
+
+def readme_commands(readme: str) -> list[str]:
+    """The command lines of the README's first bash block, as .ci/run reads them."""
+    block = readme.split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line.split(" #", 1)[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_readme_first_block_is_setup_then_test_and_ci_runs_it(repo_root):
+    lines = readme_commands((repo_root / "README.md").read_text(encoding="utf-8"))
+    assert lines == ["bash scripts/setup.sh && .venv/bin/xllm demo", "bash scripts/test.sh"]
+    extracted = subprocess.run(
+        [
+            "bash",
+            "-c",
+            "sed -n '/^mapfile/,/README.md)$/p' .ci/run | sed 's/^mapfile -t lines < <(//; s/)$//' | bash",
+        ],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert extracted == lines  # .ci/run runs exactly what the README says

@@ -42,7 +42,7 @@ def fresh_venv(tmp_path_factory) -> Path:
         if (REPO / rel).is_file():
             (src / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / rel, src / rel)
-    run(
+    built = run(
         [
             sys.executable,
             "-m",
@@ -50,12 +50,13 @@ def fresh_venv(tmp_path_factory) -> Path:
             "wheel",
             "--no-deps",
             "--no-build-isolation",
-            "-q",
             "-w",
             str(root / "dist"),
             str(src),
         ]
     )
+    # setuptools' packaging warnings (license format, data folders outside `packages`) have their cause fixed
+    assert "Warning" not in built.stdout + built.stderr, built.stdout[-4000:] + built.stderr[-4000:]
     wheel = next((root / "dist").glob("xllm_harness-*.whl"))
     env_dir = root / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)

@@ -157,3 +157,37 @@ def test_killed_run_resumes_from_the_cache(route, tiny_model, samples_dir, tmp_p
     assert cache_rows(db) == LIMIT  # the model generated exactly the missing ones
     results = json.loads(next((tmp_path / "out").rglob("results_*.json")).read_text(encoding="utf-8"))
     assert results["n-samples"]["xquad_xllm_ar"]["effective"] == LIMIT
+
+
+NOISE = ("Custom kwargs can be passed", "fatal: not a git repository", "pkg_resources is deprecated")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("route", list(ROUTES))
+def test_a_real_run_is_quiet(route, tiny_model, samples_dir, tmp_path, subprocess_env):
+    """Outside a git checkout, output not a terminal: no library noise, no signature rows, and for
+    `xllm eval` no carriage returns; the signatures stay in the results file."""
+    subprocess_env["XLLM_DATA_DIR"] = str(samples_dir)
+    command = [
+        *[part for part in ROUTES[route] if part not in ("-v", "INFO")], "--model", "hf",
+        "--model_args", f"pretrained={tiny_model},dtype=float32", "--device", "cpu",
+        "--tasks", "xquad_xllm_ar,flores_xllm_en-ar", "--limit", "2", "--gen_kwargs", "max_gen_toks=4",
+        "--metadata", '{"metrics": "chrf"}', "--output_path", str(tmp_path / "out"),
+    ]  # fmt: skip
+    out = subprocess.run(command, cwd=tmp_path, env=subprocess_env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    screen = out.stdout + out.stderr
+    assert not [noise for noise in NOISE if noise in screen], screen
+    assert "|flores_xllm_en-ar" in out.stdout and "chrf" in out.stdout
+    assert "_signature" not in out.stdout
+    results = json.loads(next((tmp_path / "out").rglob("results_*.json")).read_text(encoding="utf-8"))
+    assert results["results"]["flores_xllm_en-ar"]["chrf_signature,none"].startswith("nrefs:1")
+    if route == "xllm eval":
+        assert "\r" not in screen
+        assert "Running generate_until requests: 100%" in out.stderr  # one line per step
+        verbose = subprocess.run(
+            [*command, "-v", "INFO"], cwd=tmp_path, env=subprocess_env, capture_output=True, text=True
+        )
+        assert verbose.returncode == 0, verbose.stderr[-3000:]
+        assert "chrf_signature" in verbose.stdout  # -v brings the details back
+        assert "Custom kwargs can be passed" in verbose.stdout + verbose.stderr
