@@ -30,32 +30,53 @@ def tiny_model(folder: Path) -> Path:
     return build_tiny_llama(folder, texts, vocab_size=2048, hidden_size=128, layers=2)
 
 
-def run_ours(model: Path, out: Path, spec: str, args, batching: str) -> dict:
+def peak_memory_gb() -> tuple[float, str]:
+    """This process's peak memory: CUDA allocated on a GPU, else the maximum resident set size."""
+    import resource
+
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.max_memory_allocated() / 2**30, "cuda max allocated"
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, "max RSS"
+
+
+def run_ours(model: Path, out: Path, data: str, *, micro_batch: int, accumulation: int, steps: int,
+             max_length: int, batching: str, precision: str = "no", sharding: str = "auto",
+             warmup_steps: int = 0) -> dict:  # fmt: skip
+    """``xllm train`` for ``steps`` optimizer steps; tokens (non-padding input tokens) and seconds of the
+    steps after the first ``warmup_steps``, and the schedule's padding waste."""
     import json
 
     from xllm_harness.trainers.train import TrainArgs, train
 
     train(
         TrainArgs(
-            model=str(model), output_dir=str(out), data=spec, seed=0, epochs=1, max_steps=args.steps,
-            learning_rate=1e-3, warmup_ratio=0.0, effective_batch=args.micro_batch * args.accumulation,
-            micro_batch=args.micro_batch, max_length=args.max_length, batching=batching, mixed_precision="no",
-            max_grad_norm=1.0, save_every=0, resume="never", progress=False,
+            model=str(model), output_dir=str(out), data=data, seed=0, epochs=1, max_steps=steps,
+            learning_rate=1e-3, warmup_ratio=0.0, effective_batch=micro_batch * accumulation,
+            micro_batch=micro_batch, max_length=max_length, batching=batching, mixed_precision=precision,
+            max_grad_norm=1.0, sharding=sharding, save_every=0, resume="never", progress=False,
         )
     )  # fmt: skip
     records = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
-    steps = [r for r in records if "loss" in r]
+    logged = [r for r in records if "loss" in r]
     setup = next(r for r in records if r.get("event") == "setup")
-    tokens = sum(r["input_tokens"] for r in steps)
+    start = logged[warmup_steps - 1]["elapsed_s"] if warmup_steps else 0.0
     return {
-        "tokens": tokens,
-        "seconds": steps[-1]["elapsed_s"],
+        "tokens": sum(r["input_tokens"] for r in logged[warmup_steps:]),
+        "seconds": logged[-1]["elapsed_s"] - start,
         "waste": setup["padding_waste"],
-        "steps": len(steps),
+        "steps": len(logged) - warmup_steps,
+        "wrapper": setup["wrapper"],
+        "mixed_precision": setup["mixed_precision"],
     }
 
 
-def run_hf_trainer(model_dir: Path, out: Path, spec: str, args) -> dict:
+def run_hf_trainer(model_dir: Path, out: Path, examples, *, micro_batch: int, accumulation: int, steps: int,
+                   max_length: int, bf16: bool = False, fsdp_layer: str | None = None,
+                   warmup_steps: int = 0) -> dict:  # fmt: skip
+    """transformers' ``Trainer`` with the stanford_alpaca collator (pad to longest, random order) on the
+    same tokenized examples; ``fsdp_layer`` wraps each such layer with FSDP2 (run under torchrun)."""
     import torch
     from datasets import Dataset
     from transformers import (
@@ -67,50 +88,61 @@ def run_hf_trainer(model_dir: Path, out: Path, spec: str, args) -> dict:
         TrainingArguments,
     )
 
-    from xllm_harness.trainers.data import build
     from xllm_harness.trainers.tokenize import encode_all
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    encoded, _ = encode_all(tokenizer, build(spec, seed=0).examples, args.max_length, progress=False)
+    encoded, _ = encode_all(tokenizer, examples, max_length, progress=False)
     dataset = Dataset.from_dict(
         {"input_ids": [e.input_ids for e in encoded], "labels": [e.labels for e in encoded]}
     )
     base = DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100)
-    counts = {"real": 0, "slots": 0}
+    micro: list[tuple[int, int]] = []  # (real tokens, token slots) of each micro-batch, in order
 
     def collator(features):
         batch = base(features)
-        counts["real"] += int(batch["attention_mask"].sum())
-        counts["slots"] += batch["input_ids"].numel()
+        micro.append((int(batch["attention_mask"].sum()), batch["input_ids"].numel()))
         return batch
 
-    clock = {}
+    ends: list[float] = []
 
     class Clock(TrainerCallback):
         def on_train_begin(self, *a, **k):
-            clock["start"] = time.perf_counter()
+            ends.append(time.perf_counter())
 
-        def on_train_end(self, *a, **k):
-            clock["end"] = time.perf_counter()
+        def on_step_end(self, *a, **k):
+            if torch.cuda.is_available():
+                torch.cuda.synchronize()
+            ends.append(time.perf_counter())
 
+    fsdp = {}
+    if fsdp_layer:
+        os.environ["FSDP_VERSION"] = "2"  # read by accelerate's FSDP plugin, which Trainer configures
+        fsdp = {
+            "fsdp": "full_shard auto_wrap",
+            "fsdp_config": {"version": 2, "transformer_layer_cls_to_wrap": [fsdp_layer]},
+        }
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     training_args = TrainingArguments(
-        output_dir=str(out), per_device_train_batch_size=args.micro_batch,
-        gradient_accumulation_steps=args.accumulation, max_steps=args.steps, learning_rate=1e-3,
+        output_dir=str(out), per_device_train_batch_size=micro_batch,
+        gradient_accumulation_steps=accumulation, max_steps=steps, learning_rate=1e-3,
         lr_scheduler_type="cosine", warmup_ratio=0.0, weight_decay=0.0, max_grad_norm=1.0, save_strategy="no",
-        report_to=[], logging_strategy="no", use_cpu=True, seed=0, disable_tqdm=True,
-        dataloader_num_workers=0,
+        report_to=[], logging_strategy="no", use_cpu=not torch.cuda.is_available(), bf16=bf16, seed=0,
+        disable_tqdm=True, dataloader_num_workers=0, **fsdp,
     )  # fmt: skip
     trainer = Trainer(
         model=model, args=training_args, train_dataset=dataset, data_collator=collator, callbacks=[Clock()]
     )
     trainer.train()
-    waste = 1 - counts["real"] / counts["slots"]
+    timed = micro[warmup_steps * accumulation : steps * accumulation]
     return {
-        "tokens": counts["real"],
-        "seconds": clock["end"] - clock["start"],
-        "waste": waste,
-        "steps": args.steps,
+        "tokens": sum(real for real, _ in timed),
+        "seconds": ends[steps] - ends[warmup_steps],
+        "waste": 1
+        - sum(real for real, _ in micro[: steps * accumulation])
+        / sum(slots for _, slots in micro[: steps * accumulation]),
+        "steps": steps - warmup_steps,
+        "wrapper": type(trainer.model_wrapped).__name__,
+        "mixed_precision": "bf16" if bf16 else "no",
     }
 
 
@@ -129,6 +161,7 @@ def main() -> int:
     args = p.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from xllm_harness.samples import SAMPLES_DIR
+    from xllm_harness.trainers.data import build
 
     os.environ["XLLM_DATA_DIR"] = str(SAMPLES_DIR)
     half = args.examples // 2
@@ -138,10 +171,15 @@ def main() -> int:
         model = tiny_model(root / "model")
         print(f"data {spec}; micro-batch {args.micro_batch} × accumulation {args.accumulation}, {args.steps} steps, "
               f"max length {args.max_length}, 1 process, torch threads {__import__('torch').get_num_threads()}", file=sys.stderr)  # fmt: skip
+        sizes = dict(micro_batch=args.micro_batch, accumulation=args.accumulation, steps=args.steps,
+                     max_length=args.max_length)  # fmt: skip
+        examples = build(spec, seed=0).examples
         runs = {
-            "transformers Trainer (pad to longest)": lambda out: run_hf_trainer(model, out, spec, args),
-            "xllm train --batching group": lambda out: run_ours(model, out, spec, args, "group"),
-            "xllm train --batching pack": lambda out: run_ours(model, out, spec, args, "pack"),
+            "transformers Trainer (pad to longest)": lambda out: run_hf_trainer(
+                model, out, examples, **sizes
+            ),
+            "xllm train --batching group": lambda out: run_ours(model, out, spec, batching="group", **sizes),
+            "xllm train --batching pack": lambda out: run_ours(model, out, spec, batching="pack", **sizes),
         }
         results: dict[str, dict] = {}
         for rep in range(args.repeats):  # interleaved; the fastest of each is kept (shared, noisy CPUs)
