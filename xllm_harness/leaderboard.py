@@ -262,7 +262,7 @@ def _identity_of_scores(data: dict[str, Any], path: Path) -> ModelIdentity:
             identity = None
     return (
         identity
-        or folder_identity(path.parent)
+        or folder_identity(path.parent, recursive=False)
         or named_identity(str(data.get("model_name") or path.parent.name))
     )
 
@@ -304,7 +304,7 @@ def _read_judge_qa(path: Path) -> list[_Found]:
     results = _mapping_of_mappings(data, "results", JUDGE_QA_SHAPE)
     identity = (
         recorded_identity(data.get("model_identity"))
-        or folder_identity(path.parent)
+        or folder_identity(path.parent, recursive=False)
         or named_identity(str(data.get("model_name") or path.parent.name))
     )
     stamp = file_timestamp(path)

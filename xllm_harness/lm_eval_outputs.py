@@ -246,10 +246,13 @@ def recorded_identity(record: Any) -> ModelIdentity | None:
     return None
 
 
-def folder_identity(folder: str | Path) -> ModelIdentity | None:
-    """The identity in the newest readable ``results_*.json`` under ``folder`` (``None`` if there is none)."""
+def folder_identity(folder: str | Path, recursive: bool = True) -> ModelIdentity | None:
+    """The identity in the newest readable ``results_*.json`` under ``folder`` (``None`` if there is none).
+
+    ``recursive=False``: only a results file directly in ``folder`` (the model a file beside it belongs to).
+    """
     folder = Path(folder)
-    for path in reversed(results_files(folder) if folder.is_dir() else []):
+    for path in reversed(results_files(folder, recursive) if folder.is_dir() else []):
         try:
             return model_identity(read_results(path))
         except (InputError, MissingFileError):

@@ -35,7 +35,6 @@ import numpy as np
 from xllm_harness.errors import InputError, MissingDependencyError, unknown_name
 from xllm_harness.lm_eval_outputs import (
     file_timestamp,
-    folder_identity,
     model_identity,
     read_results,
     read_sample_lines,
@@ -171,9 +170,14 @@ def _write(path: Path, payload: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _header(model_dir: Path, timestamps: list[str]) -> dict[str, Any]:
+def _header(model_dir: Path, timestamps: list[str], log) -> dict[str, Any]:
     source = results_for_samples(model_dir, timestamps)
-    identity = model_identity(read_results(source)) if source else folder_identity(model_dir)
+    identity = None
+    if source is not None:
+        try:
+            identity = model_identity(read_results(source))
+        except InputError as err:
+            log(f"warning: the model is named by its folder only: {err}")
     return {
         "model_name": identity.pretrained if identity and identity.pretrained else model_dir.name,
         "model_identity": identity.to_dict() if identity and identity.model else None,
@@ -204,7 +208,7 @@ def score_model_dir(
         latest = {t: v for t, v in latest.items() if any(fnmatch.fnmatchcase(t, pat) for pat in tasks)}
         if not latest:
             raise InputError(f"--tasks {','.join(tasks)} matches no samples file in {model_dir}")
-    payload = _header(model_dir, [file_timestamp(p) for p in latest.values()])
+    payload = _header(model_dir, [file_timestamp(p) for p in latest.values()], log)
     out = model_dir / f"xllm_scores_{dt.datetime.now().strftime('%Y-%m-%dT%H-%M-%S.%f')}.json"
     instances: dict[str, Metric] = {}
     broken: dict[str, str] = {}

@@ -430,3 +430,13 @@ def test_mi_eval_shares_get_intervals_from_the_details_file(tmp_path):
     tab = pairwise_table(collect([tmp_path]).pairwise)
     assert all(c.interval is None for c in tab.rows[0].cells.values())
     assert any(n.startswith("no interval for x vs y") for n in tab.notes)
+
+
+def test_a_judge_file_is_matched_by_its_model_not_by_the_newest_run_around_it(tmp_path):
+    write_results(tmp_path / "a", "/m/a", {"xquad_xllm_ar": {"match": 0.1}}, "2026-01-01T00-00-00.1")
+    write_results(tmp_path / "b", "/m/b", {"xquad_xllm_ar": {"match": 0.2}}, "2026-02-01T00-00-00.1")
+    (tmp_path / "judge_qa_2026-03-01T00-00-00.1.json").write_text(
+        json.dumps({"model_name": "/m/a", "results": {"xquad_xllm_ar": {"judge_accuracy": 0.5}}})
+    )
+    judge = table(build_tables(collect([tmp_path]).scores, include_reported=False), "XQuAD: judge accuracy")
+    assert [(r.label, r.values["ar"]) for r in judge.rows] == [("a", 0.5)]  # merged with /m/a's identity
