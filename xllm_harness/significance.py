@@ -27,6 +27,7 @@ The difference is always ``delta = b - a``: B against A, A being the baseline (s
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -94,13 +95,22 @@ def resample_counts(n: int, n_resamples: int, seed: int | None) -> Iterator[np.n
         done += take
 
 
+@functools.lru_cache(maxsize=1)
+def _counts(n: int, n_resamples: int, seed: int | None) -> tuple[np.ndarray, ...]:
+    """:func:`resample_counts`, kept for the next call (a run compares many metrics on one test set)."""
+    chunks = tuple(resample_counts(n, n_resamples, seed))
+    for chunk in chunks:
+        chunk.flags.writeable = False
+    return chunks
+
+
 def resampled_scores(
     metric: Metric, stats: Sequence[np.ndarray], n_resamples: int, seed: int | None
 ) -> list[np.ndarray]:
     """For each statistics matrix (same ``N``), the ``(B,)`` scores over the same resamples."""
     n = stats[0].shape[0]
     parts: list[list[np.ndarray]] = [[] for _ in stats]
-    for counts in resample_counts(n, n_resamples, seed):
+    for counts in _counts(n, n_resamples, seed):
         for part, matrix in zip(parts, stats, strict=True):
             part.append(np.asarray(metric.score_from_statistics(counts @ matrix, n), dtype=np.float64))
     return [np.concatenate(part) for part in parts]

@@ -1,0 +1,77 @@
+"""``xllm compare A B``: paired significance tests of two systems' lm-eval outputs (docs/compare.md)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "compare", help="is B really better than A? paired tests per task and metric, Holm-adjusted"
+    )
+    p.add_argument("a", help="system A (the baseline): an lm-eval --output_path written with --log_samples")
+    p.add_argument("b", help="system B: the same tasks, same documents")
+    p.add_argument(
+        "--metrics",
+        default=None,
+        help="comma-separated metrics (default: the task family's metrics that need no model, COMET/BLEURT "
+        "where `xllm score` recorded their statistics for both, judge_accuracy/judge_pairwise where judge "
+        "results are beside the samples)",
+    )
+    p.add_argument("--tasks", default=None, help="comma-separated task names or globs (default: all common)")
+    p.add_argument("--resamples", type=int, default=1000, help="paired bootstrap resamples (default: 1000)")
+    p.add_argument("--seed", type=int, default=12345, help="resampling seed (default: 12345, as sacrebleu)")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm (default: 0.05)")
+    p.add_argument("--comet-model", "--comet_model", default=None, help="recompute COMET with this model")
+    p.add_argument("--bleurt-model", "--bleurt_model", default=None, help="recompute BLEURT with this model")
+    p.add_argument("--batch-size", "--batch_size", type=int, default=None, help="COMET/BLEURT batch size")
+    p.add_argument("--device", default=None, help="device of COMET/BLEURT (default: cuda:0 if present)")
+    p.add_argument("--filter", default=None, help="lm-eval filter whose responses to compare (default: none)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.set_defaults(func=run)
+
+
+def _split(value: str | None) -> list[str] | None:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+
+
+def run(args: argparse.Namespace) -> int:
+    from xllm_harness.compare import Plan, compare, report, table, write_report
+    from xllm_harness.errors import InputError
+
+    if args.resamples < 1:
+        raise InputError(f"--resamples must be at least 1, got {args.resamples}")
+    models = {"batch_size": args.batch_size, "device": args.device}
+    plan = Plan(
+        metrics=_split(args.metrics),
+        options={
+            "comet": {"model": args.comet_model, **models},
+            "bleurt": {"model": args.bleurt_model, **models},
+        },
+        recompute={
+            name for name, given in (("comet", args.comet_model), ("bleurt", args.bleurt_model)) if given
+        },
+    )
+    skipped: list[dict[str, str]] = []
+    rows = compare(
+        args.a,
+        args.b,
+        plan,
+        _split(args.tasks),
+        args.resamples,
+        args.seed,
+        args.alpha,
+        args.filter,
+        skipped=skipped,
+    )
+    path = write_report(args.a, report(args.a, args.b, rows, args.alpha, args.resamples, args.seed, skipped))
+    print(table(rows))
+    for entry in skipped:
+        print(f"{entry['task']} {entry['metric']}: not compared ({entry['reason']})")
+    significant = sum(r.significant for r in rows)
+    print(
+        f"\n{significant} of {len(rows)} differences significant at alpha={args.alpha} after Holm-Bonferroni "
+        f"({args.resamples} paired resamples, seed {args.seed}); delta = B - A"
+    )
+    print(f"wrote {path}")
+    return 0
