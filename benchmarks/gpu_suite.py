@@ -342,7 +342,10 @@ def bench_trainer(work: Path, scale: Scale, args, log) -> Part:
         f"trainer: {layers} layers, micro-batch {scale.micro_batch} × accumulation {scale.accumulation}, "
         f"{scale.steps} steps ({scale.warmup} untimed), length {scale.max_length}"
     )
-    part.baseline = run_worker("hf", {**job, "out": str(work / "hf-out")}, work, log)
+    baseline_fsdp = on_gpu and args.baseline == "fsdp2"
+    if on_gpu and not baseline_fsdp:
+        part.notes.append("baseline without FSDP (--baseline plain): one GPU, bf16 autocast")
+    part.baseline = run_worker("hf", {**job, "fsdp": baseline_fsdp, "out": str(work / "hf-out")}, work, log)
     part.ours = run_worker("ours", {**job, "out": str(work / "ours-out")}, work, log)
     peak, peak_source = peak_tflops(args.peak_tflops)
     for figures in (part.ours, part.baseline):
@@ -615,6 +618,12 @@ def main() -> int:
     parser.add_argument("--parts", default="trainer,eval,comet", help="comma-separated: trainer, eval, comet")
     parser.add_argument(
         "--peak-tflops", type=float, default=None, help="the GPU's dense bf16 peak, if not in the table"
+    )
+    parser.add_argument(
+        "--baseline",
+        choices=["fsdp2", "plain"],
+        default="fsdp2",
+        help="the Trainer baseline on a GPU: the same FSDP2 wrapping as ours (default), or none",
     )
     parser.add_argument("--work", default=None, help="keep the models and logs in this folder")
     parser.add_argument("--worker", choices=["ours", "hf"], help=argparse.SUPPRESS)

@@ -165,15 +165,18 @@ def test_a_plugin_adds_a_source_kind():
 def test_xllm_data_build_command_and_jsonl_roundtrip(tmp_path, capsys):
     from xllm_harness.cli import main
 
+    records = [{"instruction": f"Say {i}.", "output": str(i)} for i in range(45)]
+    records.insert(43, {"instruction": "Say nothing.", "output": ""})  # line 44, beyond the slice
+    alpaca = tmp_path / "alpaca.jsonl"
+    alpaca.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    spec = f"alpaca_en[:40]={alpaca}+translation_en-vi[:10]"
     out = tmp_path / "coit.jsonl"
-    assert (
-        main(["data", "build", "alpaca_en[:40]+translation_en-vi[:10]", "-o", str(out), "--seed", "3"]) == 0
-    )
+    assert main(["data", "build", spec, "-o", str(out), "--seed", "3"]) == 0
     printed = capsys.readouterr().out
     assert "alpaca_en" in printed and "40" in printed and "translation_en-vi" in printed
-    assert "alpaca_en.json:1422: field(s) output" in printed  # the whole file is checked, then sliced
+    assert f"{alpaca}:44: field(s) output" in printed  # the whole file is checked, then sliced
     examples = data.read_jsonl(out)
-    assert examples == data.build("alpaca_en[:40]+translation_en-vi[:10]", seed=3).examples
+    assert examples == data.build(spec, seed=3).examples
     assert main(["data", "build", "alpaca_en+nonsense", "-o", str(out)]) == 2
     assert "nonsense" in capsys.readouterr().err
 
