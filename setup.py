@@ -6,11 +6,13 @@
    ``_xllm_harness_lm_eval_hook`` module, which makes our tasks visible to a bare ``lm_eval`` run.
 """
 
+import warnings
 from pathlib import Path
 
 from setuptools import find_namespace_packages, setup
 from setuptools.command.build_py import build_py
 from setuptools.command.editable_wheel import editable_wheel
+from setuptools.warnings import InformationOnly
 
 MAPPED = {
     "xllm_harness.tasks": "tasks",
@@ -50,6 +52,30 @@ class EditableWheelWithPth(editable_wheel):
     def _install_namespaces(self, installation_dir, pth_prefix):
         super()._install_namespaces(installation_dir, pth_prefix)
         Path(installation_dir, PTH_NAME).write_text(PTH_LINE)
+
+    def _select_strategy(self, name, tag, build_lib):
+        return _WithoutFolderNotice(super()._select_strategy(name, tag, build_lib))
+
+
+class _WithoutFolderNotice:
+    """setuptools' editable strategy without its generic notice that folders named like the package in
+    the working directory may shadow it: ours are the package's own sources (``xllm_harness/``) and
+    the mapped ``tasks/``, ``plugins/``, ``trainers/``, which the finder maps under ``xllm_harness``."""
+
+    def __init__(self, strategy) -> None:
+        self.strategy = strategy
+
+    def __call__(self, *args):
+        return self.strategy(*args)
+
+    def __enter__(self):
+        self.strategy.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InformationOnly)
+            return self.strategy.__exit__(*exc)
 
 
 packages, package_dir = _packages()
