@@ -41,7 +41,8 @@ def register(sub) -> None:
         "--no-intervals", action="store_true", help="skip the bootstrap intervals (and --baseline's tests)"
     )
     p.add_argument("--strict", action="store_true", help="a malformed result file is an error, not a warning")
-    p.add_argument("--title", default="xllm-harness leaderboard")
+    p.add_argument("--title", default="xllm-harness leaderboard", help="title of the HTML page")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.set_defaults(func=run)
 
 
