@@ -15,8 +15,7 @@ def register(sub) -> None:
         help="compare models: Markdown, CSV and HTML tables with the paper's rows",
         description="One table per task family and metric from lm-eval result folders (with xllm score and "
         "xllm judge outputs), intervals from the samples files, the paper's reported rows.",
-        epilog="example: xllm leaderboard runs/ -o board --name tiny-coit=CoIT --baseline tiny-untrained",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog="example:\n  xllm leaderboard runs/ -o board --name tiny-coit=CoIT --baseline tiny-untrained",
     )
     p.add_argument(
         "paths", nargs="+", type=Path, help="result folders (lm-eval --output_path, xllm score/judge)"

@@ -17,7 +17,7 @@ def register(sub) -> None:
         description="Score the newest samples of every task under an lm-eval --output_path with metric plugins "
         "(COMET, BLEURT, spBLEU...), without loading the evaluated model. Writes xllm_scores_<timestamp>.json "
         "beside lm-eval's files, with per-document statistics for the leaderboard's intervals.",
-        epilog="example: xllm score out/ --metrics spbleu,comet --comet-model Unbabel/wmt22-comet-da",
+        epilog="example:\n  xllm score out/ --metrics spbleu,comet --comet-model Unbabel/wmt22-comet-da",
     )
     p.add_argument("output_path", help="lm-eval --output_path folder (or one model folder inside it)")
     p.add_argument(
