@@ -43,7 +43,8 @@ def test_third_party_language_gets_the_task_families(install_plugin):
     generated = task_include_paths()[-1]
     assert (generated / "xquad_xllm_sw.yaml").exists()
     assert not (generated / "mlqa_xllm_sw.yaml").exists()  # no MLQA location declared
-    assert not (generated / "xquad_xllm_ar.yaml").exists()  # built-ins stay in the committed folder
+    # the generated folder replaces the committed one it extends: every task comes from one folder only
+    assert (generated / "xquad_xllm_ar.yaml").exists()
     from xllm_harness.lm_eval_bridge import task_manager, tasks_dir
 
     merged = tasks_dir()  # the single folder for `lm_eval --include_path`
