@@ -325,7 +325,7 @@ def bench_trainer(work: Path, scale: Scale, args, log) -> Part:
     part.notes.append(f"data: {build_coit_data(data, scale.repeat_data)}")
     n_matmul = matmul_parameters(scale.llama, layers)
     part.notes.append(
-        f"model: random Llama, {layers} layers of {scale.llama}, {n_matmul / 1e9:.2f}B matmul parameters"
+        f"model: random Llama, {layers} layers of {scale.llama}, {n_matmul:,} matmul parameters"
     )
     job = dict(
         model=str(model),

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from xllm_harness.errors import InputError, MissingFileError
+from xllm_harness.trainers.sources import Example, Problem
 from xllm_harness.trainers.tokenize import Encoded, EncodeStats, Plan
 
 # Fields that fix the training trajectory: resuming with different values is refused.
@@ -86,7 +87,7 @@ class TrainData:
     problems: int
 
 
-def load_examples(args: TrainArgs):
+def load_examples(args: TrainArgs) -> tuple[list[Example], list[Problem], list[str]]:
     """The training examples of ``--data``/``--allocation``, the malformed records skipped, and notes."""
     from xllm_harness.trainers import data
 
