@@ -70,7 +70,9 @@ def test_demo_end_to_end(tmp_path, subprocess_env):
     rows = list(csv.DictReader((demo / "leaderboard" / "leaderboard.csv").open()))
     measured = {r["model"] for r in rows if r["reported"] == "no"}
     assert measured == {"tiny-untrained", "tiny-coit"}
-    flores = [r for r in rows if r["family"] == "flores" and r["column"] == "en-zh" and r["reported"] == "no"]
+    flores = [
+        r for r in rows if r["family"] == "flores_xllm" and r["column"] == "en-zh" and r["reported"] == "no"
+    ]
     assert len(flores) == 2 and all(r["value"] != "" for r in flores)
     markdown = (demo / "leaderboard" / "leaderboard.md").read_text(encoding="utf-8")
     assert "### XQuAD: match (x-LLM)" in markdown and "### FLORES-101: chrF++" in markdown
