@@ -31,11 +31,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from xllm_harness.errors import InputError, UnknownNameError, XllmError
+from xllm_harness.lm_eval_outputs import MISSING_PREFIX as MISSING
 from xllm_harness.metric_models import MissingMetricModelError
 from xllm_harness.metrics import Metric, MetricResult, get_metric
 
-MISSING = "missing: "
-"""Prefix of the ``<metric>_signature`` value of a metric that could not be computed."""
 REPRODUCE = ("x-llm",)
 """Values of the ``reproduce`` task option (``--metadata '{"reproduce": "x-llm"}'``)."""
 

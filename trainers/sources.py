@@ -19,9 +19,9 @@ from pathlib import Path
 from xllm_harness.data import MissingDataError, data_dir, resolve
 from xllm_harness.errors import InputError
 from xllm_harness.jsonio import read_jsonl
+from xllm_harness.translation import PIVOT
 
 DIRECTIONS = ("en-x", "x-en", "both")
-PIVOT = "en"
 
 # Training-time paraphrases of the translation instruction, rotated over the examples (x-LLM
 # rotated 33 of its own; these are ours). The first one is the fixed test prompt.

@@ -340,12 +340,12 @@ def train(args: TrainArgs) -> Path:
     """Train ``args.model`` on ``args.data``; returns the output folder (see the module docstring)."""
     from accelerate.utils import set_seed
 
+    from xllm_harness.hf_models import check_pretrained
     from xllm_harness.trainers.checkpoint import save_hf
     from xllm_harness.trainers.distributed import make_accelerator
-    from xllm_harness.trainers.models import check_model
 
     # 1. the model exists (before anything heavy); processes, precision, seed
-    check_model(args.model)
+    check_pretrained(args.model, "--model")
     accelerator = make_accelerator(args.sharding, args.mixed_precision)
     accumulation = accumulation_steps(args.effective_batch, accelerator.num_processes, args.micro_batch)
     set_seed(args.seed)

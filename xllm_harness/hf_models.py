@@ -1,63 +1,70 @@
 """Checks on a Hugging Face model reference before anything heavy loads it.
 
 A reference is a local folder (``save_pretrained`` output, with a ``config.json``) or a Hub id
-(``org/name``). :func:`check_pretrained` turns the usual mistakes (a path that does not exist, a folder
-without a config, a Hub id that offline mode cannot reach) into one :class:`MissingFileError` naming
-the path and what is missing, instead of a long traceback from deep inside transformers.
+(``name`` or ``org/name``). :func:`check_pretrained` turns the usual mistakes (a path that does not
+exist, a folder without a config, a file, a Hub id that is not cached while offline or cannot be
+fetched) into one :class:`MissingFileError` naming the option, the path and what is missing, instead
+of a long traceback from deep inside transformers. ``xllm eval``, ``xllm train`` and the analyzers
+use it.
 """
 
 from __future__ import annotations
 
-import os
+import re
 from pathlib import Path
 
 from xllm_harness.errors import MissingFileError
 
 CONFIG_FILE = "config.json"
-OFFLINE_VALUES = {"1", "ON", "YES", "TRUE"}
+HUB_ID = re.compile(r"^[A-Za-z0-9_][\w.-]*(/[A-Za-z0-9_][\w.-]*)?$")
 
 
-def looks_like_path(reference: str) -> bool:
-    """A reference that can only mean a local path (a Hub id is ``name`` or ``org/name``)."""
+def looks_like_hub_id(reference: str) -> bool:
+    """``name`` or ``org/name`` with no other path separators (``./x``, ``/x``, ``~/x``, ``a/b/c`` are paths)."""
+    return bool(HUB_ID.match(reference)) and ".." not in reference
+
+
+def _label(option: str, reference: str) -> str:
+    """``--model /x`` for a command-line option, ``--model_args pretrained=/x`` for a key inside one."""
     return (
-        reference.startswith(("/", "./", "../", "~", ".\\")) or reference.count("/") > 1 or "\\" in reference
+        f"{option} {reference}" if option.startswith("--") and " " not in option else f"{option}={reference}"
     )
 
 
-def hub_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").upper() in OFFLINE_VALUES
-
-
-def check_pretrained(reference: str, option: str = "pretrained", revision: str | None = None) -> None:
-    """Raise :class:`MissingFileError` if ``reference`` cannot be a loadable model; ``option`` names the
-    option that gave it (in the message)."""
+def check_pretrained(reference: str, option: str = "--model", revision: str | None = None) -> None:
+    """Raise :class:`MissingFileError` unless ``reference`` is a model folder with a ``config.json`` or a
+    Hub id that is cached (offline) or can be fetched; ``option`` names where the reference came from."""
+    label = _label(option, reference)
     path = Path(reference).expanduser()
     if path.is_dir():
         if not (path / CONFIG_FILE).is_file():
             raise MissingFileError(
-                f"{option}={reference}: the folder has no {CONFIG_FILE}, so it is not a Hugging Face model "
-                "folder (a model saved with save_pretrained has one; point to that folder)"
+                f"{label}: the folder has no {CONFIG_FILE}, so it is not a Hugging Face model folder; give "
+                "the folder that save_pretrained wrote (config.json, weights, tokenizer files)"
             )
         return
     if path.exists():
-        raise MissingFileError(
-            f"{option}={reference}: is a file; give the model's folder (with {CONFIG_FILE})"
-        )
-    if looks_like_path(reference):
-        raise MissingFileError(f"{option}={reference}: no such folder (check the path to the model)")
-    if hub_offline() and not _in_hub_cache(reference, revision):
-        raise MissingFileError(
-            f"{option}={reference}: not a local folder, and not in the Hugging Face cache while "
-            "HF_HUB_OFFLINE=1 forbids downloading it (give a local model folder, or download it first)"
-        )
+        raise MissingFileError(f"{label}: is a file; give the model's folder (with {CONFIG_FILE})")
+    if not looks_like_hub_id(reference):
+        raise MissingFileError(f"{label}: no such folder (check the path to the model)")
+    _check_hub_model(reference, label, revision)
 
 
-def _in_hub_cache(repo_id: str, revision: str | None) -> bool:
-    from huggingface_hub import try_to_load_from_cache
-    from huggingface_hub.errors import HFValidationError
+def _check_hub_model(repo_id: str, label: str, revision: str | None) -> None:
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    if isinstance(try_to_load_from_cache(repo_id, CONFIG_FILE, revision=revision), str):
+        return
+    if constants.HF_HUB_OFFLINE:
+        raise MissingFileError(
+            f"{label}: not a local folder, and not in the Hugging Face cache ({constants.HF_HUB_CACHE}) "
+            f"while HF_HUB_OFFLINE=1 forbids downloading it; download it first (`hf download {repo_id}`) "
+            "or give a local model folder"
+        )
+    from transformers import AutoConfig
 
     try:
-        found = try_to_load_from_cache(repo_id, CONFIG_FILE, revision=revision)
-    except HFValidationError:  # not a valid repo id either: let the loader say what it makes of it
-        return True
-    return isinstance(found, str)
+        AutoConfig.from_pretrained(repo_id, revision=revision)  # config.json only: light, names what is wrong
+    except OSError as err:  # transformers' error for a model that cannot be found or fetched
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise MissingFileError(f"{label}: cannot be loaded: {reason}") from None

@@ -13,7 +13,7 @@ def test_a_model_that_cannot_load_is_named_before_any_work(tmp_path, capsys, ana
     base = ["analyze", analyzer, "--languages", "ar", "-o", str(tmp_path / "out")]
     assert main([*base, "--model", str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.splitlines() == [err] and f"--model={tmp_path / 'missing'}: no such folder" in err
+    assert err.splitlines() == [err] and f"--model {tmp_path / 'missing'}: no such folder" in err
     (tmp_path / "empty").mkdir()
     assert main([*base, "--model", str(tmp_path / "empty")]) == 2
     assert "has no config.json" in capsys.readouterr().err

@@ -1,6 +1,6 @@
-"""``--model`` that cannot be loaded: one line naming the path and what is missing, exit 2, nothing
-started (no output folder), for a missing folder, a folder without config.json, a file, and a hub id
-that is not cached while offline."""
+"""A model reference that cannot be loaded: one line naming the option, the path and what is missing;
+through ``xllm train``: exit 2 and nothing started (no output folder), for a missing folder, a folder
+without config.json, a file, and a hub id that is not cached while offline."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from xllm_harness.errors import MissingFileError
-from xllm_harness.trainers.models import check_model, looks_like_hub_id
+from xllm_harness.hf_models import check_pretrained, looks_like_hub_id
 
 
 @pytest.mark.parametrize(
@@ -34,20 +34,27 @@ def test_hub_ids_and_paths(name, hub):
 
 
 def test_a_model_folder_passes(tiny_model):
-    check_model(str(tiny_model))
+    check_pretrained(str(tiny_model))
+
+
+def test_key_inside_an_option_is_named_with_equals():
+    with pytest.raises(MissingFileError, match=r"^--model_args pretrained=/no/such: no such folder"):
+        check_pretrained("/no/such", "--model_args pretrained")
 
 
 def test_missing_things_are_named(tmp_path, monkeypatch):
-    with pytest.raises(MissingFileError, match=r"^--model /no/such/model: no such folder$"):
-        check_model("/no/such/model")
+    with pytest.raises(
+        MissingFileError, match=r"^--model /no/such/model: no such folder \(check the path to the model\)$"
+    ):
+        check_pretrained("/no/such/model")
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(MissingFileError, match=rf"^--model {empty}: the folder has no config.json"):
-        check_model(str(empty))
+        check_pretrained(str(empty))
     weights = tmp_path / "model.safetensors"
     weights.write_bytes(b"")
     with pytest.raises(MissingFileError, match="is a file"):
-        check_model(str(weights))
+        check_pretrained(str(weights))
 
 
 def train_cmd(model: str, out: Path) -> list[str]:
@@ -72,7 +79,7 @@ def test_xllm_train_one_line_exit_2_before_anything_starts(kind, tmp_path, subpr
     expected = {
         "missing": "no such folder",
         "no-config": "has no config.json",
-        "hub-id": "not in the local cache",
+        "hub-id": "not in the Hugging Face cache",
     }[kind]
     assert expected in lines[0]
     assert "Repo id" not in proc.stderr and not out.exists()
