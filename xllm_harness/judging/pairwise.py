@@ -2,9 +2,10 @@
 
 Per item (aligned by ``doc_id``, same instruction and input in both folders):
 
-1. Language gate (x-LLM): each answer's language is detected with lid.176 and compared with the
-   task's language (``gate_by="question"``: with the question's detected language, as x-LLM did). An
-   answer in another language loses without a judge call; when both are off, it is a tie.
+1. Language gate (x-LLM): each answer's language is identified (:mod:`xllm_harness.langid`) and
+   compared with the task's language (``gate_by="question"``: with the question's detected language, as
+   x-LLM did). An answer identified as another language loses without a judge call; when both are off,
+   it is a tie. An answer too short to identify (a number, a name) is not gated: the judge decides.
 2. Otherwise the "Comparing Response Quality" prompt is sent with A as Assistant 1 and, by default,
    again with B as Assistant 1 (k samples each). Scores are mapped back to A and B and averaged.
 3. Outcome from A's side: ``win`` when A's mean score is higher, ``loss`` when lower, else ``tie``.
@@ -151,8 +152,8 @@ def gate(pair: PairItem, gate_by: str) -> Gate:
     expected = pair.lang if gate_by == "task" else question_lang
     return Gate(
         expected,
-        langgate.detect(pair.answer_a) == expected,
-        langgate.detect(pair.answer_b) == expected,
+        langgate.passes(pair.answer_a, expected),
+        langgate.passes(pair.answer_b, expected),
         question_lang,
     )
 

@@ -20,3 +20,19 @@ def test_detect_is_langid():
 def test_empty_or_unmeasurable_text_has_no_language():
     assert langgate.detect("") == ""
     assert langgate.detect("  42 ") == ""
+
+
+def test_only_an_answer_in_another_language_fails_the_gate():
+    assert langgate.passes("你好，我的朋友们今天都很好。", "zh")
+    assert not langgate.passes("The weather is lovely today, my friend.", "zh")
+    # a number or a name cannot be identified: the judge decides, the gate does not
+    assert langgate.passes("42", "zh") and langgate.passes("Barack Obama", "zh")
+    assert langgate.passes("anything at all here", "")  # no expected language (question unidentified)
+
+
+def test_pairwise_gate_sends_unidentifiable_answers_to_the_judge():
+    from xllm_harness.judging.pairwise import PairItem, gate
+
+    pair = PairItem("mi_eval_xllm_zh", "zh", 0, "一加一等于几？", "2", "The answer is two, my friend.")
+    decision = gate(pair, "task")
+    assert decision.ok_a and not decision.ok_b and not decision.passed and decision.outcome == "win"
