@@ -9,9 +9,9 @@ the base class, so every metric refuses the same bad input with the same message
 For resampling (paired bootstrap in ``xllm compare``, intervals in the leaderboard) a metric also
 exposes per-segment *statistics* and the score computed from their column sums:
 
-- ``statistic = "mean"`` (QA metrics, COMET, BLEURT, ``off_target``): one column per segment, the
-  segment score; the corpus score is their mean;
-- ``statistic = "corpus"`` (spBLEU, chrF++): sufficient statistics (n-gram matches and totals...)
+- ``statistic = "mean"`` (QA metrics, COMET, BLEURT): one column per segment, the segment score;
+  the corpus score is their mean;
+- ``statistic = "corpus"`` (spBLEU, chrF++, ``off_target``): sufficient statistics (n-gram matches and totals...)
   whose sums give the corpus score, as sacrebleu's own ``--paired-bs`` recomputes it.
 
 Plugins contribute metric classes through the ``xllm_metrics`` hook.
@@ -28,6 +28,11 @@ import numpy as np
 
 from xllm_harness.errors import InputError, unknown_name
 from xllm_harness.registry import collect, get_registry
+
+
+class NotComputable(InputError):
+    """The metric gives no number for these outputs (e.g. none of them can be identified); callers
+    record the metric as missing with this reason, never as a number."""
 
 
 @dataclass
@@ -62,8 +67,19 @@ class Metric(ABC):
         lang: str | None = None,
     ) -> MetricResult:
         """The corpus-level score of ``hypotheses`` against ``references``."""
+        return self.score_with_statistics(hypotheses, references, sources, lang)[0]
+
+    def score_with_statistics(
+        self,
+        hypotheses: Sequence[str],
+        references: Sequence[Sequence[str]],
+        sources: Sequence[str] | None = None,
+        lang: str | None = None,
+    ) -> tuple[MetricResult, np.ndarray]:
+        """The corpus result and the ``(N, K)`` per-segment statistics behind it, computed once (what
+        ``xllm score`` stores so that intervals and ``xllm compare`` never rerun a model)."""
         self._check(hypotheses, references, sources, lang)
-        return self._corpus_score(list(hypotheses), [list(r) for r in references], sources, lang)
+        return self._score_and_statistics(list(hypotheses), [list(r) for r in references], sources, lang)
 
     def sentence_score(
         self,
@@ -122,16 +138,21 @@ class Metric(ABC):
     def signature(self) -> str:
         """Everything needed to reproduce a score: metric, version, tokenizer, model..."""
 
-    def _corpus_score(
+    def _score_and_statistics(
         self,
         hypotheses: list[str],
         references: list[list[str]],
         sources: Sequence[str] | None,
         lang: str | None,
-    ) -> MetricResult:
-        """The corpus score from the summed statistics (subclasses may call their backend instead)."""
+    ) -> tuple[MetricResult, np.ndarray]:
+        """Statistics, then the result from them; a metric whose backend computes both at once (sacrebleu)
+        overrides this so the corpus number is the backend's own."""
         stats = self._statistics(hypotheses, references, sources, lang)
-        score = float(self.score_from_statistics(stats.sum(axis=0), len(hypotheses)))
+        return self._result_from_statistics(stats, lang), stats
+
+    def _result_from_statistics(self, stats: np.ndarray, lang: str | None) -> MetricResult:
+        """The corpus result from per-segment statistics: the score of their column sums."""
+        score = float(self.score_from_statistics(stats.sum(axis=0), len(stats)))
         return MetricResult(self.name, score, self.signature())
 
     def _statistics(

@@ -43,7 +43,7 @@ from xllm_harness.lm_eval_outputs import (
     sample_files,
     sample_folders,
 )
-from xllm_harness.metrics import Metric, MetricResult, get_metrics
+from xllm_harness.metrics import Metric, MetricResult, NotComputable, get_metrics
 from xllm_harness.taskgen import family_of
 from xllm_harness.translation import clean_hypothesis
 
@@ -136,32 +136,10 @@ def make_metrics(names: Sequence[str], options: dict[str, dict[str, Any]] | None
     return {n: registered[n](**{k: v for k, v in options.get(n, {}).items() if v is not None}) for n in names}
 
 
-def score_with_statistics(metric: Metric, samples: SampleSet) -> tuple[MetricResult, np.ndarray | None]:
-    """The metric's ``corpus_score`` of ``samples`` and the per-document statistics it was computed from.
-
-    The base class computes a corpus score from :meth:`Metric.statistics`; those statistics are kept
-    (one computation, which matters for COMET and BLEURT). A metric whose ``corpus_score`` does not use
-    them gets them computed apart; one without statistics gets ``None``.
-    """
-    args = (samples.hypotheses, samples.references, samples.sources, samples.lang)
-    seen: list[np.ndarray] = []
-    compute = metric.statistics
-
-    def keep(*a: Any, **k: Any) -> np.ndarray:
-        seen.append(compute(*a, **k))
-        return seen[-1]
-
-    metric.statistics = keep  # type: ignore[method-assign]
-    try:
-        result = metric.corpus_score(*args)
-    finally:
-        del metric.statistics
-    if seen:
-        return result, seen[-1]
-    try:
-        return result, metric.statistics(*args)
-    except NotImplementedError:
-        return result, None
+def score_with_statistics(metric: Metric, samples: SampleSet) -> tuple[MetricResult, np.ndarray]:
+    """The metric's corpus result on ``samples`` and the per-document statistics it came from (one
+    computation: :meth:`Metric.score_with_statistics`)."""
+    return metric.score_with_statistics(samples.hypotheses, samples.references, samples.sources, samples.lang)
 
 
 def _write(path: Path, payload: dict[str, Any]) -> None:
@@ -228,6 +206,11 @@ def score_model_dir(
                 if name not in instances:
                     instances[name] = make_metrics([name], options)[name]
                 result, stats = score_with_statistics(instances[name], samples)
+            except NotComputable as err:  # no number for these outputs: recorded as missing, with the reason
+                payload["errors"].setdefault(task, {})[name] = str(err)
+                log(f"{task:28s} {name:12s} not scored: {err}")
+                _write(out, payload)
+                continue
             except MissingDependencyError as err:
                 broken[name] = str(err)
                 payload["errors"].setdefault(task, {})[name] = str(err)

@@ -107,20 +107,19 @@ class SpBLEU(Metric):
         score = np.where(correct.any(axis=1), score, 0.0)
         return score if totals.ndim == 2 else score[0]
 
-    def _corpus_score(self, hypotheses, references, sources, lang) -> MetricResult:
+    def _score_and_statistics(self, hypotheses, references, sources, lang):
+        """One sacrebleu object extracts the statistics and scores their sums: sacrebleu's own number."""
         bleu = self._bleu()
-        result = bleu.corpus_score(hypotheses, _streams(references))
-        return MetricResult(
-            self.name,
-            float(result.score),
-            str(bleu.get_signature()),
-            {
-                "bp": result.bp,
-                "precisions": result.precisions,
-                "sys_len": result.sys_len,
-                "ref_len": result.ref_len,
-            },
-        )
+        stats = bleu._extract_corpus_statistics(hypotheses, _streams(references))
+        result = bleu._aggregate_and_compute(stats)
+        extra = {
+            "bp": result.bp,
+            "precisions": result.precisions,
+            "sys_len": result.sys_len,
+            "ref_len": result.ref_len,
+        }
+        score = MetricResult(self.name, float(result.score), str(bleu.get_signature()), extra)
+        return score, np.asarray(stats, dtype=np.float64)
 
 
 class ChrFPlusPlus(Metric):
@@ -162,10 +161,13 @@ class ChrFPlusPlus(Metric):
         score = np.where(avg_prec + avg_rec != 0, 100 * score, 0.0)
         return score if totals.ndim == 2 else score[0]
 
-    def _corpus_score(self, hypotheses, references, sources, lang) -> MetricResult:
+    def _score_and_statistics(self, hypotheses, references, sources, lang):
+        """One sacrebleu object extracts the statistics and scores their sums: sacrebleu's own number."""
         chrf = self._chrf()
-        result = chrf.corpus_score(hypotheses, _streams(references))
-        return MetricResult(self.name, float(result.score), str(chrf.get_signature()))
+        stats = chrf._extract_corpus_statistics(hypotheses, _streams(references))
+        result = chrf._aggregate_and_compute(stats)
+        score = MetricResult(self.name, float(result.score), str(chrf.get_signature()))
+        return score, np.asarray(stats, dtype=np.float64)
 
 
 @hookimpl

@@ -167,11 +167,10 @@ class Comet(Metric):
         """Segment scores ×100 (their mean is the corpus score)."""
         return [100 * s for s in self._segment_scores(hypotheses, references, sources)]
 
-    def _corpus_score(self, hypotheses, references, sources, lang) -> MetricResult:
-        scores = self._segment_scores(hypotheses, references, sources)
-        return MetricResult(
-            self.name, 100 * sum(scores) / len(scores), self.signature(), {"segments": scores}
-        )
+    def _result_from_statistics(self, stats, lang) -> MetricResult:
+        result = super()._result_from_statistics(stats, lang)
+        result.extra["segments"] = (stats[:, 0] / 100).tolist()  # the backend's own 0-1 segment scores
+        return result
 
 
 @hookimpl

@@ -20,10 +20,10 @@ import numpy as np
 from xllm_harness import langid
 from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
-from xllm_harness.metrics import Metric, MetricResult
+from xllm_harness.metrics import Metric, MetricResult, NotComputable
 
 
-class NotMeasurable(InputError):
+class NotMeasurable(NotComputable):
     """No output (of a corpus or of a resample) could be identified: the off-target rate is missing."""
 
 
@@ -69,11 +69,10 @@ class OffTarget(Metric):
             )
         return totals[..., 0] / measurable
 
-    def _corpus_score(self, hypotheses, references, sources, lang) -> MetricResult:
-        stats = self.statistics(hypotheses, references, sources, lang)
+    def _result_from_statistics(self, stats: np.ndarray, lang: str | None) -> MetricResult:
         totals = stats.sum(axis=0)
-        score = float(self.score_from_statistics(totals, len(hypotheses)))
-        extra = {"measurable": int(totals[1]), "segments": len(hypotheses), "off_target": int(totals[0])}
+        score = float(self.score_from_statistics(totals, len(stats)))
+        extra = {"measurable": int(totals[1]), "segments": len(stats), "off_target": int(totals[0])}
         return MetricResult(self.name, score, self.signature(), extra)
 
 

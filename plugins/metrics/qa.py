@@ -140,8 +140,8 @@ class _NormalizedQAMetric(Metric):
     def signature(self) -> str:
         return f"{self.name}|norm:{self.normalization or 'language'}|max-over-golds"
 
-    def _corpus_score(self, hypotheses, references, sources, lang) -> MetricResult:
-        result = super()._corpus_score(hypotheses, references, sources, lang)
+    def _result_from_statistics(self, stats, lang) -> MetricResult:
+        result = super()._result_from_statistics(stats, lang)
         result.signature = f"{self.name}|lang:{lang}|norm:{self._normalizer(lang)[0]}|max-over-golds"
         return result
 
