@@ -55,8 +55,13 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
     def add_argument(self, action: argparse.Action) -> None:
         super().add_argument(action)
-        if isinstance(action, argparse._SubParsersAction) and action.choices:  # listed two columns deeper
-            longest = max(len(name) for name in action.choices) + self._current_indent + 2
+        names = (
+            [a.dest for a in action._get_subactions()]
+            if isinstance(action, argparse._SubParsersAction)
+            else []
+        )
+        if names:  # subcommands are listed two columns deeper
+            longest = max(len(name) for name in names) + self._current_indent + 2
             self._action_max_length = max(self._action_max_length, longest)
 
     def _get_help_string(self, action: argparse.Action) -> str:
@@ -66,10 +71,16 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
             action.option_strings
             and "%(default)" not in text
             and "default" not in text.lower()
-            and default not in (None, False, True, [], argparse.SUPPRESS)
+            and not _no_default(default)
         ):
             text += " (default: %(default)s)"
         return text
+
+
+def _no_default(value: object) -> bool:
+    """Nothing worth showing: ``None``, a flag's ``False``/``True``, an empty list, or suppressed
+    (identity checks: ``0`` and ``1.0`` are real defaults)."""
+    return value is None or value is False or value is True or value is argparse.SUPPRESS or value == []
 
 
 class ArgumentParser(argparse.ArgumentParser):

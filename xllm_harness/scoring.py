@@ -212,9 +212,13 @@ def score_model_dir(
                 _write(out, payload)
                 continue
             except MissingDependencyError as err:
+                first = name not in broken
                 broken[name] = str(err)
                 payload["errors"].setdefault(task, {})[name] = str(err)
-                log(f"{task:28s} {name:12s} not scored: {err}")
+                log(
+                    f"{task:28s} {name:12s} not scored: "
+                    + ("missing model or backend (reason below)" if first else "(same)")
+                )
                 _write(out, payload)
                 continue
             payload["results"].setdefault(task, {})[name] = result.score

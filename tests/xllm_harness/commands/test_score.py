@@ -81,3 +81,12 @@ def test_score_fills_in_a_missing_metric_for_the_leaderboard(tmp_path, use_sacre
     assert main(["leaderboard", str(tmp_path / "out"), "--no-reported"]) == 0
     out = capsys.readouterr().out
     assert "### FLORES-101: spBLEU" in out and f"| tiny | {after.value:.2f} |" in out
+
+
+def test_a_default_metric_that_cannot_run_is_a_note_not_a_failure(tmp_path, capsys):
+    # offline, the default COMET model (Unbabel/wmt22-comet-da) is not in the cache
+    flores_run(tmp_path / "out" / "m")
+    code = main(["score", str(tmp_path / "out"), "--tasks", "flores_xllm_en-zh"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "xllm score: note: comet not scored (flores_xllm_en-zh)" in err and "error:" not in err
