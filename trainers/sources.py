@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xllm_harness.data import MissingDataError, data_dir, resolve
-from xllm_harness.errors import InputError
+from xllm_harness.errors import InputError, unknown_name
 from xllm_harness.jsonio import read_jsonl
 from xllm_harness.translation import PIVOT
 
@@ -184,11 +184,27 @@ class AlpacaSource(TrainSource):
     def load(self, arg: str, paths: list[Path] | None, options: LoadOptions) -> list[Example]:
         if not arg:
             raise InputError("alpaca_<lang>: name the language, e.g. alpaca_zh")
+        if not paths:
+            self._check_known(arg)
         files = paths or [resolve(self.location, lang=arg)]
         out: list[Example] = []
         for path in files:
             out.extend(alpaca_examples(path, f"alpaca_{arg}", options.problems))
         return out
+
+    def _check_known(self, arg: str) -> None:
+        """A code that is no registered language (``alpaca_enn``) is named with the files that do exist;
+        a real language without its file gets the missing-file message."""
+        from xllm_harness.languages import get_languages
+
+        if arg in get_languages():
+            return
+        folder = data_dir() / Path(self.location).parent
+        have = (
+            sorted({p.name.split(".")[0] for p in folder.glob("alpaca_*.json*")}) if folder.is_dir() else []
+        )
+        if have and f"alpaca_{arg}" not in have:
+            raise unknown_name("instruction data", f"alpaca_{arg}", have, f"Files are looked up in {folder}.")
 
 
 # --------------------------------------------------------------------------- translation

@@ -22,29 +22,51 @@ def qa_prompt(lang: Language, context: str, question: str) -> str:
     return alpaca_prompt(lang.qa_instruction, body)
 
 
+def _field(record: Any, key: str, kind: type, path: Path, where: str) -> Any:
+    """``record[key]`` of type ``kind``, or an error naming the file, the record and the field."""
+    value = record.get(key) if isinstance(record, dict) else None
+    if not isinstance(value, kind):
+        found = (
+            "missing" if not isinstance(record, dict) or key not in record else f"a {type(value).__name__}"
+        )
+        raise InputError(
+            f"{path}: {where}: field {key!r} is {found}, expected a {kind.__name__} (SQuAD v1.1 format: "
+            "data[].paragraphs[].qas[] with id, question, answers[].text)"
+        )
+    return value
+
+
 def read_squad_json(path: Path, lang: Language) -> list[dict[str, Any]]:
     """Flatten a SQuAD v1.1 JSON file into one document per question."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
-    except (ValueError, KeyError) as err:
-        raise InputError(f"{path}: not SQuAD v1.1 JSON ({err}); expected {{'data': [...]}}") from None
+        root = json.loads(Path(path).read_text(encoding="utf-8"))
+    except ValueError as err:
+        raise InputError(f"{path}: not valid JSON ({err}); expected SQuAD v1.1 {{'data': [...]}}") from None
     docs = []
-    for article in data:
-        for paragraph in article["paragraphs"]:
-            context = paragraph["context"]
-            for qa in paragraph["qas"]:
-                answers = list(dict.fromkeys(a["text"] for a in qa["answers"]))
+    for a, article in enumerate(_field(root, "data", list, path, "top level")):
+        for p, paragraph in enumerate(_field(article, "paragraphs", list, path, f"data[{a}]")):
+            where = f"data[{a}].paragraphs[{p}]"
+            context = _field(paragraph, "context", str, path, where)
+            for q, qa in enumerate(_field(paragraph, "qas", list, path, where)):
+                qid = qa.get("id") if isinstance(qa, dict) else None
+                at = f"question {qid!r}" if qid is not None else f"{where}.qas[{q}]"
+                answers = [_field(ans, "text", str, path, f"{at} answer {k}") for k, ans in
+                           enumerate(_field(qa, "answers", list, path, at))]  # fmt: skip
+                answers = list(dict.fromkeys(answers))
                 if not answers:
-                    raise InputError(f"{path}: question {qa.get('id')!r} has no answers")
+                    raise InputError(
+                        f"{path}: {at}: field 'answers' is empty (each question needs a gold answer)"
+                    )
+                question = _field(qa, "question", str, path, at)
                 docs.append(
                     {
-                        "id": qa["id"],
+                        "id": str(qid) if qid is not None else f"{a}-{p}-{q}",
                         "title": article.get("title", ""),
                         "context": context,
-                        "question": qa["question"],
+                        "question": question,
                         "answers": answers,
                         "lang": lang.code,
-                        "prompt": qa_prompt(lang, context, qa["question"]),
+                        "prompt": qa_prompt(lang, context, question),
                     }
                 )
     return docs

@@ -65,10 +65,11 @@ def load_multiway(
     """``{code: sentences}``: the first ``limit`` lines of each language's FLORES-101 ``split`` file."""
     table = get_languages()
     codes = list(languages) if languages else [c for c, lang in table.items() if lang.flores]
-    texts: dict[str, list[str]] = {}
-    for code in codes:
+    for code in codes:  # every name first: a typo is named before any file is read
         if code not in table:
             raise unknown_name("language", code, table, "A plugin adds one through the xllm_languages hook.")
+    texts: dict[str, list[str]] = {}
+    for code in codes:
         location = table[code].flores
         if not location:
             raise InputError(f"language {code!r} has no FLORES-101 location (Language.flores) in its plugin")

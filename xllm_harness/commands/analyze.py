@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from xllm_harness.errors import XllmError, unknown_name
 
@@ -79,7 +80,14 @@ def _broken(err: Exception) -> int:
 
 
 def _run(analyzer, args: argparse.Namespace) -> int:
-    summary = analyzer.run(args) or {}
+    output = Path(args.output)
+    existed = output.exists()
+    try:
+        summary = analyzer.run(args) or {}
+    except XllmError:
+        if not existed and output.is_dir() and not any(output.iterdir()):
+            output.rmdir()  # refused input leaves no empty output folder behind
+        raise
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
     else:

@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from xllm_harness.console import PKG_RESOURCES_WARNING
+    from xllm_harness.errors import MissingDependencyError
     from xllm_harness.scoring import score_folder
 
     warnings.filterwarnings(
@@ -66,10 +67,18 @@ def run(args: argparse.Namespace) -> int:
         options=options,
         filter_name=args.filter,
     )
+    payloads = {path: json.loads(path.read_text(encoding="utf-8")) for path in written}
+    if not any(p["results"] for p in payloads.values()):  # nothing could be scored: leave no empty files
+        for path in written:
+            path.unlink()
+        reasons = sorted(
+            {m for p in payloads.values() for e in p.get("errors", {}).values() for m in e.values()}
+        )
+        raise MissingDependencyError("nothing scored: " + " | ".join(reasons or ["no metric applies"]))
     problems: dict[tuple[str, str], list[str]] = {}
-    for path in written:
+    for path, payload in payloads.items():
         print(f"wrote {path}")
-        errors = json.loads(path.read_text(encoding="utf-8")).get("errors", {})
+        errors = payload.get("errors", {})
         for task, per_metric in errors.items():
             for metric, message in per_metric.items():
                 problems.setdefault((metric, message), []).append(task)
