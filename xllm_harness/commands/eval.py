@@ -117,6 +117,15 @@ def check_model(cfg) -> None:
         check_pretrained(pretrained, "--model_args pretrained", revision=cfg.model_args.get("revision"))
 
 
+def reproduce_generation(args: argparse.Namespace, cfg) -> None:
+    """``--metadata '{"reproduce": "x-llm"}'`` also generates as x-LLM did, without stop strings (EOS or
+    512 new tokens): lm-eval takes generation settings only from ``--gen_kwargs``, so ``until=None`` is
+    added there unless the user set ``until`` themselves. (Under bare ``lm_eval``, pass it by hand.)"""
+    metadata = cfg.metadata if isinstance(cfg.metadata, dict) else {}
+    if metadata.get("reproduce") == "x-llm" and "until" not in (args.gen_kwargs or {}):
+        args.gen_kwargs = {**(args.gen_kwargs or {}), "until": None}
+
+
 def run(args: argparse.Namespace) -> int:
     from lm_eval._cli.run import Run
 
@@ -126,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = validated_config(args)
     check_tasks(cfg, args.include_defaults)
     check_model(cfg)
+    reproduce_generation(args, cfg)
     verbose = args.verbosity is not None
     with our_task_index(args.include_defaults), quiet_output(verbose=verbose, log_level=args.verbosity):
         Run._execute(lm_eval_namespace(args))

@@ -69,12 +69,29 @@ def test_lm_eval_options_reach_lm_eval(tmp_path, monkeypatch):
     assert "include_defaults" not in seen and "debug" not in seen
 
 
+def test_reproduce_x_llm_turns_the_stop_strings_off(tmp_path, monkeypatch):
+    from lm_eval._cli.run import Run
+
+    seen = {}
+    monkeypatch.setattr(Run, "_execute", staticmethod(lambda args: seen.update(vars(args))))
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}", encoding="utf-8")
+    base = ["eval", "--model_args", f"pretrained={model}", "--tasks", "xquad_xllm_ar"]
+    assert main([*base, "--metadata", '{"reproduce": "x-llm"}', "--gen_kwargs", "temperature=0"]) == 0
+    assert seen["gen_kwargs"] == {"temperature": 0, "until": None}
+    assert main([*base, "--metadata", '{"reproduce": "x-llm"}', "--gen_kwargs", "until=['END']"]) == 0
+    assert seen["gen_kwargs"] == {"until": ["END"]}  # the user's own until wins
+    assert main(base) == 0
+    assert not seen["gen_kwargs"]
+
+
 @pytest.mark.parametrize(
     ("model_arg", "message"),
     [
         ("/nonexistent/model-dir", "pretrained=/nonexistent/model-dir: no such folder"),
         ("{empty}", "has no config.json"),
-        ("someorg/not-cached-model", "not in the Hugging Face cache while HF_HUB_OFFLINE=1"),
+        ("someorg/not-cached-model", "not in the Hugging Face cache"),
     ],
 )
 def test_a_model_that_cannot_load_is_one_line(tmp_path, capsys, model_arg, message):
