@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-STAMP = "2026-01-01T00-00-00.000000"
+from xllm_harness.testing.lm_eval_files import STAMP, write_samples
+
 CODES = {"ar": "ara", "el": "ell", "hi": "hin", "tr": "tur", "vi": "vie", "zh": "zho_simpl", "en": "eng"}
 DIRECTIONS = [d for x in ("ar", "el", "hi", "tr", "vi", "zh") for d in (f"en-{x}", f"{x}-en")]
 
@@ -49,26 +50,11 @@ def write_system(folder: Path, data: Path, parity: int, rng: np.random.Generator
         task = f"flores_xllm_{direction}"
         sources, targets = lines(data, src), lines(data, tgt)
         hyps = [degrade(t, i % 2 == parity) for i, t in enumerate(targets)]
-        path = folder / f"samples_{task}_{STAMP}.jsonl"
-        with open(path, "w", encoding="utf-8") as fh:
-            for i, (s, t, h) in enumerate(zip(sources, targets, hyps, strict=True)):
-                doc = {
-                    "id": i,
-                    "src_lang": src,
-                    "tgt_lang": tgt,
-                    "source": s,
-                    "target": t,
-                    "metrics": "spbleu,chrf",
-                }
-                line = {
-                    "doc_id": i,
-                    "doc": doc,
-                    "target": t,
-                    "resps": [[h]],
-                    "filtered_resps": [h],
-                    "filter": "none",
-                }
-                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+        docs = [
+            {"id": i, "src_lang": src, "tgt_lang": tgt, "source": s, "target": t, "metrics": "spbleu,chrf"}
+            for i, (s, t) in enumerate(zip(sources, targets, strict=True))
+        ]
+        path = write_samples(folder, task, docs, hyps, STAMP)
         comet = rng.uniform(60, 90, len(hyps)) + (1.0 if parity else 0.0)
         scores["results"][task] = {"comet": float(comet.mean())}
         scores["signatures"][task] = {

@@ -370,46 +370,11 @@ def _ratio(a: float, b: float) -> float | None:
 
 
 def build_comet(out: Path, texts: list[str], scale: Scale, vocab: int) -> Path:
-    """A random COMET ``RegressionMetric`` with an XLM-R encoder of ``scale.xlmr``'s shape, laid out as
-    ``xllm_harness.testing.tiny_metric_models.build_tiny_comet`` lays out the tests' tiny one."""
-    import pytorch_lightning as pl
-    import torch
-    import yaml
-    from comet.models import RegressionMetric
-    from transformers import XLMRobertaConfig
+    """A random COMET ``RegressionMetric`` with an XLM-R encoder of ``scale.xlmr``'s shape, built by the
+    tests' builder (same checkpoint layout)."""
+    from xllm_harness.testing.tiny_metric_models import build_tiny_comet
 
-    from xllm_harness.testing.tiny_metric_models import build_xlmr_tokenizer
-
-    encoder = out / "encoder"
-    tokenizer = build_xlmr_tokenizer(texts, vocab_size=vocab)
-    tokenizer.save_pretrained(encoder)
-    XLMRobertaConfig(
-        vocab_size=len(tokenizer),
-        max_position_embeddings=514,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        **scale.xlmr,
-    ).save_pretrained(encoder)
-    torch.manual_seed(0)
-    model = RegressionMetric(
-        pretrained_model=str(encoder),
-        hidden_sizes=scale.estimator,
-        load_pretrained_weights=False,
-        local_files_only=True,
-    )
-    hparams = dict(model.hparams)
-    (out / "checkpoints").mkdir(parents=True, exist_ok=True)
-    torch.save(
-        {
-            "state_dict": model.state_dict(),
-            "hyper_parameters": hparams,
-            "pytorch-lightning_version": pl.__version__,
-        },
-        out / "checkpoints" / "model.ckpt",
-    )
-    (out / "hparams.yaml").write_text(yaml.safe_dump(hparams), encoding="utf-8")
-    return out
+    return build_tiny_comet(out, texts, encoder_shape=scale.xlmr, estimator=scale.estimator, vocab_size=vocab)
 
 
 def bench_comet(work: Path, scale: Scale, args, log) -> Part:

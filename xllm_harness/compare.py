@@ -35,7 +35,7 @@ import numpy as np
 
 from xllm_harness.errors import InputError, XllmError, unknown_name
 from xllm_harness.jsonio import read_json, read_jsonl
-from xllm_harness.lm_eval_outputs import SAMPLES_RE, newest, read_sample_lines, sample_files
+from xllm_harness.lm_eval_outputs import newest, read_sample_lines, sample_files, sample_folders
 from xllm_harness.metrics import Metric, get_metrics
 from xllm_harness.scoring import SampleSet, default_metrics, make_metrics, read_samples
 from xllm_harness.significance import Comparison, holm, paired_comparison
@@ -105,8 +105,7 @@ def _finite(value: Any) -> Any:
 
 def model_folder(folder: str | Path, side: str) -> Path:
     """The one folder under ``folder`` holding the samples (an error if several models are in it)."""
-    sample_files(folder)  # the one error when there are none
-    parents = sorted({p.parent for p in Path(folder).rglob("samples_*.jsonl") if SAMPLES_RE.match(p.name)})
+    parents = sample_folders(folder)
     if len(parents) > 1:
         listing = ", ".join(str(p) for p in parents)
         raise InputError(f"{side} {folder} holds the samples of several models ({listing}); give one of them")

@@ -15,6 +15,7 @@ from xllm_harness.metrics import get_metric
 from xllm_harness.scoring import read_samples
 from xllm_harness.significance import MCNEMAR, PAIRED_BOOTSTRAP, PAIRED_BOOTSTRAP_T
 from xllm_harness.testing.judge_data import qa_samples
+from xllm_harness.testing.lm_eval_files import sample_line, write_samples
 from xllm_harness.translation import build_docs
 
 STAMP = "2026-02-03T04-05-06.789012"
@@ -27,25 +28,25 @@ def drop_third(text: str) -> str:
 
 def write_flores_run(folder: Path, hypothesis, directions=DIRECTIONS, mutate=None) -> Path:
     """A model folder as ``lm_eval --log_samples`` writes it for the flores_xllm tasks."""
-    folder.mkdir(parents=True, exist_ok=True)
     for direction in directions:
         src, tgt = direction.split("-")
         task = f"flores_xllm_{direction}"
-        with open(folder / f"samples_{task}_{STAMP}.jsonl", "w", encoding="utf-8") as fh:
-            for doc in build_docs(src, tgt, "devtest"):
-                doc = {**doc, "metrics": "spbleu,chrf", "comet_model": "", "bleurt_model": ""}
-                if mutate:
-                    mutate(task, doc)
-                hyp = hypothesis(doc)
-                item = {"hyp": hyp, "ref": doc["target"], "src": doc["source"], "lang": tgt, "model": ""}
-                line = {
-                    "doc_id": doc["id"], "doc": doc, "target": doc["target"],
-                    "arguments": {"gen_args_0": {"arg_0": doc["prompt"], "arg_1": {"until": ["\n\n\n"]}}},
-                    "resps": [[" " + hyp]], "filtered_resps": [" " + hyp], "filter": "none",
-                    "metrics": ["spbleu", "chrf"], "doc_hash": "0", "prompt_hash": "0", "target_hash": "0",
-                    "spbleu": item, "chrf": item,
-                }  # fmt: skip
-                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+        docs = []
+        for doc in build_docs(src, tgt, "devtest"):
+            doc = {**doc, "metrics": "spbleu,chrf", "comet_model": "", "bleurt_model": ""}
+            if mutate:
+                mutate(task, doc)
+            docs.append(doc)
+
+        def line(i, doc, hyp, tgt=tgt):
+            item = {"hyp": hyp, "ref": doc["target"], "src": doc["source"], "lang": tgt, "model": ""}
+            return sample_line(
+                doc["id"], doc, " " + hyp, doc["target"],
+                arguments={"gen_args_0": {"arg_0": doc["prompt"], "arg_1": {"until": ["\n\n\n"]}}},
+                metrics=["spbleu", "chrf"], doc_hash="0", prompt_hash="0", target_hash="0", spbleu=item, chrf=item,
+            )  # fmt: skip
+
+        write_samples(folder, task, docs, [hypothesis(doc) for doc in docs], STAMP, line=line)
     (folder / f"results_{STAMP}.json").write_text(
         json.dumps({"results": {}, "model_name": folder.name, "config": {"model": "hf"}}), encoding="utf-8"
     )

@@ -11,6 +11,8 @@ import pytest
 from xllm_harness.errors import InputError
 from xllm_harness.leaderboard import add_intervals, build_tables, collect, compare_to_baseline, pairwise_table
 from xllm_harness.metrics import get_metric
+from xllm_harness.testing import lm_eval_files
+from xllm_harness.testing.lm_eval_files import sample_line
 
 
 def write_results(
@@ -33,14 +35,9 @@ def write_results(
 
 def write_samples(folder: Path, task: str, stamp: str, docs: list[dict], outputs: list[str]) -> Path:
     """A `--log_samples` file (one line per document)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"samples_{task}_{stamp}.jsonl"
-    lines = [
-        {"doc_id": i, "doc": doc, "target": "", "filter": "none", "resps": [[out]], "filtered_resps": [out]}
-        for i, (doc, out) in enumerate(zip(docs, outputs, strict=True))
-    ]
-    path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
-    return path
+    return lm_eval_files.write_samples(
+        folder, task, docs, outputs, stamp, line=lambda i, doc, out: sample_line(i, doc, out)
+    )
 
 
 def table(tables, title):

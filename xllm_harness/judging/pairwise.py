@@ -28,9 +28,7 @@ from xllm_harness.judging.backend import ChatRequest
 from xllm_harness.judging.client import JudgeClient
 from xllm_harness.judging.prompts import pairwise_messages, parse_scores
 from xllm_harness.judging.rounds import Outcome, judge_all
-from xllm_harness.lm_eval_outputs import read_sample_lines, response, sample_files
-
-OUTCOMES = ("win", "tie", "loss")
+from xllm_harness.lm_eval_outputs import OUTCOMES, read_sample_lines, response, sample_files
 
 
 @dataclass

@@ -52,9 +52,20 @@ def build_xlmr_tokenizer(texts: Iterable[str], vocab_size: int = 600):
 
 
 def build_tiny_comet(
-    out_dir: str | Path, texts: Iterable[str], *, hidden_size: int = 32, seed: int = 0
+    out_dir: str | Path,
+    texts: Iterable[str],
+    *,
+    hidden_size: int = 32,
+    seed: int = 0,
+    encoder_shape: dict[str, int] | None = None,
+    estimator: list[int] | None = None,
+    vocab_size: int | None = None,
 ) -> Path:
-    """A COMET ``RegressionMetric`` on a tiny random XLM-R, saved as COMET lays checkpoints out.
+    """A COMET ``RegressionMetric`` on a random XLM-R, saved as COMET lays checkpoints out.
+
+    Tiny by default; ``encoder_shape`` (``hidden_size``, ``num_hidden_layers``, ``num_attention_heads``,
+    ``intermediate_size``) and ``estimator`` (the feed-forward head's hidden sizes) give other shapes,
+    e.g. XLM-R-large's for benchmarks. ``vocab_size`` sizes the locally trained tokenizer.
 
     ``out_dir/encoder/`` holds the XLM-R config and tokenizer (named by ``pretrained_model`` in
     ``hparams.yaml``); ``out_dir/checkpoints/model.ckpt`` + ``out_dir/hparams.yaml`` is the model.
@@ -68,23 +79,26 @@ def build_tiny_comet(
 
     out = Path(out_dir)
     encoder = out / "encoder"
-    tokenizer = build_xlmr_tokenizer(texts)
+    tokenizer = build_xlmr_tokenizer(texts, **({"vocab_size": vocab_size} if vocab_size else {}))
     tokenizer.save_pretrained(encoder)
+    shape = encoder_shape or {
+        "hidden_size": hidden_size,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "intermediate_size": hidden_size * 2,
+    }
     XLMRobertaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=hidden_size,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=hidden_size * 2,
         max_position_embeddings=514,
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
+        **shape,
     ).save_pretrained(encoder)
     torch.manual_seed(seed)
     model = RegressionMetric(
         pretrained_model=str(encoder),
-        hidden_sizes=[hidden_size],
+        hidden_sizes=estimator or [shape["hidden_size"]],
         load_pretrained_weights=False,
         local_files_only=True,
     )
