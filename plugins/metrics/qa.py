@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import re
 import string
-import sys
 import unicodedata
 from abc import abstractmethod
 from collections import Counter
@@ -29,10 +28,13 @@ from xllm_harness.languages import get_language
 from xllm_harness.metrics import Metric, MetricResult
 
 ASCII_PUNCT = frozenset(string.punctuation)
-UNICODE_PUNCT = (
-    frozenset(chr(i) for i in range(sys.maxunicode + 1) if unicodedata.category(chr(i)).startswith("P"))
-    | ASCII_PUNCT
-)
+
+
+def _is_punct(ch: str) -> bool:
+    """Unicode category P* or ASCII punctuation (the official MLQA script's set), without building a
+    table of all code points at import time."""
+    return ch in ASCII_PUNCT or unicodedata.category(ch).startswith("P")
+
 
 # Articles removed by the official MLQA script, per language (None: the language has none).
 MLQA_ARTICLES: dict[str, str | None] = {
@@ -53,7 +55,7 @@ def _mixed_segmentation(text: str) -> list[str]:
     tokens: list[str] = []
     run: list[str] = []
     for ch in text:
-        if _CJK.match(ch) or ch in UNICODE_PUNCT:
+        if _CJK.match(ch) or _is_punct(ch):
             tokens.extend("".join(run).split())
             run = []
             tokens.append(ch)
@@ -67,7 +69,7 @@ def normalize_mlqa(text: str, lang: str) -> str:
     """The official MLQA normalization: lower, drop punctuation, drop articles, re-tokenize."""
     if lang not in MLQA_LANGUAGES:
         raise InputError(f"Unknown Language {lang!r} for MLQA normalization; known: {sorted(MLQA_LANGUAGES)}")
-    text = "".join(ch for ch in text.lower() if ch not in UNICODE_PUNCT)
+    text = "".join(ch for ch in text.lower() if not _is_punct(ch))
     articles = MLQA_ARTICLES[lang]
     if articles is not None:
         text = re.sub(articles, " ", text)
