@@ -13,6 +13,8 @@ recomputes sacrebleu's corpus formula from their sums, vectorised over resamples
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from xllm_harness.hookspecs import hookimpl
@@ -48,6 +50,42 @@ def _ordered_sum(columns: np.ndarray) -> np.ndarray:
     return total
 
 
+def _make_bleu(tokenize: str, effective_order: bool, spm_state: tuple | None = None):
+    from sacrebleu.metrics import BLEU
+
+    if tokenize in SPM_TOKENIZERS and not spm_model_path().exists() and offline():
+        raise _missing_spm("file absent and offline mode is on")
+    try:
+        return BLEU(tokenize=tokenize, effective_order=effective_order)
+    except (OSError, SystemExit) as err:  # sacrebleu's download failed
+        raise _missing_spm(f"download failed: {err}") from None
+
+
+def _make_chrf(word_order: int):
+    from sacrebleu.metrics import CHRF
+
+    return CHRF(word_order=word_order)
+
+
+MAKERS = {"bleu": _make_bleu, "chrf": _make_chrf}
+
+
+@functools.lru_cache(maxsize=8)
+def _with_references(kind: str, options: tuple, streams: tuple[tuple[str | None, ...], ...]):
+    """A sacrebleu metric object (``MAKERS[kind](*options)``) with ``streams`` preprocessed once: the
+    references' n-grams are shared by every system scored against them (``xllm compare`` scores two).
+    Bounded and keyed by content, so no result depends on what was scored before."""
+    metric = MAKERS[kind](*options)
+    metric._ref_cache = metric._cache_references(streams)
+    return metric
+
+
+def _stats(kind: str, options: tuple, hypotheses: list[str], references: list[list[str]]):
+    """``(sacrebleu object, per-segment statistics)`` of ``hypotheses`` against ``references``."""
+    metric = _with_references(kind, options, tuple(tuple(s) for s in _streams(references)))
+    return metric, metric._extract_corpus_statistics(hypotheses, None)
+
+
 class SpBLEU(Metric):
     """Corpus spBLEU: BLEU over FLORES-101 SentencePiece pieces, effective order (as x-LLM)."""
 
@@ -62,21 +100,21 @@ class SpBLEU(Metric):
         self._bleu()
 
     def _bleu(self):
-        from sacrebleu.metrics import BLEU
+        return _make_bleu(*self._options())
 
-        if self.tokenize in SPM_TOKENIZERS and not spm_model_path().exists() and offline():
-            raise _missing_spm("file absent and offline mode is on")
-        try:
-            return BLEU(tokenize=self.tokenize, effective_order=self.effective_order)
-        except (OSError, SystemExit) as err:  # sacrebleu's download failed
-            raise _missing_spm(f"download failed: {err}") from None
+    def _options(self) -> tuple:
+        """What the sacrebleu object depends on, the SentencePiece file's state included (a cached
+        object never outlives the model file it tokenizes with)."""
+        path = spm_model_path()
+        state = (str(path), path.stat().st_mtime_ns) if path.exists() else None
+        return self.tokenize, self.effective_order, state if self.tokenize in SPM_TOKENIZERS else None
 
     def signature(self) -> str:
         return str(self._bleu().get_signature())
 
     def segment_statistics(self, hypotheses, references, sources, lang) -> np.ndarray:
         """Per segment: ``[hyp_len, ref_len, correct_1..4, total_1..4]`` (sacrebleu's layout)."""
-        return np.asarray(self._bleu()._extract_corpus_statistics(hypotheses, _streams(references)))
+        return np.asarray(_stats("bleu", self._options(), hypotheses, references)[1])
 
     def score_from_statistics(self, totals: np.ndarray, n: int) -> np.ndarray:
         """sacrebleu's ``BLEU.compute_bleu`` (``exp`` smoothing) on summed statistics, per row."""
@@ -109,8 +147,7 @@ class SpBLEU(Metric):
 
     def _score_and_statistics(self, hypotheses, references, sources, lang):
         """One sacrebleu object extracts the statistics and scores their sums: sacrebleu's own number."""
-        bleu = self._bleu()
-        stats = bleu._extract_corpus_statistics(hypotheses, _streams(references))
+        bleu, stats = _stats("bleu", self._options(), hypotheses, references)
         result = bleu._aggregate_and_compute(stats)
         extra = {
             "bp": result.bp,
@@ -132,16 +169,14 @@ class ChrFPlusPlus(Metric):
         self.word_order = word_order
 
     def _chrf(self):
-        from sacrebleu.metrics import CHRF
-
-        return CHRF(word_order=self.word_order)
+        return _make_chrf(self.word_order)
 
     def signature(self) -> str:
         return str(self._chrf().get_signature())
 
     def segment_statistics(self, hypotheses, references, sources, lang) -> np.ndarray:
         """Per segment and n-gram order: ``[hyp count, ref count, matches]`` (sacrebleu's layout)."""
-        return np.asarray(self._chrf()._extract_corpus_statistics(hypotheses, _streams(references)))
+        return np.asarray(_stats("chrf", (self.word_order,), hypotheses, references)[1])
 
     def score_from_statistics(self, totals: np.ndarray, n: int) -> np.ndarray:
         """sacrebleu's ``CHRF._compute_f_score`` (no eps smoothing, beta 2) on summed statistics."""
@@ -163,8 +198,7 @@ class ChrFPlusPlus(Metric):
 
     def _score_and_statistics(self, hypotheses, references, sources, lang):
         """One sacrebleu object extracts the statistics and scores their sums: sacrebleu's own number."""
-        chrf = self._chrf()
-        stats = chrf._extract_corpus_statistics(hypotheses, _streams(references))
+        chrf, stats = _stats("chrf", (self.word_order,), hypotheses, references)
         result = chrf._aggregate_and_compute(stats)
         score = MetricResult(self.name, float(result.score), str(chrf.get_signature()))
         return score, np.asarray(stats, dtype=np.float64)
