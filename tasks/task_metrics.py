@@ -240,8 +240,8 @@ class MissingReport:
         for metric, tasks in sorted(self.missing.items()):
             print(
                 f"xllm-harness: {metric} is missing from the results of {', '.join(sorted(tasks))} "
-                f"(recorded as {metric}_signature = 'missing: ...'). Once it is available, "
-                f"`xllm score {out} --metrics {metric}` scores the saved samples (--log_samples).",
+                f"(recorded as {metric}_signature = 'missing: <reason>'). If a model or file was missing, "
+                f"`xllm score {out} --metrics {metric}` scores the saved samples (--log_samples) once it is there.",
                 file=sys.stderr,
             )
 
