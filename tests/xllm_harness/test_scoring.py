@@ -123,3 +123,20 @@ def test_off_target_is_scored_by_default_for_mi_eval_samples(tmp_path):
     out = json.loads(score_model_dir(folder, log=lambda *_: None).read_text())
     assert out["results"]["mi_eval_xllm_zh"] == {"off_target": 0.5}  # one of the two answers is not Chinese
     assert len(out["statistics"]["mi_eval_xllm_zh"]["off_target"]) == 2
+
+
+def test_a_metric_with_no_number_for_these_outputs_is_recorded_as_missing(tmp_path):
+    """off_target on QA answers that are all too short to identify: an error with its reason, no number,
+    and the other metrics are still written."""
+    from xllm_harness.testing.lm_eval_files import write_samples
+
+    docs = [
+        {"answers": [a], "lang": "zh", "question": "q", "context": "c"} for a in ("1945", "Obama", "NASA")
+    ]
+    write_samples(tmp_path / "m", "xquad_xllm_zh", docs, ["1945", "Obama", "NASA"])
+    out = json.loads(
+        score_model_dir(tmp_path / "m", metrics=["exact_match", "off_target"], log=lambda _: None).read_text()
+    )
+    assert out["results"]["xquad_xllm_zh"] == {"exact_match": 1.0}
+    assert "off_target" not in out["results"]["xquad_xllm_zh"]
+    assert "identifiable" in out["errors"]["xquad_xllm_zh"]["off_target"]
