@@ -310,7 +310,6 @@ def compare(
     judged_a, judged_b = qa_verdicts(folder_a), qa_verdicts(folder_b)
     outcomes = pairwise_outcomes(folder_a, folder_b)
     instances: dict[str, Metric] = {}
-    signatures: dict[str, str] = {}
     parsed: dict[Path, Any] = {}
     rows: list[Row] = []
     skipped = [] if skipped is None else skipped
@@ -334,11 +333,12 @@ def compare(
                 stats_a = stats_b = None
                 signature = ""
             try:
-                if stats_a is None:
-                    stats_a, stats_b = metric.statistics(*args(pair.a)), metric.statistics(*args(pair.b))
-                    if name not in signatures:
-                        signatures[name] = _signature(metric, pair.a)
-                    signature = signatures[name]
+                if (
+                    stats_a is None
+                ):  # the signature comes with the statistics (sacrebleu's needs the references)
+                    result_a, stats_a = metric.score_with_statistics(*args(pair.a))
+                    stats_b = metric.statistics(*args(pair.b))
+                    signature = result_a.signature
                 comparison = paired_comparison(metric, stats_a, stats_b, n_resamples, seed)
             except XllmError as err:
                 if plan.metrics:  # asked for by name: the user must know
@@ -354,18 +354,6 @@ def compare(
     for row, adjusted in zip(rows, holm([r.comparison.p for r in rows]), strict=True):
         row.p_holm, row.significant = adjusted, adjusted < alpha
     return rows
-
-
-def _signature(metric: Metric, samples: SampleSet) -> str:
-    """The metric's signature (sacrebleu's BLEU knows it only after scoring: then from one segment)."""
-    try:
-        return metric.signature()
-    except ValueError:  # sacrebleu's BLEU: "Number of references unknown, please evaluate the metric first"
-        pass
-    sources = samples.sources[:1] if samples.sources else None
-    return metric.corpus_score(
-        samples.hypotheses[:1], samples.references[:1], sources, samples.lang
-    ).signature
 
 
 def _defaults(task, recorded_a, recorded_b, judged_a, judged_b, outcomes) -> list[str]:
