@@ -116,18 +116,25 @@ def build_tiny_comet(
     return out
 
 
-def build_wordpiece_vocab(texts: Iterable[str], vocab_size: int = 800) -> list[str]:
-    """A BERT-style WordPiece vocabulary trained with ``tokenizers`` (special tokens first)."""
+def build_wordpiece_vocab(
+    texts: Iterable[str], vocab_size: int = 800, limit_alphabet: int | None = None
+) -> list[str]:
+    """A BERT-style WordPiece vocabulary trained with ``tokenizers`` (special tokens first).
+
+    ``limit_alphabet`` caps the characters kept (the rest become ``[UNK]``), which keeps the vocabulary
+    small on texts with thousands of CJK characters.
+    """
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
     specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    options = {"limit_alphabet": limit_alphabet} if limit_alphabet else {}
     tok.train_from_iterator(
         list(texts),
         trainer=trainers.WordPieceTrainer(
-            vocab_size=vocab_size, special_tokens=specials, show_progress=False
+            vocab_size=vocab_size, special_tokens=specials, show_progress=False, **options
         ),
     )
     vocab = tok.get_vocab()
@@ -135,28 +142,139 @@ def build_wordpiece_vocab(texts: Iterable[str], vocab_size: int = 800) -> list[s
 
 
 def build_tiny_bleurt(
-    out_dir: str | Path, texts: Iterable[str], *, hidden_size: int = 32, seed: int = 0
+    out_dir: str | Path,
+    texts: Iterable[str],
+    *,
+    hidden_size: int = 32,
+    seed: int = 0,
+    tokenizer: str = "wordpiece",
+    embedding_size: int | None = None,
+    num_hidden_layers: int = 2,
+    num_attention_heads: int = 2,
+    intermediate_size: int | None = None,
+    vocab_size: int = 800,
 ) -> Path:
-    """A tiny random ``BleurtForSequenceClassification`` with a WordPiece tokenizer, saved to ``out_dir``."""
-    import torch
-    from bleurt_pytorch import BleurtConfig, BleurtForSequenceClassification, BleurtTokenizer
+    """A random BLEURT checkpoint in the layout bleurt-pytorch reads and writes, built without it.
 
+    ``tokenizer="wordpiece"`` writes ``vocab.txt`` (older BLEURT checkpoints); ``"sentencepiece"`` writes
+    ``spm.model`` with BLEURT-20's special pieces ([PAD] 0, [UNK] 1, [CLS], [SEP], [MASK]). With
+    ``embedding_size`` the embeddings are that narrow and projected to ``hidden_size`` (BLEURT-20's shape).
+    ``config.json`` + ``model.safetensors`` hold ``BleurtForSequenceClassification``'s weights under its
+    key names; weights are drawn wide enough that scores vary with the input. Returns ``out_dir``.
+    """
+    import io
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    texts = list(texts)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "vocab.txt").write_text("\n".join(build_wordpiece_vocab(texts)) + "\n", encoding="utf-8")
-    tokenizer = BleurtTokenizer.from_pretrained(str(out), model_max_length=512)
-    tokenizer.save_pretrained(out)
-    config = BleurtConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=hidden_size,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=hidden_size * 2,
-        max_position_embeddings=512,
-        num_labels=1,
+    specials = {"pad_token": "[PAD]", "unk_token": "[UNK]", "cls_token": "[CLS]", "sep_token": "[SEP]"}
+    specials["mask_token"] = "[MASK]"
+    if tokenizer == "wordpiece":
+        vocab = build_wordpiece_vocab(texts, vocab_size)
+        (out / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+        n_vocab = len(vocab)
+        tok_config = {"tokenizer_class": "BleurtTokenizer", "do_lower_case": True, "model_max_length": 512}
+    elif tokenizer == "sentencepiece":
+        import sentencepiece as spm
+
+        buffer = io.BytesIO()
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(texts),
+            model_writer=buffer,
+            vocab_size=vocab_size,
+            character_coverage=0.9995,
+            model_type="unigram",
+            pad_id=0,
+            pad_piece="[PAD]",
+            unk_id=1,
+            unk_piece="[UNK]",
+            bos_id=-1,
+            eos_id=-1,
+            user_defined_symbols=["[CLS]", "[SEP]", "[MASK]"],
+            hard_vocab_limit=False,
+            minloglevel=2,
+        )
+        (out / "spm.model").write_bytes(buffer.getvalue())
+        n_vocab = spm.SentencePieceProcessor(model_proto=buffer.getvalue()).get_piece_size()
+        tok_config = {"tokenizer_class": "BleurtSPTokenizer", "do_lower_case": False, "split_by_punct": False}
+    else:
+        raise ValueError(f"tokenizer={tokenizer!r}: use 'wordpiece' or 'sentencepiece'")
+    (out / "tokenizer_config.json").write_text(
+        json.dumps({**tok_config, **specials}, indent=2), encoding="utf-8"
     )
-    torch.manual_seed(seed)
-    BleurtForSequenceClassification(config).save_pretrained(out)
+    (out / "special_tokens_map.json").write_text(json.dumps(specials, indent=2), encoding="utf-8")
+    inner = intermediate_size or 2 * hidden_size
+    width = embedding_size or hidden_size
+    config = {
+        "architectures": ["BleurtForSequenceClassification"],
+        "model_type": "bleurt",
+        "vocab_size": n_vocab,
+        "embedding_size": embedding_size,
+        "hidden_size": hidden_size,
+        "num_hidden_layers": num_hidden_layers,
+        "num_attention_heads": num_attention_heads,
+        "intermediate_size": inner,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1,
+        "max_position_embeddings": 512,
+        "type_vocab_size": 2,
+        "initializer_range": 0.02,
+        "layer_norm_eps": 1e-12,
+        "pad_token_id": 0,
+        "num_labels": 1,
+    }
+    (out / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+    shapes: dict[str, tuple[int, ...]] = {
+        "bleurt.embeddings.word_embeddings.weight": (n_vocab, width),
+        "bleurt.embeddings.position_embeddings.weight": (512, width),
+        "bleurt.embeddings.token_type_embeddings.weight": (2, width),
+        "bleurt.embeddings.LayerNorm.weight": (width,),
+        "bleurt.embeddings.LayerNorm.bias": (width,),
+    }
+    if embedding_size:
+        shapes["bleurt.encoder.embedding_projection.weight"] = (hidden_size, width)
+        shapes["bleurt.encoder.embedding_projection.bias"] = (hidden_size,)
+    for i in range(num_hidden_layers):
+        layer = f"bleurt.encoder.layer.{i}."
+        for name, (n_out, n_in) in {
+            "attention.self.query": (hidden_size, hidden_size),
+            "attention.self.key": (hidden_size, hidden_size),
+            "attention.self.value": (hidden_size, hidden_size),
+            "attention.output.dense": (hidden_size, hidden_size),
+            "intermediate.dense": (inner, hidden_size),
+            "output.dense": (hidden_size, inner),
+        }.items():
+            shapes[f"{layer}{name}.weight"] = (n_out, n_in)
+            shapes[f"{layer}{name}.bias"] = (n_out,)
+        for norm in ("attention.output.LayerNorm", "output.LayerNorm"):
+            shapes[f"{layer}{norm}.weight"] = (hidden_size,)
+            shapes[f"{layer}{norm}.bias"] = (hidden_size,)
+    shapes.update(
+        {
+            "bleurt.pooler.dense.weight": (hidden_size, hidden_size),
+            "bleurt.pooler.dense.bias": (hidden_size,),
+            "classifier.weight": (1, hidden_size),
+            "classifier.bias": (1,),
+        }
+    )
+    gen = torch.Generator().manual_seed(seed)
+    state = {}
+    for key, shape in shapes.items():
+        noise = torch.randn(shape, generator=gen)
+        if "LayerNorm" in key:
+            state[key] = (1.0 if key.endswith("weight") else 0.0) + 0.2 * noise
+        elif "embeddings" in key:
+            state[key] = noise
+        elif len(shape) == 2:
+            state[key] = noise / shape[1] ** 0.5
+        else:
+            state[key] = 0.1 * noise
+    save_file(state, str(out / "model.safetensors"), metadata={"format": "pt"})
     return out
 
 

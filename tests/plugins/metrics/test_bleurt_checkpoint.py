@@ -1,0 +1,148 @@
+"""BLEURT checkpoints that are not what they claim, batching by tokens, data parallelism, import cost."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from xllm_harness.metric_models import MissingMetricModelError
+from xllm_harness.metrics import get_metrics
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bleurt"
+
+
+def _copy(tmp_path: Path, name: str = "sp") -> Path:
+    return Path(shutil.copytree(FIXTURES / name, tmp_path / name))
+
+
+def _score(folder: Path) -> float:
+    return get_metrics()["bleurt"](model=str(folder), device="cpu").corpus_score(["a b"], [["a c"]]).score
+
+
+def test_not_a_bleurt_config_names_file_and_expectation(tmp_path):
+    folder = _copy(tmp_path)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "model_type": "bert"}))
+    with pytest.raises(MissingMetricModelError) as err:
+        _score(folder)
+    assert str(folder / "config.json") in str(err.value)
+    assert "model_type is 'bert', expected 'bleurt'" in str(err.value)
+
+
+def test_missing_weights_named(tmp_path):
+    folder = _copy(tmp_path)
+    (folder / "pytorch_model.bin").unlink()
+    with pytest.raises(
+        MissingMetricModelError, match=r"no weights: expected model\.safetensors or pytorch_model\.bin"
+    ):
+        _score(folder)
+
+
+def test_weights_not_matching_config_name_first_mismatching_key(tmp_path):
+    folder = _copy(tmp_path)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "intermediate_size": 48}))
+    with pytest.raises(MissingMetricModelError) as err:
+        _score(folder)
+    assert "'bleurt.encoder.layer.0.intermediate.dense.weight' has shape [64, 32]" in str(err.value)
+    assert "[48, 32]" in str(err.value) and str(folder / "pytorch_model.bin") in str(err.value)
+    (folder / "config.json").write_text(json.dumps({**config, "embedding_size": None}))  # no projection
+    with pytest.raises(
+        MissingMetricModelError, match=r"'bleurt\.embeddings\.word_embeddings\.weight' has shape"
+    ):
+        _score(folder)
+    (folder / "config.json").write_text(json.dumps({**config, "num_hidden_layers": 3}))
+    with pytest.raises(
+        MissingMetricModelError,
+        match=r"'bleurt\.encoder\.layer\.2\.attention\.self\.query\.weight' is missing",
+    ):
+        _score(folder)
+    (folder / "config.json").write_text(json.dumps({**config, "num_hidden_layers": 1}))
+    with pytest.raises(MissingMetricModelError, match=r"unexpected weight 'bleurt\.encoder\.layer\.1\."):
+        _score(folder)
+
+
+def test_missing_tokenizer_names_hub_id(tmp_path):
+    folder = _copy(tmp_path)
+    (folder / "spm.model").unlink()
+    with pytest.raises(MissingMetricModelError) as err:
+        _score(folder)
+    assert "no tokenizer (spm.model, tokenizer.json, vocab.txt)" in str(err.value)
+    assert "huggingface-cli download lucadiliello/BLEURT-20 " in str(err.value)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "_name_or_path": "lucadiliello/BLEURT-20-D3"}))
+    with pytest.raises(MissingMetricModelError, match="hub id 'lucadiliello/BLEURT-20-D3'"):
+        _score(folder)
+
+
+def test_spm_without_bleurt_specials_refused(tmp_path, metric_corpus):
+    from xllm_harness.testing.tiny_metric_models import build_test_spm
+
+    folder = _copy(tmp_path)
+    build_test_spm(folder / "spm.model", metric_corpus)  # a plain SentencePiece model: no [CLS] piece
+    with pytest.raises(
+        MissingMetricModelError, match=r"special token '\[CLS\]' \(cls_token\) is not a piece"
+    ):
+        _score(folder)
+
+
+def test_hub_id_offline_names_download():
+    with pytest.raises(MissingMetricModelError) as err:
+        _score("lucadiliello/BLEURT-20-D6")
+    assert "huggingface-cli download lucadiliello/BLEURT-20-D6" in str(err.value)
+    assert "offline" in str(err.value)
+
+
+def test_cli_exit_2_on_a_folder_that_is_not_bleurt(tmp_path, capsys):
+    """``xllm score --bleurt-model <not a checkpoint>``: a message naming the file, exit 2, no traceback."""
+    from xllm_harness.cli import main
+
+    run = tmp_path / "out" / "m"
+    run.mkdir(parents=True)
+    doc = {"source": "It rained.", "target": "Il a plu.", "src_lang": "en", "tgt_lang": "fr"}
+    sample = {"doc_id": 0, "doc": doc, "filtered_resps": ["Il pleut."]}
+    (run / "samples_flores_xllm_en-zh_2026-01-01T00-00-00.000001.jsonl").write_text(json.dumps(sample) + "\n")
+    folder = _copy(tmp_path)
+    (folder / "config.json").write_text(json.dumps({"model_type": "xlm-roberta"}))
+    code = main(["score", str(tmp_path / "out"), "--metrics", "bleurt", "--bleurt-model", str(folder)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"{folder / 'config.json'}: model_type is 'xlm-roberta', expected 'bleurt'" in err
+    assert "Traceback" not in err
+
+
+def test_plan_batches_respects_budget_and_covers_every_pair():
+    from xllm_harness.plugins.metrics.bleurt.predict import plan_batches
+
+    lengths = [5, 300, 17, 17, 512, 3, 90, 91, 92, 400, 8, 8, 8]
+    batches = plan_batches(lengths, max_tokens=600, max_pairs=4)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for batch in batches:
+        assert len(batch) <= 4
+        assert len(batch) == 1 or max(lengths[i] for i in batch) * len(batch) <= 600
+    assert [lengths[b[0]] for b in batches] == sorted(lengths[b[0]] for b in batches)  # bucketed by length
+    assert plan_batches([], 100, 4) == []
+    assert plan_batches([700], 100, 4) == [[0]]  # longer than the budget: alone
+
+
+@pytest.mark.slow
+def test_data_parallel_equals_one_process_in_input_order(tmp_path):
+    cases = json.loads((FIXTURES / "cases.json").read_text(encoding="utf-8"))["pairs"][:60]
+    hyps, refs = [c[1] for c in cases], [[c[0]] for c in cases]
+    one = get_metrics()["bleurt"](model=str(FIXTURES / "wordpiece"), device="cpu").corpus_score(hyps, refs)
+    two = get_metrics()["bleurt"](model=str(FIXTURES / "wordpiece"), device="cpu,cpu").corpus_score(
+        hyps, refs
+    )
+    assert two.extra["segments"] == pytest.approx(one.extra["segments"], abs=1e-6)
+    assert len(set(round(s, 4) for s in one.extra["segments"])) > 10
+
+
+def test_importing_the_plugin_does_not_import_torch():
+    code = "import sys, xllm_harness.plugins.metrics.bleurt; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
