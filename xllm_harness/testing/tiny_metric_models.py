@@ -185,7 +185,9 @@ def build_tiny_bleurt(
         spm.SentencePieceTrainer.train(
             sentence_iterator=iter(texts),
             model_writer=buffer,
-            vocab_size=vocab_size,
+            vocab_size=max(
+                vocab_size, len({ch for t in texts for ch in t}) + 110
+            ),  # room for every character
             character_coverage=0.9995,
             model_type="unigram",
             pad_id=0,
