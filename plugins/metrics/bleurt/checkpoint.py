@@ -18,7 +18,8 @@ from xllm_harness.metric_models import MissingMetricModelError, offline
 
 DEFAULT_MODEL = "lucadiliello/BLEURT-20"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
-TOKENIZER_FILES = ("spm.model", "tokenizer.json", "vocab.txt")
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "spm.model")
+"""In bleurt-pytorch's order of preference: its ``BleurtTokenizer`` tries WordPiece files before ``spm.model``."""
 HUB_FILES = [
     "config.json",
     *WEIGHT_FILES,

@@ -40,13 +40,20 @@ class _Embeddings(nn.Module):
 
 
 class _Dense(nn.Module):
-    """``dense`` then, with ``norm``, residual + ``LayerNorm`` (BERT's output sublayers)."""
+    """A ``dense`` projection (BERT's intermediate and pooler sublayers)."""
 
-    def __init__(self, n_in: int, n_out: int, eps: float | None = None) -> None:
+    def __init__(self, n_in: int, n_out: int) -> None:
         super().__init__()
         self.dense = nn.Linear(n_in, n_out)
-        if eps is not None:
-            self.LayerNorm = nn.LayerNorm(n_out, eps=eps)
+
+
+class _Output(nn.Module):
+    """``dense``, then residual + ``LayerNorm`` (BERT's output sublayers)."""
+
+    def __init__(self, n_in: int, n_out: int, eps: float) -> None:
+        super().__init__()
+        self.dense = nn.Linear(n_in, n_out)
+        self.LayerNorm = nn.LayerNorm(n_out, eps=eps)
 
     def forward(self, x: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
         return self.LayerNorm(self.dense(x) + residual)
@@ -76,7 +83,7 @@ class _Attention(nn.Module):
     def __init__(self, hidden: int, heads: int, eps: float) -> None:
         super().__init__()
         self.self = _SelfAttention(hidden, heads)
-        self.output = _Dense(hidden, hidden, eps)
+        self.output = _Output(hidden, hidden, eps)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.output(self.self(x, mask), x)
@@ -88,7 +95,7 @@ class _Layer(nn.Module):
         hidden, eps = config["hidden_size"], config.get("layer_norm_eps", 1e-12)
         self.attention = _Attention(hidden, config["num_attention_heads"], eps)
         self.intermediate = _Dense(hidden, config["intermediate_size"])
-        self.output = _Dense(config["intermediate_size"], hidden, eps)
+        self.output = _Output(config["intermediate_size"], hidden, eps)
         self.act = ACTIVATIONS[config.get("hidden_act", "gelu")]
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

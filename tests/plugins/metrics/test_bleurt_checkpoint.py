@@ -72,7 +72,7 @@ def test_missing_tokenizer_names_hub_id(tmp_path):
     (folder / "spm.model").unlink()
     with pytest.raises(MissingMetricModelError) as err:
         _score(folder)
-    assert "no tokenizer (spm.model, tokenizer.json, vocab.txt)" in str(err.value)
+    assert "no tokenizer (tokenizer.json, vocab.txt, spm.model)" in str(err.value)
     assert "huggingface-cli download lucadiliello/BLEURT-20 " in str(err.value)
     config = json.loads((folder / "config.json").read_text())
     (folder / "config.json").write_text(json.dumps({**config, "_name_or_path": "lucadiliello/BLEURT-20-D3"}))
