@@ -146,3 +146,18 @@ def test_importing_the_plugin_does_not_import_torch():
     code = "import sys, xllm_harness.plugins.metrics.bleurt; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_tiny_writer_builds_a_bleurt20_shaped_checkpoint(tmp_path, metric_corpus):
+    """Our writer (no bleurt-pytorch): SentencePiece with BLEURT-20's specials, projected embeddings."""
+    from xllm_harness.plugins.metrics.bleurt.checkpoint import locate
+    from xllm_harness.testing.tiny_metric_models import build_tiny_bleurt
+
+    folder = build_tiny_bleurt(tmp_path / "b20", metric_corpus, tokenizer="sentencepiece", embedding_size=8)
+    checkpoint = locate(str(folder))
+    assert checkpoint.tokenizer.name == "spm.model" and checkpoint.config["embedding_size"] == 8
+    hyps = metric_corpus[:12]
+    result = get_metrics()["bleurt"](model=str(folder), device="cpu").corpus_score(
+        hyps, [[h] for h in hyps[::-1]]
+    )
+    assert len(set(round(s, 3) for s in result.extra["segments"])) > 6  # scores move with the input
