@@ -71,7 +71,8 @@ def build_tiny_comet(
     Written from the format itself, without unbabel-comet: ``out_dir/encoder/`` holds the XLM-R config
     and tokenizer (``pretrained_model: encoder``, relative to the model folder), ``hparams.yaml`` the
     class and settings, ``checkpoints/model.ckpt`` a Lightning-style ``{"state_dict", "hyper_parameters"}``
-    whose keys are COMET's (``encoder.model.*``, ``layerwise_attention.*``, ``estimator.ff.*``).
+    whose keys are COMET's (``encoder.model.*``, ``layerwise_attention.*``, ``estimator.ff.*``); unbabel-comet
+    loads it too (run from ``out_dir``, where ``encoder`` resolves).
     Returns ``out_dir`` (pass it, or the ``.ckpt``, as the COMET model).
     """
     import torch
@@ -126,7 +127,11 @@ def build_tiny_comet(
         state[f"estimator.ff.{3 * n}.weight"] = linear.weight.detach()
         state[f"estimator.ff.{3 * n}.bias"] = linear.bias.detach()
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": state, "hyper_parameters": hparams}, out / "checkpoints" / "model.ckpt")
+    # the Lightning checkpoint format version these keys follow (Lightning's loader requires the field)
+    lightning = {"pytorch-lightning_version": "2.6.6"}
+    torch.save(
+        {"state_dict": state, "hyper_parameters": hparams, **lightning}, out / "checkpoints" / "model.ckpt"
+    )
     (out / "hparams.yaml").write_text(yaml.safe_dump(hparams), encoding="utf-8")
     return out
 

@@ -60,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
 
             device = f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if torch.cuda.is_available() else "cpu"
         metric = Comet(args.model, args.batch_size, device, args.precision, args.max_tokens)
-        if "references" not in lines and not load_model(metric.model, device, metric.precision).reference_free:
+        if (
+            "references" not in lines
+            and not load_model(metric.model, device, metric.precision).reference_free
+        ):
             raise XllmError(f"COMET model {metric.model} needs references: pass -r/--references")
         refs = lines.get("references") or [""] * len(lines["sources"])
         out = metric.predict(lines["translations"], refs, lines["sources"])
