@@ -82,12 +82,14 @@ class Comet(Metric):
         device: str | None = None,
         precision: str | None = None,
         max_tokens: int | None = None,
+        distributed: bool = False,
     ) -> None:
         self.model = model or os.environ.get("XLLM_COMET_MODEL") or DEFAULT_MODEL
         self.batch_size = int(batch_size or os.environ.get("XLLM_COMET_BATCH_SIZE") or 256)
         self.max_tokens = int(max_tokens or os.environ.get("XLLM_COMET_MAX_TOKENS") or 16384)
         self.device = device
         self.precision = precision or os.environ.get("XLLM_COMET_PRECISION") or None
+        self.distributed = distributed  # data parallel under torchrun (the __main__ command only)
 
     def _precision(self) -> str:
         return self.precision or default_precision(metric_device(self.device))
@@ -116,7 +118,7 @@ class Comet(Metric):
             raise InputError(
                 f"COMET {self.model}: some segments have references and some do not; score them separately"
             )
-        return predict(scorer, samples, self.max_tokens, self.batch_size)
+        return predict(scorer, samples, self.max_tokens, self.batch_size, distributed=self.distributed)
 
     def segment_statistics(self, hypotheses, references, sources, lang) -> list[float]:
         """Segment scores ×100 (their mean is the corpus score)."""

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             import torch
 
             device = f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if torch.cuda.is_available() else "cpu"
-        metric = Comet(args.model, args.batch_size, device, args.precision, args.max_tokens)
+        metric = Comet(args.model, args.batch_size, device, args.precision, args.max_tokens, distributed=True)
         if (
             "references" not in lines
             and not load_model(metric.model, device, metric.precision).reference_free

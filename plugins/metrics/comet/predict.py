@@ -3,9 +3,11 @@
 Every encoder input is one job: a sentence (regression models embed source, translation and reference
 separately) or a concatenation ``<s> mt </s></s> src </s>[</s> ref </s>]`` (unified models). Jobs are
 deduplicated, sorted by length and cut into batches of at most ``max_tokens`` padded tokens (and
-``batch_size`` sequences); results go back to the input order. Under ``torchrun`` (``WORLD_SIZE`` > 1)
-each process scores every ``WORLD_SIZE``-th batch on its own GPU and all processes receive every
-result, in input order (no process exits, unlike COMET's multi-GPU path).
+``batch_size`` sequences); results go back to the input order. With ``distributed=True`` under
+``torchrun`` (``WORLD_SIZE`` > 1; the ``python -m xllm_harness.plugins.metrics.comet`` command) each
+process scores every ``WORLD_SIZE``-th batch on its own GPU and all processes receive every result, in
+input order (no process exits, unlike COMET's multi-GPU path). Off by default: inside a multi-process
+lm-eval run only one rank scores, and a collective call there would wait forever.
 """
 
 from __future__ import annotations
@@ -66,8 +68,9 @@ def _concat(scorer: Scorer, parts: list[list[int]]) -> list[int]:
     return seq
 
 
-def _world() -> tuple[int, int]:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
+def _world(distributed: bool) -> tuple[int, int]:
+    """(rank, world size) of the data-parallel group; (0, 1) unless asked for and under torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1")) if distributed else 1
     if world > 1 and not torch.distributed.is_initialized():
         backend = "nccl" if torch.cuda.is_available() else "gloo"
         torch.distributed.init_process_group(backend)
@@ -98,11 +101,12 @@ def run_jobs(
     max_tokens: int,
     batch_size: int,
     progress: bool,
+    distributed: bool = False,
 ) -> list[Any]:
     """``compute(ids, mask)`` (one result per row) over every job, batched; results in job order."""
     from tqdm.auto import tqdm
 
-    rank, world = _world()
+    rank, world = _world(distributed)
     pad = scorer.tokenizer.pad_token_id
     batches = _batches([len(j) for j in jobs], max_tokens, batch_size)
     mine = batches[rank::world]
@@ -142,6 +146,7 @@ def predict(
     max_tokens: int = 16384,
     batch_size: int = 256,
     progress: bool = True,
+    distributed: bool = False,
 ) -> dict[str, list[Any]]:
     """Segment scores for ``samples`` (``src``, ``mt`` and, optionally, ``ref``) in input order; for
     models with word-level tags also ``error_spans`` (XCOMET: and ``mqm_scores``)."""
@@ -149,7 +154,7 @@ def predict(
         return {"scores": []}
     net = scorer.net
     if net.unified:
-        return _predict_unified(scorer, samples, max_tokens, batch_size, progress)
+        return _predict_unified(scorer, samples, max_tokens, batch_size, progress, distributed)
     keys = ["src", "mt"] + (["ref"] if net.kind == "regression_metric" else [])
     texts, where = _dedupe([str(s[k]) for k in keys for s in samples])
     ids, _ = _tokenize(scorer, texts)
@@ -158,7 +163,7 @@ def predict(
     def embed(batch_ids: torch.Tensor, mask: torch.Tensor) -> list[torch.Tensor]:
         return list(net.sentence_embedding(batch_ids, mask, pad).cpu())
 
-    embeddings = run_jobs(scorer, ids, embed, max_tokens, batch_size, progress)
+    embeddings = run_jobs(scorer, ids, embed, max_tokens, batch_size, progress, distributed)
     n = len(samples)
     stacked = {
         k: torch.stack([embeddings[where[j * n + i]] for i in range(n)]).to(scorer.device)
@@ -172,7 +177,7 @@ def predict(
     return {"scores": scores}
 
 
-def _predict_unified(scorer, samples, max_tokens, batch_size, progress) -> dict[str, list[Any]]:
+def _predict_unified(scorer, samples, max_tokens, batch_size, progress, distributed) -> dict[str, list[Any]]:
     net = scorer.net
     segments = net.input_segments
     mt_ids, mt_offsets = _tokenize(scorer, [str(s["mt"]) for s in samples], offsets=net.word_level)
@@ -191,7 +196,7 @@ def _predict_unified(scorer, samples, max_tokens, batch_size, progress) -> dict[
         probs = torch.softmax(logits, dim=2).cpu() if logits is not None else None
         return [(s, probs[r] if probs is not None else None) for r, s in enumerate(score.cpu())]
 
-    outputs = run_jobs(scorer, unique, forward, max_tokens, batch_size, progress)
+    outputs = run_jobs(scorer, unique, forward, max_tokens, batch_size, progress, distributed)
     k = len(combos)
     result: dict[str, list[Any]] = {"scores": []}
     spans_all, mqm_all = [], []

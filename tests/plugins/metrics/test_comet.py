@@ -159,3 +159,11 @@ def test_torchrun_data_parallel_gathers_in_input_order(tmp_path, subprocess_env)
     assert len(two) == len(one) == 40
     assert two == pytest.approx(one, abs=1e-6)
     assert len(set(round(s, 5) for s in one)) > 10  # distinct scores: a reordering would show
+
+
+def test_metric_in_a_multi_process_run_scores_alone(tiny_comet, monkeypatch):
+    """Inside e.g. an accelerate-launched lm-eval run (WORLD_SIZE=2) only one rank scores: the metric
+    must not join a data-parallel group (that would fail or wait for the other rank)."""
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    assert isinstance(_score(tiny_comet).score, float)
