@@ -1,14 +1,18 @@
-"""COMET throughput of our path vs the ``comet-score`` CLI, and COMET loads in a multi-task run.
+"""Our COMET against unbabel-comet, each in its own environment, and COMET loads in a multi-task run.
 
-    python benchmarks/bench_comet.py [--segments 1012] [--batch-size 16] [--tasks 4] [--limit 5]
+    python benchmarks/bench_comet.py [--theirs-python /work/parity-venv/bin/python] [--device cpu]
+           [--segments 1012] [--repeats 2] [--tasks 4] [--limit 5]
 
-1. Segments per second on the same 1012 FLORES-101 devtest segments (English sources, Arabic
-   references, a shifted Arabic "system") with a tiny random COMET checkpoint built here:
-   ``comet-score`` as a subprocess (its whole run: start-up, load, scoring) against our
-   ``Comet.corpus_score`` in this process, cold (load + score) and warm (model cached). Data from
-   ``$XLLM_SHARED_DATA/flores101`` when set, else the bundled 50-line samples repeated (printed).
-   Both sides score on ``--device`` (CPU by default; ``cuda:0`` gives comet-score ``--gpus 1``) in half
-   precision, batch size 16; the system scores must agree.
+1. Throughput and peak memory on the 1012 FLORES-101 devtest segments (English sources, Arabic
+   references, a shifted Arabic "system"; ``$XLLM_SHARED_DATA/flores101``, else the bundled lines
+   repeated) with a tiny random COMET regression checkpoint written here in Unbabel's layout. Each side
+   is a subprocess running this file with ``--side``: ours in this interpreter (``.venv``, transformers
+   5), theirs with ``--theirs-python`` (the parity environment, ``scripts/parity/setup.sh``:
+   unbabel-comet 2.2.7's ``load_from_checkpoint`` + ``predict``, batch size 16, its length sorting).
+   Both in float32 on the CPU; with ``--device cuda:0`` ours runs bf16 (sdpa attention, token-budget
+   batches) and theirs fp16 as ``comet-score`` does (``model.half()``, ``gpus=1``). Printed: load and
+   scoring seconds, segments/s, peak RSS (and peak CUDA memory), the ratios, and the largest segment
+   score difference (must stay under 1e-5 in float32).
 2. The number of COMET model loads in one multi-task lm-eval run (tiny Llama, ``--tasks`` FLORES
    directions with COMET enabled) followed by ``xllm score`` of its samples: must be 1.
 """
@@ -18,11 +22,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+THEIRS_PYTHON = "/work/parity-venv/bin/python"
 
 
 def flores_segments(n: int) -> tuple[list[str], list[str], list[str], str]:
@@ -31,7 +38,7 @@ def flores_segments(n: int) -> tuple[list[str], list[str], list[str], str]:
 
     shared = os.environ.get("XLLM_SHARED_DATA")
     root = Path(shared) / "flores101" if shared and (Path(shared) / "flores101").is_dir() else None
-    origin = f"{root}/devtest (real FLORES-101)" if root else "bundled samples, 50 lines repeated"
+    origin = f"{root}/devtest (real FLORES-101)" if root else "bundled samples, repeated"
     root = root or SAMPLES_DIR / "flores101"
     src = read_lines(root / "devtest" / "eng.devtest")
     ref = read_lines(root / "devtest" / "ara.devtest")
@@ -41,59 +48,75 @@ def flores_segments(n: int) -> tuple[list[str], list[str], list[str], str]:
     return src, hyp, ref, origin
 
 
-def bench_throughput(work: Path, comet_dir: Path, n: int, batch_size: int, device: str, repeats: int) -> None:
-    from xllm_harness.plugins.metrics.comet import Comet
+def run_side(side: str, model: Path, data: Path, device: str) -> dict:
+    """One side's whole run in this process: load, then score every segment; timings and peaks."""
+    samples = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
+    gpu = device.startswith("cuda")
+    t0 = time.perf_counter()
+    if side == "ours":
+        from xllm_harness.plugins.metrics.comet import load_model
+        from xllm_harness.plugins.metrics.comet.predict import predict
 
+        scorer = load_model(str(model), device)
+        loaded = time.perf_counter()
+        scores = predict(scorer, samples, progress=False)["scores"]
+    else:
+        os.chdir(model)  # unbabel-comet finds `pretrained_model` (a relative folder) from here
+        from comet import load_from_checkpoint
+
+        net = load_from_checkpoint("checkpoints/model.ckpt", local_files_only=True)
+        if gpu:
+            net.half()  # as comet-score runs models
+        loaded = time.perf_counter()
+        scores = list(net.predict(samples, batch_size=16, gpus=1 if gpu else 0, progress_bar=False).scores)
+    done = time.perf_counter()
+    out = {"load_s": loaded - t0, "score_s": done - loaded, "scores": scores}
+    out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if gpu:
+        import torch
+
+        out["peak_cuda_mib"] = torch.cuda.max_memory_allocated() / 2**20
+    return out
+
+
+def bench_throughput(work: Path, comet_dir: Path, n: int, device: str, repeats: int, theirs: str) -> None:
     src, hyp, ref, origin = flores_segments(n)
-    files = {}
-    for name, lines in (("src", src), ("hyp", hyp), ("ref", ref)):
-        files[name] = work / f"{name}.txt"
-        files[name].write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"segments: {n} ({origin}); tiny COMET at {comet_dir}; batch size {batch_size}; {device}, fp16")
-
-    cli_json = work / "cli.json"
-    cmd = [str(Path(sys.executable).with_name("comet-score"))]
-    cmd += ["-s", str(files["src"]), "-t", str(files["hyp"]), "-r", str(files["ref"])]
-    cmd += [
-        "--model",
-        str(comet_dir / "checkpoints" / "model.ckpt"),
-        "--gpus",
-        "1" if device.startswith("cuda") else "0",
-        "--batch_size",
-        str(batch_size),
-    ]
-    cmd += ["--quiet", "--to_json", str(cli_json)]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    metric = Comet(model=str(comet_dir), batch_size=batch_size, device=device)
-    refs = [[r] for r in ref]
-    cli_times, our_times = [], []
-    for _ in range(repeats):  # alternate the two sides, so load from other jobs hits both alike
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True, env=env)
-        cli_times.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        ours = metric.corpus_score(hyp, refs, sources=src)
-        our_times.append(time.perf_counter() - t0)
-    cli_scores = [seg["COMET"] for seg in next(iter(json.loads(cli_json.read_text()).values()))]
-    cli_system = 100 * sum(cli_scores) / len(cli_scores)
-    print(
-        f"system score: comet-score {cli_system:.6f}  ours {ours.score:.6f}  (|diff| {abs(cli_system - ours.score):.2e})"
+    data = work / "segments.jsonl"
+    data.write_text(
+        "".join(
+            json.dumps({"src": s, "mt": h, "ref": r}, ensure_ascii=False) + "\n"
+            for s, h, r in zip(src, hyp, ref, strict=True)
+        ),
+        encoding="utf-8",
     )
-    cli_s, cold_s = min(cli_times), our_times[0]
-    warm_s = min(our_times[1:]) if len(our_times) > 1 else cold_s
+    print(f"segments: {n} ({origin}); tiny COMET at {comet_dir}; {device}")
+    runs: dict[str, list[dict]] = {"ours": [], "theirs": []}
+    for _ in range(repeats):  # alternating, so other load on the machine hits both alike
+        for side, python in (("theirs", theirs), ("ours", sys.executable)):
+            result = work / f"{side}.json"
+            cmd = [python, __file__, "--side", side, "--model", str(comet_dir), "--data", str(data)]
+            cmd += ["--device", device, "--result", str(result)]
+            subprocess.run(cmd, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+            runs[side].append(json.loads(result.read_text()))
+    best = {side: min(r, key=lambda x: x["load_s"] + x["score_s"]) for side, r in runs.items()}
+    diff = max(abs(a - b) for a, b in zip(best["ours"]["scores"], best["theirs"]["scores"], strict=True))
+    precisions = "ours bf16, theirs fp16" if device.startswith("cuda") else "both fp32"
+    print(f"largest segment score difference ({precisions}): {diff:.2e}")
+    for side, label in (("theirs", "unbabel-comet 2.2.7 (parity env)"), ("ours", "ours (transformers 5)")):
+        r = best[side]
+        mem = f"peak RSS {r['peak_rss_mib']:7.0f} MiB" + (
+            f", peak CUDA {r['peak_cuda_mib']:.0f} MiB" if "peak_cuda_mib" in r else ""
+        )
+        print(
+            f"{label:34s} load {r['load_s']:6.2f} s  score {r['score_s']:6.2f} s  "
+            f"{n / r['score_s']:8.1f} seg/s scoring, {n / (r['load_s'] + r['score_s']):8.1f} seg/s with load; {mem}"
+        )
+    o, t = best["ours"], best["theirs"]
     print(
-        f"runs (s): comet-score {', '.join(f'{t:.2f}' for t in cli_times)}; ours {', '.join(f'{t:.2f}' for t in our_times)}"
+        f"ratio ours/theirs: seg/s scoring {t['score_s'] / o['score_s']:.2f}x, with load "
+        f"{(t['load_s'] + t['score_s']) / (o['load_s'] + o['score_s']):.2f}x; "
+        f"peak RSS {o['peak_rss_mib'] / t['peak_rss_mib']:.2f}x of theirs"
     )
-    print(
-        f"comet-score CLI (subprocess, start-up + load + score), best: {cli_s:7.2f} s  {n / cli_s:8.1f} seg/s"
-    )
-    print(
-        f"ours, cold (first call: load + score, in-process):         {cold_s:7.2f} s  {n / cold_s:8.1f} seg/s"
-    )
-    print(
-        f"ours, warm (model cached, score only), best:                {warm_s:7.2f} s  {n / warm_s:8.1f} seg/s"
-    )
-    print(f"ratio ours/CLI seg/s: cold {cli_s / cold_s:.2f}x  warm {cli_s / warm_s:.2f}x")
 
 
 def bench_loads(work: Path, n_tasks: int, limit: int) -> None:
@@ -147,16 +170,23 @@ def bench_loads(work: Path, n_tasks: int, limit: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--segments", type=int, default=1012)
-    parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--tasks", type=int, default=4, help="FLORES directions in the multi-task run")
     parser.add_argument("--limit", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each side")
-    parser.add_argument("--device", default="cpu", help="cpu, or cuda:0 (then comet-score gets --gpus 1)")
+    parser.add_argument("--repeats", type=int, default=2, help="alternating runs of each side")
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda:0")
+    parser.add_argument("--theirs-python", default=THEIRS_PYTHON, help="python of the parity environment")
     parser.add_argument("--skip-throughput", action="store_true", help="only count model loads")
+    parser.add_argument("--skip-loads", action="store_true", help="only the throughput comparison")
+    parser.add_argument("--side", choices=("ours", "theirs"), help=argparse.SUPPRESS)
+    parser.add_argument("--model", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
         os.environ.setdefault(var, "1")
-    os.environ["XLLM_COMET_PRECISION"] = "fp16"
+    if args.side:
+        args.result.write_text(json.dumps(run_side(args.side, args.model, args.data, args.device)))
+        return
     from xllm_harness.samples import tokenizer_corpus
     from xllm_harness.testing.tiny_metric_models import build_tiny_comet
 
@@ -164,8 +194,9 @@ def main() -> None:
         work = Path(tmp)
         comet_dir = build_tiny_comet(work / "tiny-comet", tokenizer_corpus())
         if not args.skip_throughput:
-            bench_throughput(work, comet_dir, args.segments, args.batch_size, args.device, args.repeats)
-        bench_loads(work, args.tasks, args.limit)
+            bench_throughput(work, comet_dir, args.segments, args.device, args.repeats, args.theirs_python)
+        if not args.skip_loads:
+            bench_loads(work, args.tasks, args.limit)
 
 
 if __name__ == "__main__":

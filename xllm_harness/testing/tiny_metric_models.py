@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
+from itertools import pairwise
 from pathlib import Path
 
 XLMR_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
@@ -61,21 +62,22 @@ def build_tiny_comet(
     estimator: list[int] | None = None,
     vocab_size: int | None = None,
 ) -> Path:
-    """A COMET ``RegressionMetric`` on a random XLM-R, saved as COMET lays checkpoints out.
+    """A random COMET regression model (``Unbabel/wmt22-comet-da``'s settings) in Unbabel's layout.
 
     Tiny by default; ``encoder_shape`` (``hidden_size``, ``num_hidden_layers``, ``num_attention_heads``,
     ``intermediate_size``) and ``estimator`` (the feed-forward head's hidden sizes) give other shapes,
     e.g. XLM-R-large's for benchmarks. ``vocab_size`` sizes the locally trained tokenizer.
 
-    ``out_dir/encoder/`` holds the XLM-R config and tokenizer (named by ``pretrained_model`` in
-    ``hparams.yaml``); ``out_dir/checkpoints/model.ckpt`` + ``out_dir/hparams.yaml`` is the model.
+    Written from the format itself, without unbabel-comet: ``out_dir/encoder/`` holds the XLM-R config
+    and tokenizer (``pretrained_model: encoder``, relative to the model folder), ``hparams.yaml`` the
+    class and settings, ``checkpoints/model.ckpt`` a Lightning-style ``{"state_dict", "hyper_parameters"}``
+    whose keys are COMET's (``encoder.model.*``, ``layerwise_attention.*``, ``estimator.ff.*``); unbabel-comet
+    loads it too (run from ``out_dir``, where ``encoder`` resolves).
     Returns ``out_dir`` (pass it, or the ``.ckpt``, as the COMET model).
     """
-    import pytorch_lightning as pl
     import torch
     import yaml
-    from comet.models import RegressionMetric
-    from transformers import XLMRobertaConfig
+    from transformers import XLMRobertaConfig, XLMRobertaModel
 
     out = Path(out_dir)
     encoder = out / "encoder"
@@ -87,30 +89,48 @@ def build_tiny_comet(
         "num_attention_heads": 2,
         "intermediate_size": hidden_size * 2,
     }
-    XLMRobertaConfig(
+    config = XLMRobertaConfig(
         vocab_size=len(tokenizer),
         max_position_embeddings=514,
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         **shape,
-    ).save_pretrained(encoder)
-    torch.manual_seed(seed)
-    model = RegressionMetric(
-        pretrained_model=str(encoder),
-        hidden_sizes=estimator or [shape["hidden_size"]],
-        load_pretrained_weights=False,
-        local_files_only=True,
     )
-    hparams = dict(model.hparams)
+    config.save_pretrained(encoder)
+    hidden = estimator or [shape["hidden_size"]]
+    hparams = {
+        "class_identifier": "regression_metric",
+        "encoder_model": "XLM-RoBERTa",
+        "pretrained_model": "encoder",
+        "pool": "avg",
+        "layer": "mix",
+        "layer_transformation": "sparsemax",
+        "layer_norm": False,
+        "hidden_sizes": hidden,
+        "activations": "Tanh",
+        "final_activation": None,
+        "dropout": 0.1,
+    }
+    torch.manual_seed(seed)
+    state = {
+        f"encoder.model.{k}": v
+        for k, v in XLMRobertaModel(config, add_pooling_layer=False).state_dict().items()
+    }
+    layers = shape["num_hidden_layers"] + 1
+    weights = torch.randn(layers)  # a real spread, so that sparsemax drops some layers
+    state.update({f"layerwise_attention.scalar_parameters.{i}": weights[i : i + 1] for i in range(layers)})
+    state["layerwise_attention.gamma"] = torch.tensor([1.0])
+    sizes = [6 * shape["hidden_size"], *hidden, 1]  # mt, ref, mt*ref, |mt-ref|, mt*src, |mt-src|
+    for n, (size_in, size_out) in enumerate(pairwise(sizes)):
+        linear = torch.nn.Linear(size_in, size_out)
+        state[f"estimator.ff.{3 * n}.weight"] = linear.weight.detach()
+        state[f"estimator.ff.{3 * n}.bias"] = linear.bias.detach()
     (out / "checkpoints").mkdir(parents=True, exist_ok=True)
+    # the Lightning checkpoint format version these keys follow (Lightning's loader requires the field)
+    lightning = {"pytorch-lightning_version": "2.6.6"}
     torch.save(
-        {
-            "state_dict": model.state_dict(),
-            "hyper_parameters": hparams,
-            "pytorch-lightning_version": pl.__version__,
-        },
-        out / "checkpoints" / "model.ckpt",
+        {"state_dict": state, "hyper_parameters": hparams, **lightning}, out / "checkpoints" / "model.ckpt"
     )
     (out / "hparams.yaml").write_text(yaml.safe_dump(hparams), encoding="utf-8")
     return out

@@ -77,38 +77,30 @@ def test_spbleu_and_chrf_equal_sacrebleu_cli(tmp_path, system, use_sacrebleu_hom
     )
 
 
-@pytest.mark.slow
-def test_comet_equals_comet_score_cli(tmp_path, system, tiny_comet, subprocess_env):
+def test_comet_metric_segments_statistics_and_one_load(system, tiny_comet):
+    """The metric's numbers are the model's segment scores (outer whitespace stripped, as comet-score
+    reads files), ×100 as statistics; the model loads once per process. Parity with unbabel-comet
+    itself is tests/plugins/metrics/test_comet_parity.py."""
     from xllm_harness.plugins.metrics import comet as comet_plugin
+    from xllm_harness.plugins.metrics.comet.predict import predict
 
-    paths = _write(tmp_path, system)
     metric = get_metrics()["comet"](model=str(tiny_comet), batch_size=8)
-    ours = metric.corpus_score(system["hyp"], [[r] for r in system["ref"]], sources=system["src"])
-    stats = metric.statistics(system["hyp"], [[r] for r in system["ref"]], sources=system["src"])
-    out_json = tmp_path / "comet.json"
-    subprocess.run(
-        [
-            *(_cli("comet-score"), "-s", str(paths["src"]), "-t", str(paths["hyp"]), "-r", str(paths["ref"])),
-            *("--model", str(tiny_comet / "checkpoints" / "model.ckpt"), "--gpus", "0", "--batch_size", "8"),
-            *("--quiet", "--to_json", str(out_json)),
-        ],
-        cwd=tmp_path,
-        env=subprocess_env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    cli = json.loads(out_json.read_text(encoding="utf-8"))
-    cli_scores = [seg["COMET"] for seg in next(iter(cli.values()))]
-    assert len(cli_scores) == len(system["hyp"])
-    assert ours.extra["segments"] == pytest.approx(cli_scores, abs=1e-5)
-    assert ours.score == pytest.approx(100 * sum(cli_scores) / len(cli_scores), abs=1e-4)
-    # resampling statistics: one column, the segment score x100; their mean is the corpus score
-    assert stats.shape == (len(cli_scores), 1)
-    assert stats[:, 0] == pytest.approx([100 * c for c in cli_scores], abs=1e-3)
+    refs = [[r] for r in system["ref"]]
+    ours = metric.corpus_score(system["hyp"], refs, sources=system["src"])
+    stats = metric.statistics(system["hyp"], refs, sources=system["src"])
+    samples = [
+        {"src": s.strip(), "mt": h.strip(), "ref": r.strip()}
+        for s, h, r in zip(system["src"], system["hyp"], system["ref"], strict=True)
+    ]
+    scorer = comet_plugin.load_model(str(tiny_comet))
+    direct = predict(scorer, samples, max_tokens=512, progress=False)["scores"]
+    assert ours.extra["segments"] == pytest.approx(direct, abs=1e-6)
+    assert ours.score == pytest.approx(100 * sum(direct) / len(direct), abs=1e-4)
+    assert stats.shape == (len(direct), 1)
+    assert stats[:, 0] == pytest.approx([100 * c for c in direct], abs=1e-4)
     assert metric.score_from_statistics(stats.sum(axis=0), len(stats)) == pytest.approx(ours.score)
-    assert len(set(round(s, 6) for s in cli_scores)) > 1  # segment scores differ: not a constant model
-    assert f"model:{tiny_comet}" in ours.signature
+    assert len(set(round(s, 6) for s in direct)) > 1  # segment scores differ: not a constant model
+    assert ours.signature == f"model:{tiny_comet}|nrefs:1|precision:fp32|scale:100|version:xllm-comet-1"
     # loaded once per process, whatever the number of calls
     get_metrics()["comet"](model=str(tiny_comet)).corpus_score(["a"], [["b"]], sources=["c"])
     key = str((tiny_comet / "checkpoints" / "model.ckpt").resolve())
@@ -178,12 +170,6 @@ def test_bleurt_missing_models(tmp_path):
         bleurt(model=str(tmp_path / "empty")).corpus_score(["a"], [["b"]])
     with pytest.raises(MissingMetricModelError, match="huggingface-cli download lucadiliello/BLEURT-20"):
         bleurt().corpus_score(["a"], [["b"]])
-
-
-def test_missing_backend_names_the_pip_extra(monkeypatch, tmp_path):
-    monkeypatch.setitem(sys.modules, "comet", None)
-    with pytest.raises(MissingMetricModelError, match=r"pip install 'xllm-harness\[comet\]'"):
-        get_metrics()["comet"](model="Unbabel/wmt22-comet-da").corpus_score(["a"], [["b"]], sources=["c"])
 
 
 def test_reference_count_checked():
