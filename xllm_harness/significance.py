@@ -400,7 +400,10 @@ def paired_comparison(
     ci = _interval(deltas, level)
     p_boot = bootstrap_p(b - a, deltas)
     finite = deltas[np.isfinite(deltas)]
-    mde = detectable_difference(float(finite.std(ddof=1)), alpha) if finite.size > 1 else float("nan")
+    spread = float(finite.std(ddof=1)) if finite.size > 1 else 0.0
+    mde = (
+        detectable_difference(spread, alpha) if spread > 0 else float("nan")
+    )  # no spread: no power to speak of
     common = {
         "a": a, "b": b, "delta": b - a, "ci": ci, "n": n, "n_resamples": n_resamples,
         "clusters": g, "design_effect": deff, "mde": mde, "alpha": alpha,
