@@ -297,7 +297,7 @@ examples:
         if any("intervals" in entry for entry in results):
             note += (
                 "\ninterval row: optimal allocation per language over the laws' bootstrap draws; mean S of the "
-                "optimized allocation (its gain over uniform)"
+                "optimized allocation (its predicted gain over uniform)"
             )
         return "examples / predicted score per language\n" + "\n".join(lines) + note
 
