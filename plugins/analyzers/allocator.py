@@ -285,7 +285,7 @@ examples:
                             f"[{found['allocation_ci'][lang][0]:,.0f}, {found['allocation_ci'][lang][1]:,.0f}]"
                             for lang in langs
                         ),
-                        "[{:.2f}, {:.2f}] ({:+.2f} to {:+.2f})".format(
+                        "[{:.2f}, {:.2f}] ({:+.3f} to {:+.3f})".format(
                             *found["predicted_mean_ci"], *found["gain_over_uniform"]["ci"]
                         ),
                     ]
@@ -334,7 +334,7 @@ examples:
                     ]
                     tallest = max(tallest, *hi)
                     g_lo, g_hi = found["gain_over_uniform"]["ci"]
-                    label += f", gain {entry['gain']:+.2f} [{g_lo:+.2f}, {g_hi:+.2f}]"
+                    label += f", gain {entry['gain']:+.3f} [{g_lo:+.3f}, {g_hi:+.3f}]"
                 ax.bar(pos + offset, heights, width=0.4, color=color, label=label, yerr=errors, capsize=3)
             top = 1.3 * tallest
             drawn = False
