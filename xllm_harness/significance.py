@@ -22,7 +22,8 @@ declaring ``proportion = True`` whose score is ``sum(col 0) / sum(col 1)``, e.g.
 gets a Wilson score interval over ``n / design effect`` effective items, which keeps its level at 0
 and 1 (``0/50`` gives ``[0, 0.071]``, not the percentile bootstrap's empty ``[0, 0]``); where the
 design effect is undefined (every item equal) the effective size is the number of clusters. Other
-scores get the percentile (cluster) bootstrap.
+scores get the percentile (cluster) bootstrap. Items that all share one paragraph cannot be
+resampled by paragraph: they are treated as independent.
 
 Tests (:func:`paired_comparison` picks one from the metric and the data; the name is in ``test``):
 
@@ -264,6 +265,8 @@ def score_interval(
     stats = _as_stats(stats, metric.name)
     _check_level(level)
     codes, g = (None, None) if clusters is None else _cluster_index(clusters, stats.shape[0], metric.name)
+    if g is not None and g < 2:  # one paragraph cannot be resampled: the items are all there is
+        codes, g = None, None
     parts = _ratio_parts(metric, stats)
     deff = None if parts is None or codes is None else design_effect(*parts, codes)
     proportion = _proportion(metric, stats)
@@ -386,11 +389,13 @@ def paired_comparison(
         )
     n = stats_a.shape[0]
     a, b = observed_score(metric, stats_a), observed_score(metric, stats_b)
-    if clusters is None:
+    codes, g = (None, None) if clusters is None else _cluster_index(clusters, n, metric.name)
+    if g is not None and g < 2:  # one paragraph cannot be resampled: the items are all there is
+        codes, g = None, None
+    if codes is None:
         scores_a, scores_b = resampled_scores(metric, [stats_a, stats_b], n_resamples, seed)
-        codes, g, deff = None, None, None
+        deff = None
     else:
-        codes, g = _cluster_index(clusters, n, metric.name)
         scores_a, scores_b = resampled_cluster_scores(metric, [stats_a, stats_b], codes, g, n_resamples, seed)
         parts_a, parts_b = _ratio_parts(metric, stats_a), _ratio_parts(metric, stats_b)
         deff = None

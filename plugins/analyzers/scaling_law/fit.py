@@ -321,7 +321,7 @@ def fit_language(
             entry["alpha_ci"] = [min(entry["alpha_ci"][0], t_alpha[0]), max(entry["alpha_ci"][1], t_alpha[1])]
             entry["beta_ci"] = [min(entry["beta_ci"][0], t_beta[0]), max(entry["beta_ci"][1], t_beta[1])]
         entry["bootstrap"] = {"samples": len(draws), "method": settings.method}
-        entry["draws"] = np.round(draws, 10).tolist()
+        entry["draws"] = [[float(f"{a:.8g}"), float(f"{b:.8g}")] for a, b in draws]
     if target is not None:
         entry["target"] = inverse(law, target, draws, tail)
     return entry
