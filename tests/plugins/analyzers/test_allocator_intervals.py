@@ -55,7 +55,7 @@ def test_allocation_file_has_intervals_that_shrink_with_the_noise(tmp_path, caps
         assert lo <= doc["predicted_mean"] <= hi
         gain = doc["gain_over_uniform"]
         assert gain["ci"][0] <= gain["predicted"] <= gain["ci"][1] and 0 <= gain["positive_share"] <= 1
-        for lang, n in doc["allocation"].items():
+        for lang in doc["allocation"]:
             assert doc["predicted_ci"][lang][0] <= doc["predicted"][lang] <= doc["predicted_ci"][lang][1]
             low, high = doc["allocation_ci"][lang]
             assert 0 < low <= high < 300_000

@@ -37,7 +37,7 @@ def test_studentized_draws_give_the_interval_and_contain_the_law():
     assert entry["bootstrap"] == {"samples": 400, "method": "studentized"}
     draws = np.array(entry["draws"])
     assert (
-        draws.shape == (400, 2) and np.all(draws[:, 0] > 0) and np.all((-1 < draws[:, 1]) & (draws[:, 1] < 0))
+        draws.shape == (400, 2) and np.all(draws[:, 0] > 0) and np.all((draws[:, 1] > -1) & (draws[:, 1] < 0))
     )
     lo, hi = np.quantile(draws[:, 1], [0.025, 0.975])
     assert entry["beta_ci"][0] <= lo + 1e-12 and hi - 1e-12 <= entry["beta_ci"][1]  # never narrower
