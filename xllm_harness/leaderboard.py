@@ -687,6 +687,7 @@ def compare_to_baseline(
 
     Needs :func:`add_intervals` first (it provides the statistics). Returns the number of cells compared.
     """
+    from xllm_harness.clusters import sample_clusters
     from xllm_harness.significance import holm, paired_comparison
 
     measured = {r.label for t in tables for r in t.rows if not r.reported}
@@ -707,7 +708,12 @@ def compare_to_baseline(
                     continue
                 if cell.doc_ids != ref.doc_ids or cell.stats.shape != ref.stats.shape:
                     continue
-                result = paired_comparison(metric, ref.stats, cell.stats, n_resamples=n_resamples)
+                clusters = None  # QA: paragraphs resampled together, as in `xllm compare`
+                if ref.samples and ref.doc_ids is not None and Path(ref.samples).is_file():
+                    clusters = sample_clusters(ref.samples, ref.doc_ids)
+                result = paired_comparison(
+                    metric, ref.stats, cell.stats, n_resamples=n_resamples, clusters=clusters, alpha=alpha
+                )
                 compared.append((cell, result.p, table))
                 cell.vs_baseline = "higher" if result.delta > 0 else "lower"
     if compared:
