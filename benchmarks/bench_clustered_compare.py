@@ -50,12 +50,16 @@ def write_system(folder: Path, data: Path, keep_every: int, qa_share: int) -> No
     )
 
 
-def timed(run, repeats: int) -> tuple[float, list]:
-    best, rows = float("inf"), []
+def interleaved(runs: dict[str, object], repeats: int) -> tuple[dict[str, float], dict[str, list]]:
+    """Best wall time of each run over ``repeats`` rounds, the runs alternating within each round
+    (a loaded machine slows both alike)."""
+    best = dict.fromkeys(runs, float("inf"))
+    rows: dict[str, list] = {}
     for _ in range(repeats):
-        started = time.perf_counter()
-        rows = run()
-        best = min(best, time.perf_counter() - started)
+        for name, run in runs.items():
+            started = time.perf_counter()
+            rows[name] = run()
+            best[name] = min(best[name], time.perf_counter() - started)
     return best, rows
 
 
@@ -83,8 +87,8 @@ def main() -> None:
         return lambda: compare(work / "a", work / "b", n_resamples=args.resamples, clusters=clusters)
 
     compare(work / "a", work / "b", n_resamples=10)  # warm-up: imports, language identifier, tokenizer
-    items, flat = timed(run(False), args.repeats)
-    clustered, rows = timed(run(True), args.repeats)
+    best, found = interleaved({"items": run(False), "clustered": run(True)}, args.repeats)
+    items, clustered, flat, rows = best["items"], best["clustered"], found["items"], found["clustered"]
     qa = [r for r in rows if r.task.startswith("xquad")]
     print(f"{len(rows)} comparisons ({len(qa)} XQuAD), {args.resamples} resamples, best of {args.repeats}")
     print(f"item-level compare: {items:.2f} s")
