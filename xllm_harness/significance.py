@@ -19,7 +19,7 @@ of column sums), the factor by which clustering shrinks the effective number of 
 
 Intervals of one score (:func:`score_interval`): a proportion (a mean of 0/1 items, or a metric
 declaring ``proportion = True`` whose score is ``sum(col 0) / sum(col 1)``, e.g. ``off_target``)
-gets a Wilson score interval over ``n / design effect`` effective items, which keeps its level at 0
+gets a Wilson score interval over ``n / max(design effect, 1)`` effective items, which keeps its level at 0
 and 1 (``0/50`` gives ``[0, 0.071]``, not the percentile bootstrap's empty ``[0, 0]``); where the
 design effect is undefined (every item equal) the effective size is the number of clusters. Other
 scores get the percentile (cluster) bootstrap. Items that all share one paragraph cannot be
@@ -272,10 +272,13 @@ def score_interval(
     proportion = _proportion(metric, stats)
     if proportion is not None:
         y, x = proportion
-        trials = float(x.sum())
-        if codes is not None:
-            trials = trials / deff if deff is not None else min(trials, float(g))
-        lo, hi = wilson_interval(float(y.sum()) * trials / float(x.sum()), trials, level)
+        measured = float(x.sum())
+        if measured == 0:
+            return Interval(float("nan"), float("nan"), "Wilson", level, deff, g)
+        trials = measured
+        if codes is not None:  # never more effective items than items (a design effect < 1 is noise)
+            trials = measured / max(deff, 1.0) if deff is not None else min(measured, float(g))
+        lo, hi = wilson_interval(float(y.sum()) * trials / measured, trials, level)
         method = "Wilson" if codes is None else "Wilson, effective size n / design effect"
         return Interval(lo, hi, method, level, deff, g)
     if codes is None:
