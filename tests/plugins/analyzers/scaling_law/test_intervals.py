@@ -40,7 +40,8 @@ def test_studentized_draws_give_the_interval_and_contain_the_law():
         draws.shape == (400, 2) and np.all(draws[:, 0] > 0) and np.all((draws[:, 1] > -1) & (draws[:, 1] < 0))
     )
     lo, hi = np.quantile(draws[:, 1], [0.025, 0.975])
-    assert entry["beta_ci"][0] <= lo + 1e-12 and hi - 1e-12 <= entry["beta_ci"][1]  # never narrower
+    # never narrower than the draws' percentiles (the draws are stored to 8 significant digits)
+    assert entry["beta_ci"][0] <= lo + 1e-7 and hi - 1e-7 <= entry["beta_ci"][1]
     assert entry["beta_ci"][0] < LAW.beta < entry["beta_ci"][1]
     assert entry["alpha_ci"][0] < LAW.alpha < entry["alpha_ci"][1]
     assert entry["loo_rmse"] > entry["rmse"]
