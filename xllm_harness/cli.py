@@ -28,6 +28,7 @@ COMMANDS = [
     "leaderboard",
     "demo",
     "compare",
+    "consistency",
 ]
 DESCRIPTION = """\
 xllm-harness: the x-LLaMA paper's multilingual evaluation and training on top of EleutherAI's

@@ -17,6 +17,11 @@ Where the statistics come from:
   system's samples (items judged for both systems), ``judge_pairwise`` from an ``xllm judge pairwise``
   run of A against B found beside A (a = share of items A wins, b = share B wins).
 
+Items that share a paragraph (QA: the document's ``context``, :mod:`xllm_harness.clusters`) are
+resampled together: the test is then a paired cluster bootstrap and each row carries the design
+effect. Every row reports the minimum difference detectable at 80 % power (``mde``) at the two-sided
+level ``alpha``; with a planned difference, the items a new comparison would need.
+
 The result is written beside A as ``compare_<timestamp>.json`` (see :func:`write_report`).
 """
 
@@ -33,12 +38,13 @@ from typing import Any
 
 import numpy as np
 
+from xllm_harness.clusters import cluster_map, clusters_for
 from xllm_harness.errors import InputError, XllmError, unknown_name
 from xllm_harness.jsonio import read_json, read_jsonl
 from xllm_harness.lm_eval_outputs import newest, read_sample_lines, sample_files, sample_folders
 from xllm_harness.metrics import Metric, get_metrics
 from xllm_harness.scoring import SampleSet, default_metrics, make_metrics, read_samples
-from xllm_harness.significance import Comparison, holm, paired_comparison
+from xllm_harness.significance import POWER, Comparison, holm, items_needed, paired_comparison
 
 NEEDS_MODEL = ("comet", "bleurt")
 """Metrics that load a model: computed only when asked for (``--metrics``), else reused when recorded."""
@@ -66,6 +72,11 @@ class TaskPair:
     task: str
     a: SampleSet
     b: SampleSet
+    clusters: dict[int, int] | None = None
+    """doc_id → paragraph number where documents share contexts (QA), else ``None``."""
+
+    def clusters_of(self, doc_ids: Sequence[int]) -> np.ndarray | None:
+        return clusters_for(self.clusters, doc_ids)
 
 
 @dataclass
@@ -79,14 +90,21 @@ class Row:
     p_holm: float = float("nan")
     significant: bool = False
     notes: list[str] = field(default_factory=list)
+    items_needed: int | None = None
+    """Items a planned comparison needs to detect the planned difference (``--difference``)."""
 
     def to_dict(self) -> dict[str, Any]:
         c = self.comparison
         out: dict[str, Any] = {"task": self.task, "metric": self.metric, **asdict(c)}
         out["ci"] = list(c.ci)
         out["p_holm"], out["significant"], out["signature"] = self.p_holm, self.significant, self.signature
+        out["mde_alpha"], out["mde_power"] = out.pop("alpha"), POWER
         if c.p_ttest is None:
             del out["p_ttest"]
+        if c.clusters is None:
+            del out["clusters"], out["design_effect"]
+        if self.items_needed is not None:
+            out["items_needed"] = self.items_needed
         if self.notes:
             out["notes"] = self.notes
         return _finite(out)
@@ -122,9 +140,14 @@ def _docs(path: Path) -> dict[int, dict[str, Any]]:
 
 
 def align(
-    dir_a: str | Path, dir_b: str | Path, tasks: Sequence[str] | None = None, filter_name: str | None = None
+    dir_a: str | Path,
+    dir_b: str | Path,
+    tasks: Sequence[str] | None = None,
+    filter_name: str | None = None,
+    clusters: bool = True,
 ) -> list[TaskPair]:
-    """The tasks of both folders (``tasks``: names or globs), their samples aligned on ``doc_id``."""
+    """The tasks of both folders (``tasks``: names or globs), their samples aligned on ``doc_id``;
+    with ``clusters``, each task's paragraphs (:mod:`xllm_harness.clusters`)."""
     files_a, files_b = sample_files(model_folder(dir_a, "A")), sample_files(model_folder(dir_b, "B"))
     common = sorted(set(files_a) & set(files_b))
     if tasks:
@@ -161,7 +184,8 @@ def align(
                     "both runs must use the same data"
                 )
         order = {doc_id: i for i, doc_id in enumerate(b.doc_ids)}
-        pairs.append(TaskPair(task, a, _reorder(b, [order[d] for d in a.doc_ids])))
+        mapping = cluster_map(docs_a) if clusters else None
+        pairs.append(TaskPair(task, a, _reorder(b, [order[d] for d in a.doc_ids]), mapping))
     return pairs
 
 
@@ -294,8 +318,13 @@ def compare(
     filter_name: str | None = None,
     log: Callable[[str], None] = lambda message: None,
     skipped: list[dict[str, str]] | None = None,
+    clusters: bool = True,
+    difference: float | None = None,
 ) -> list[Row]:
     """Every comparison of B against A (Holm-adjusted over the run).
+
+    ``clusters``: resample the paragraphs of QA tasks (else items one by one). ``difference``: a
+    planned difference; each row then says how many items would detect it (``items_needed``).
 
     A default metric that cannot be computed for a task (e.g. ``off_target`` when no output can be
     identified) is left out and appended to ``skipped`` with the reason; a metric named in
@@ -305,7 +334,11 @@ def compare(
         raise InputError(f"--alpha must be between 0 and 1, got {alpha}")
     if plan.metrics:
         check_metric_names(plan.metrics)
-    pairs = align(dir_a, dir_b, tasks, filter_name)
+    if difference is not None and not difference > 0:
+        raise InputError(
+            f"--difference must be a positive difference on the metric's scale, got {difference}"
+        )
+    pairs = align(dir_a, dir_b, tasks, filter_name, clusters)
     folder_a, folder_b = pairs[0].a.path.parent, pairs[0].b.path.parent
     judged_a, judged_b = qa_verdicts(folder_a), qa_verdicts(folder_b)
     outcomes = pairwise_outcomes(folder_a, folder_b)
@@ -319,7 +352,7 @@ def compare(
         names = plan.metrics or _defaults(pair.task, recorded_a, recorded_b, judged_a, judged_b, outcomes)
         for name in names:
             if name in JUDGE_METRICS:
-                row = _judge_row(pair, name, judged_a, judged_b, outcomes, n_resamples, seed)
+                row = _judge_row(pair, name, judged_a, judged_b, outcomes, n_resamples, seed, alpha)
                 if row is not None:
                     rows.append(row)
                 continue
@@ -339,7 +372,15 @@ def compare(
                     result_a, stats_a = metric.score_with_statistics(*args(pair.a))
                     stats_b = metric.statistics(*args(pair.b))
                     signature = result_a.signature
-                comparison = paired_comparison(metric, stats_a, stats_b, n_resamples, seed)
+                comparison = paired_comparison(
+                    metric,
+                    stats_a,
+                    stats_b,
+                    n_resamples,
+                    seed,
+                    clusters=pair.clusters_of(pair.a.doc_ids),
+                    alpha=alpha,
+                )
             except XllmError as err:
                 if plan.metrics:  # asked for by name: the user must know
                     raise
@@ -353,6 +394,9 @@ def compare(
         )
     for row, adjusted in zip(rows, holm([r.comparison.p for r in rows]), strict=True):
         row.p_holm, row.significant = adjusted, adjusted < alpha
+        mde = row.comparison.mde
+        if difference is not None and mde is not None and np.isfinite(mde) and mde > 0:
+            row.items_needed = items_needed(mde, row.comparison.n, difference)
     return rows
 
 
@@ -373,6 +417,8 @@ def _defaults(task, recorded_a, recorded_b, judged_a, judged_b, outcomes) -> lis
 class _Share(Metric):
     """The share of items with a 1 (judge verdicts), for paired tests of per-item outcomes."""
 
+    binary = True
+
     def __init__(self, name: str) -> None:
         self.name = name
 
@@ -383,7 +429,7 @@ class _Share(Metric):
         return self.name
 
 
-def _judge_row(pair, name, judged_a, judged_b, outcomes, n_resamples, seed) -> Row | None:
+def _judge_row(pair, name, judged_a, judged_b, outcomes, n_resamples, seed, alpha) -> Row | None:
     notes: list[str] = []
     if name == JUDGE_ACCURACY:
         verdicts_a, verdicts_b = judged_a.get(pair.task, {}), judged_b.get(pair.task, {})
@@ -401,7 +447,10 @@ def _judge_row(pair, name, judged_a, judged_b, outcomes, n_resamples, seed) -> R
         signature = "judge_pairwise|a: share A wins, b: share B wins|sign test on decided items"
     if not ids:
         return None
-    comparison = paired_comparison(_Share(name), np.asarray(stats_a), np.asarray(stats_b), n_resamples, seed)
+    comparison = paired_comparison(
+        _Share(name), np.asarray(stats_a), np.asarray(stats_b), n_resamples, seed,
+        clusters=pair.clusters_of(ids), alpha=alpha,
+    )  # fmt: skip
     return Row(pair.task, name, comparison, signature, notes=notes)
 
 
@@ -413,8 +462,10 @@ def report(
     n_resamples: int,
     seed: int | None,
     skipped: list[dict[str, str]] | None = None,
+    difference: float | None = None,
 ) -> dict[str, Any]:
     """The ``compare_<timestamp>.json`` payload."""
+    extra = {} if difference is None else {"planned_difference": difference}
     return {
         "a": str(Path(dir_a).resolve()),
         "b": str(Path(dir_b).resolve()),
@@ -422,6 +473,9 @@ def report(
         "resamples": n_resamples,
         "seed": seed,
         "direction": "delta = b - a (B against A); ci: percentile interval of the paired bootstrap",
+        "clustering": "QA items resampled by paragraph (the document's context); design_effect beside each",
+        "power": f"mde: smallest true difference detected with {POWER:.0%} power at the two-sided level mde_alpha",
+        **extra,
         "comparisons": [row.to_dict() for row in rows],
         "skipped": skipped or [],
     }
@@ -444,13 +498,18 @@ def table(rows: list[Row]) -> str:
     def num(x: float | None, digits: int = 2) -> str:
         return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
 
-    header = ("task", "metric", "test", "A", "B", "B-A", "95% CI", "p", "p_holm", "sig")
+    planned = any(r.items_needed is not None for r in rows)
+    alphas = sorted({r.comparison.alpha for r in rows})
+    mde_title = f"MDE(80%,a={'/'.join(f'{a:g}' for a in alphas)})"
+    header = ("task", "metric", "test", "A", "B", "B-A", "95% CI", "p", "p_holm", "sig", mde_title, "deff")
+    header += ("n needed",) if planned else ()
     body = [
         (
             r.task, r.metric, r.comparison.test, num(r.comparison.a), num(r.comparison.b), num(r.comparison.delta),
             f"[{num(r.comparison.ci[0])}, {num(r.comparison.ci[1])}]", num(r.comparison.p, 4), num(r.p_holm, 4),
-            "*" if r.significant else "",
-        )
+            "*" if r.significant else "", num(r.comparison.mde, 3),
+            "" if r.comparison.clusters is None else num(r.comparison.design_effect),
+        ) + ((f"{r.items_needed:,}" if r.items_needed is not None else "n/a",) if planned else ())
         for r in rows
     ]  # fmt: skip
     widths = [max(len(str(line[i])) for line in (header, *body)) for i in range(len(header))]

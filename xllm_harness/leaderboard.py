@@ -87,6 +87,8 @@ class Cell:
     stats: np.ndarray | None = None
     doc_ids: list[Any] | None = None
     interval: tuple[float, float] | None = None
+    design_effect: float | None = None
+    """Paragraph clustering's design effect behind ``interval`` (QA), when defined."""
     no_interval: str | None = None
     """Why there is no interval (when there is none)."""
     vs_baseline: str | None = None
@@ -572,7 +574,7 @@ def pairwise_table(comparisons: list[Pairwise], intervals: bool = True) -> Table
 
 
 def _share_intervals(comp: Pairwise, cells: dict[str, Cell]) -> None:
-    from xllm_harness.significance import bootstrap_interval
+    from xllm_harness.significance import score_interval
 
     outcomes = dict(comp.outcomes)
     if outcomes and "all" in comp.per_language:
@@ -583,7 +585,7 @@ def _share_intervals(comp: Pairwise, cells: dict[str, Cell]) -> None:
             continue
         for k in OUTCOMES:
             stats = np.asarray([[float(o == k)] for o in items])
-            cells[f"{lang} {k}"].interval = bootstrap_interval(Share(), stats)
+            cells[f"{lang} {k}"].interval = score_interval(Share(), stats).bounds
 
 
 # --- intervals and the baseline ---------------------------------------------------------------------
@@ -646,8 +648,11 @@ def _factor(metric: str, cell: Cell) -> float:
 
 
 def add_intervals(scores: dict[str, Scores], n_resamples: int = 1000, level: float = 0.95) -> None:
-    """A bootstrap interval (over items) for every measured cell with statistics (stored or recomputed)."""
-    from xllm_harness.significance import bootstrap_interval
+    """An interval for every measured cell with statistics (stored or recomputed): Wilson for
+    proportions, else the percentile bootstrap; QA items resampled by paragraph, with the design
+    effect (:func:`xllm_harness.significance.score_interval`)."""
+    from xllm_harness.clusters import sample_clusters
+    from xllm_harness.significance import score_interval
 
     samples_cache: dict[str, Any] = {}
     for entry in scores.values():
@@ -667,8 +672,12 @@ def add_intervals(scores: dict[str, Scores], n_resamples: int = 1000, level: flo
                 reason = "its statistics (from the samples, default metric settings) do not give the recorded score"
                 cell.stats, cell.no_interval = None, reason
                 continue
-            lo, hi = bootstrap_interval(metric, cell.stats, n_resamples=n_resamples, level=level)
-            cell.interval = (lo * factor, hi * factor)
+            clusters = None
+            if cell.samples and cell.doc_ids is not None and Path(cell.samples).is_file():
+                clusters = sample_clusters(cell.samples, cell.doc_ids)
+            found = score_interval(metric, cell.stats, clusters, n_resamples=n_resamples, level=level)
+            cell.interval = (found.low * factor, found.high * factor)
+            cell.design_effect = found.design_effect
 
 
 def compare_to_baseline(
@@ -678,6 +687,7 @@ def compare_to_baseline(
 
     Needs :func:`add_intervals` first (it provides the statistics). Returns the number of cells compared.
     """
+    from xllm_harness.clusters import sample_clusters
     from xllm_harness.significance import holm, paired_comparison
 
     measured = {r.label for t in tables for r in t.rows if not r.reported}
@@ -698,7 +708,12 @@ def compare_to_baseline(
                     continue
                 if cell.doc_ids != ref.doc_ids or cell.stats.shape != ref.stats.shape:
                     continue
-                result = paired_comparison(metric, ref.stats, cell.stats, n_resamples=n_resamples)
+                clusters = None  # QA: paragraphs resampled together, as in `xllm compare`
+                if ref.samples and ref.doc_ids is not None and Path(ref.samples).is_file():
+                    clusters = sample_clusters(ref.samples, ref.doc_ids)
+                result = paired_comparison(
+                    metric, ref.stats, cell.stats, n_resamples=n_resamples, clusters=clusters, alpha=alpha
+                )
                 compared.append((cell, result.p, table))
                 cell.vs_baseline = "higher" if result.delta > 0 else "lower"
     if compared:

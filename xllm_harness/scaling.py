@@ -13,7 +13,9 @@ or written by hand::
 
 (a bare ``{"ar": {...}}`` mapping is accepted too). ``alpha``, ``beta``, ``gamma`` are required;
 ``bad_fit: true`` marks a law the fit itself found unusable (R² < 0, β on a bound), with the reasons
-in ``warnings``: :func:`read_laws` refuses such laws unless asked to keep them. Other keys (``r2``,
+in ``warnings``: :func:`read_laws` refuses such laws unless asked to keep them. ``draws`` (optional,
+``[[alpha, beta], ...]``) are the fit's bootstrap draws, which :func:`read_law_draws` hands to the
+allocator to carry the laws' uncertainty through the optimisation. Other keys (``r2``, ``loo_rmse``,
 intervals, targets...) are provenance and ignored by readers.
 """
 
@@ -145,6 +147,30 @@ def read_laws(path: str | Path, allow_bad_fits: bool = False) -> dict[str, Power
     """Read and validate a laws file (see the module docstring and :func:`laws_from_mapping`)."""
     data = read_json(path, "laws file", "write one with `xllm analyze scaling_law`")
     return laws_from_mapping(data, source=f"laws file {path}", allow_bad_fits=allow_bad_fits)
+
+
+def read_law_draws(path: str | Path, languages: list[str]) -> dict[str, list[PowerLaw]] | None:
+    """The bootstrap draws of every law in ``languages`` as laws (the same number for each: the
+    smallest recorded), or ``None`` when some law has none (a hand-written or ``--bootstrap 0`` file)."""
+    data = read_json(path, "laws file", "write one with `xllm analyze scaling_law`")
+    mapping = data["laws"] if isinstance(data, dict) and isinstance(data.get("laws"), dict) else data
+    found: dict[str, list] = {}
+    for lang in languages:
+        draws = (mapping.get(lang) or {}).get("draws")
+        if not isinstance(draws, list) or not draws:
+            return None
+        found[lang] = draws
+    count = min(len(d) for d in found.values())
+    out: dict[str, list[PowerLaw]] = {}
+    for lang, draws in found.items():
+        gamma = float(mapping[lang]["gamma"])
+        try:
+            out[lang] = [PowerLaw(float(a), float(b), gamma, lang) for a, b in draws[:count]]
+        except (TypeError, ValueError, InputError) as err:
+            raise InputError(
+                f"laws file {path}: draws of {lang!r}: expected [[alpha, beta], ...] ({err})"
+            ) from None
+    return out
 
 
 def write_laws(path: Path, laws: dict[str, dict[str, Any]], **provenance: Any) -> Path:

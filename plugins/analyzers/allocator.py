@@ -6,6 +6,9 @@ The solver is exact water-filling on the KKT multiplier (:mod:`xllm_harness.allo
 ``--budget`` it prints the uniform and the optimized allocation with their predicted scores side by
 side, and writes ``allocation_<budget>.json``, the file the trainer's data builder reads.
 Availability defaults to the paper's Table 1 (WikiMatrix + NewsCommentary) for ar/el/hi/tr/vi/zh.
+When the laws file carries the fit's bootstrap draws, every budget also gets intervals: each
+language's optimal allocation, the predicted scores and the predicted gain over the uniform
+allocation (:func:`xllm_harness.allocation.uncertainty`), in the files, the table and the figure.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from xllm_harness.analyzers import (
 from xllm_harness.errors import InputError, UnknownNameError, did_you_mean
 from xllm_harness.hookspecs import hookimpl
 from xllm_harness.jsonio import read_json
-from xllm_harness.scaling import PowerLaw, read_laws, refuse_bad_fits
+from xllm_harness.scaling import PowerLaw, read_law_draws, read_laws, refuse_bad_fits
 
 
 def read_availability(values: list[str] | None) -> dict[str, float]:
@@ -69,7 +72,9 @@ The laws come from 'xllm analyze scaling_law' (laws.json); laws that the fit mar
 refused unless --allow-bad-fits. The solver is exact water-filling on the KKT multiplier. For each
 --budget it prints the uniform and the optimized allocation with their predicted scores, and writes
 allocation_<C>.json, the file 'xllm train --allocation' reads. Availability Xmax defaults to the
-paper's Table 1 (WikiMatrix + NewsCommentary) for ar, el, hi, tr, vi and zh."""
+paper's Table 1 (WikiMatrix + NewsCommentary) for ar, el, hi, tr, vi and zh. With the fit's
+bootstrap draws in laws.json, the optimisation is repeated under every draw: intervals for each
+language's allocation, the predicted mean score and the predicted gain over uniform."""
     example = """\
 examples:
   xllm analyze allocator --laws analysis/scaling_law/laws.json --budget 300k --budget 1.2M
@@ -98,6 +103,12 @@ examples:
             action="store_true",
             help="use laws the fit marked as bad (R2 < 0, beta on a bound); they are flagged in the outputs",
         )
+        parser.add_argument(
+            "--confidence",
+            type=float,
+            default=0.95,
+            help="level of the intervals from the laws' bootstrap draws (default: %(default)s)",
+        )
 
     def run(self, args: argparse.Namespace) -> dict[str, Any]:
         out = output_dir(args.output)
@@ -107,7 +118,12 @@ examples:
         bad_fits = {lang: law.bad_fit for lang, law in laws.items() if law.bad_fit}
         for lang, reason in bad_fits.items():
             warn(f"{lang}: using a law marked as a bad fit (--allow-bad-fits): {reason}")
-        results = [self.solve(laws, budget, caps) for budget in self._budgets(args.budget)]
+        draws = read_law_draws(args.laws, list(laws))
+        if draws is None:
+            warn(f"{args.laws} holds no bootstrap draws for every law: no intervals (fit with --bootstrap N)")
+        results = [
+            self.solve(laws, budget, caps, draws, args.confidence) for budget in self._budgets(args.budget)
+        ]
         files = {
             f"allocation_{entry['budget']}": str(
                 alloc.write_allocation(
@@ -120,7 +136,9 @@ examples:
         print(self._table(results, list(laws), bad_fits))
         summary = {"availability": caps_used, "bad_fits": bad_fits, "budgets": results}
         files["json"] = str(write_json(out / "allocator.json", summary))
-        files["csv"] = str(write_csv(out / "allocator.csv", self._rows(results)))
+        rows = self._rows(results)
+        fields = list(dict.fromkeys(key for row in rows for key in row))
+        files["csv"] = str(write_csv(out / "allocator.csv", rows, fields))
         figure = self.figure(results, list(laws), caps_used, bad_fits)
         files["png"] = str(save_figure(figure, out / "allocator.png"))
         return {"budgets": results, "bad_fits": bad_fits, "files": files}
@@ -154,8 +172,17 @@ examples:
         return budgets
 
     @staticmethod
-    def solve(laws: dict[str, PowerLaw], budget: int, caps: dict[str, float]) -> dict[str, Any]:
-        """Both strategies for one budget: whole-example allocations and their predicted scores."""
+    def solve(
+        laws: dict[str, PowerLaw],
+        budget: int,
+        caps: dict[str, float],
+        draws: dict[str, list[PowerLaw]] | None = None,
+        level: float = 0.95,
+    ) -> dict[str, Any]:
+        """Both strategies for one budget: whole-example allocations and their predicted scores (with
+        ``draws``, the intervals of :func:`xllm_harness.allocation.uncertainty` under ``intervals``)."""
+        if not 0 < level < 1:
+            raise InputError(f"--confidence must lie in (0, 1), got {level}")
         entry: dict[str, Any] = {"budget": budget}
         for strategy, solve in (("uniform", alloc.uniform), ("optimized", alloc.water_fill)):
             counts = alloc.to_counts(solve(laws, budget, caps), budget, caps)
@@ -165,6 +192,11 @@ examples:
                 "predicted": predicted,
                 "predicted_mean": sum(predicted.values()) / len(predicted),
             }
+        entry["gain"] = entry["optimized"]["predicted_mean"] - entry["uniform"]["predicted_mean"]
+        if draws is not None:
+            entry["intervals"] = alloc.uncertainty(
+                draws, budget, caps, entry["optimized"]["allocation"], entry["uniform"]["allocation"], level
+            )
         return entry
 
     @staticmethod
@@ -186,24 +218,40 @@ examples:
             "strategy": "optimized",
             "laws_file": str(laws_file),
         }
+        document["gain_over_uniform"] = {"predicted": entry["gain"]}
+        found = entry.get("intervals")
+        if found is not None:
+            document["allocation_ci"] = found["allocation_ci"]
+            document["predicted_ci"] = found["predicted_ci"]
+            document["predicted_mean_ci"] = found["predicted_mean_ci"]
+            document["gain_over_uniform"].update(found["gain_over_uniform"])
+            document["intervals"] = {
+                "draws": found["draws"], "level": found["level"],
+                "method": "percentiles over the laws' bootstrap draws, the optimisation solved under each",
+            }  # fmt: skip
         if bad_fits:
             document["bad_fits"] = bad_fits
         return document
 
     @staticmethod
     def _rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [
-            {
-                "budget": entry["budget"],
-                "strategy": strategy,
-                "language": lang,
-                "examples": n,
-                "predicted": entry[strategy]["predicted"][lang],
-            }
-            for entry in results
-            for strategy in ("uniform", "optimized")
-            for lang, n in entry[strategy]["allocation"].items()
-        ]
+        rows = []
+        for entry in results:
+            found = entry.get("intervals")
+            for strategy in ("uniform", "optimized"):
+                for lang, n in entry[strategy]["allocation"].items():
+                    row = {
+                        "budget": entry["budget"],
+                        "strategy": strategy,
+                        "language": lang,
+                        "examples": n,
+                        "predicted": entry[strategy]["predicted"][lang],
+                    }
+                    if found is not None and strategy == "optimized":
+                        row["optimal_lo"], row["optimal_hi"] = found["allocation_ci"][lang]
+                        row["predicted_lo"], row["predicted_hi"] = found["predicted_ci"][lang]
+                    rows.append(row)
+        return rows
 
     @staticmethod
     def _table(results: list[dict[str, Any]], langs: list[str], bad_fits: dict[str, str]) -> str:
@@ -226,10 +274,31 @@ examples:
                         mean,
                     ]
                 )
+            found = entry.get("intervals")
+            if found is not None:
+                pct = f"{100 * found['level']:g}%"
+                cells.append(
+                    [
+                        "",
+                        f"{pct} interval",
+                        *(
+                            f"[{found['allocation_ci'][lang][0]:,.0f}, {found['allocation_ci'][lang][1]:,.0f}]"
+                            for lang in langs
+                        ),
+                        "[{:.2f}, {:.2f}] ({:+.3f} to {:+.3f})".format(
+                            *found["predicted_mean_ci"], *found["gain_over_uniform"]["ci"]
+                        ),
+                    ]
+                )
         widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
         lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in cells]
         lines.insert(1, "  ".join("-" * w for w in widths))
         note = "\n* law marked as a bad fit: its predictions cannot be trusted" if bad_fits else ""
+        if any("intervals" in entry for entry in results):
+            note += (
+                "\ninterval row: optimal allocation per language over the laws' bootstrap draws; mean S of the "
+                "optimized allocation (its predicted gain over uniform)"
+            )
         return "examples / predicted score per language\n" + "\n".join(lines) + note
 
     @staticmethod
@@ -254,7 +323,19 @@ examples:
                 heights = [part["allocation"][lang] for lang in langs]
                 tallest = max(tallest, *heights)
                 label = f"{strategy} (mean S {part['predicted_mean']:.2f})"
-                ax.bar(pos + offset, heights, width=0.4, color=color, label=label)
+                found = entry.get("intervals")
+                errors = None
+                if strategy == "optimized" and found is not None:
+                    lo = [found["allocation_ci"][lang][0] for lang in langs]
+                    hi = [found["allocation_ci"][lang][1] for lang in langs]
+                    errors = [
+                        np.maximum(0, np.subtract(heights, lo)),
+                        np.maximum(0, np.subtract(hi, heights)),
+                    ]
+                    tallest = max(tallest, *hi)
+                    g_lo, g_hi = found["gain_over_uniform"]["ci"]
+                    label += f", gain {entry['gain']:+.3f} [{g_lo:+.3f}, {g_hi:+.3f}]"
+                ax.bar(pos + offset, heights, width=0.4, color=color, label=label, yerr=errors, capsize=3)
             top = 1.3 * tallest
             drawn = False
             for i, lang in enumerate(langs):

@@ -32,6 +32,8 @@ class OffTarget(Metric):
 
     name = "off_target"
     statistic = "corpus"
+    proportion = True
+    """The score is ``sum(off_target) / sum(measurable)`` of 0/1 items (Wilson intervals)."""
     needs_lang = True
 
     def signature(self) -> str:

@@ -152,6 +152,8 @@ class ExactMatch(_NormalizedQAMetric):
     """The normalized prediction equals a normalized gold answer."""
 
     name = "exact_match"
+    binary = True
+    """Every item scores 0 or 1 (xllm_harness.significance: McNemar, Wilson intervals)."""
 
     def _pair(self, prediction: str, gold: str) -> float:
         return float(prediction == gold)
@@ -174,6 +176,8 @@ class Match(Metric):
     """
 
     name = "match"
+    binary = True
+    """Every item scores 0 or 1 (xllm_harness.significance: McNemar, Wilson intervals)."""
 
     def __init__(self, golds: str = "all") -> None:
         if golds not in MATCH_GOLDS:

@@ -13,7 +13,7 @@ from xllm_harness.compare import Plan, align, compare, model_folder
 from xllm_harness.errors import InputError, UnknownNameError
 from xllm_harness.metrics import get_metric
 from xllm_harness.scoring import read_samples
-from xllm_harness.significance import MCNEMAR, PAIRED_BOOTSTRAP, PAIRED_BOOTSTRAP_T
+from xllm_harness.significance import MCNEMAR, PAIRED_BOOTSTRAP, PAIRED_BOOTSTRAP_T, PAIRED_CLUSTER_BOOTSTRAP
 from xllm_harness.testing.judge_data import qa_samples
 from xllm_harness.testing.lm_eval_files import sample_line, write_samples
 from xllm_harness.translation import build_docs
@@ -193,10 +193,17 @@ def test_qa_metrics_and_judge_verdicts(tmp_path, samples_dir):
         judged = tmp_path / side / f"judge_qa_{STAMP}.json"
         judged.write_text(json.dumps({"results": {}}), encoding="utf-8")
         judged.with_suffix(".details.jsonl").write_text("".join(json.dumps(d) + "\n" for d in details))
-    rows = {r.metric: r for r in compare(tmp_path / "a", tmp_path / "b")}
+    clustered = {r.metric: r for r in compare(tmp_path / "a", tmp_path / "b")}
+    paragraphs = len({line["doc"]["context"] for line in lines})
+    assert 1 < paragraphs < 20  # XQuAD's first 20 questions share a few paragraphs
+    for row in clustered.values():  # QA items are resampled by paragraph by default: no McNemar, no t-test
+        assert row.comparison.test == PAIRED_CLUSTER_BOOTSTRAP and row.comparison.clusters == paragraphs
+        assert "p_ttest" not in row.to_dict() and "design_effect" in row.to_dict()
+    rows = {r.metric: r for r in compare(tmp_path / "a", tmp_path / "b", clusters=False)}
     assert {"match", "exact_match", "f1", "judge_accuracy"} <= set(rows)
     assert rows["match"].comparison.test == MCNEMAR and rows["exact_match"].comparison.test == MCNEMAR
     assert rows["f1"].comparison.test == PAIRED_BOOTSTRAP_T
+    assert "clusters" not in rows["f1"].to_dict()
     judge = rows["judge_accuracy"].comparison
     # 19 items judged for both; A wrong on 8 of them where B is right, B wrong on doc 4 where A is right
     assert judge.n == 19 and judge.test == MCNEMAR

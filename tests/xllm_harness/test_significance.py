@@ -39,6 +39,7 @@ class Exact(Metric):
     """A tiny 0/1 ``mean`` metric."""
 
     name = "exact"
+    binary = True
 
     def segment_statistics(self, hypotheses, references, sources, lang):
         return [float(h == r[0]) for h, r in zip(hypotheses, references, strict=True)]

@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import argparse
 
+DESCRIPTION = """\
+Is system B really better than system A? Paired tests per task and metric on the same documents of
+two lm-eval output folders (written with --log_samples), Holm-adjusted over the run. QA questions on
+one paragraph are resampled together (paired cluster bootstrap, design effect in the output); every
+row reports the minimum difference detectable at 80 % power at the two-sided level --alpha, and with
+--difference the items a planned comparison needs. Writes compare_<timestamp>.json beside A."""
+EPILOG = """\
+examples:
+  xllm compare results/alpaca-7b results/x-llama-7b
+  xllm compare A B --tasks 'flores_xllm_en-*' --metrics spbleu,chrf --alpha 0.1
+  xllm compare A B --tasks 'xquad_xllm_*' --difference 0.02     # items needed to detect +2 points
+  xllm compare A B --metrics comet --comet-model /models/wmt22-comet-da"""
+
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "compare", help="is B really better than A? paired tests per task and metric, Holm-adjusted"
+        "compare",
+        help="is B really better than A? paired tests per task and metric, Holm-adjusted",
+        description=DESCRIPTION,
+        epilog=EPILOG,
     )
     p.add_argument("a", help="system A (the baseline): an lm-eval --output_path written with --log_samples")
     p.add_argument("b", help="system B: the same tasks, same documents")
@@ -21,7 +37,27 @@ def register(sub) -> None:
     p.add_argument("--tasks", default=None, help="comma-separated task names or globs (default: all common)")
     p.add_argument("--resamples", type=int, default=1000, help="paired bootstrap resamples (default: 1000)")
     p.add_argument("--seed", type=int, default=12345, help="resampling seed (default: 12345, as sacrebleu)")
-    p.add_argument("--alpha", type=float, default=0.05, help="significance level after Holm (default: 0.05)")
+    p.add_argument(
+        "--alpha",
+        type=float,
+        default=0.05,
+        help="significance level after Holm; also the two-sided level of the minimum detectable difference "
+        "(default: 0.05)",
+    )
+    p.add_argument(
+        "--clusters",
+        choices=["paragraph", "none"],
+        default="paragraph",
+        help="resample QA questions by paragraph (the document's context), or item by item",
+    )
+    p.add_argument(
+        "--difference",
+        type=float,
+        default=None,
+        metavar="D",
+        help="a planned difference on the metric's scale (0.02 = 2 points of a 0-1 score): print the items "
+        "each comparison needs to detect it with 80%% power",
+    )
     p.add_argument("--comet-model", "--comet_model", default=None, help="recompute COMET with this model")
     p.add_argument("--bleurt-model", "--bleurt_model", default=None, help="recompute BLEURT with this model")
     p.add_argument("--batch-size", "--batch_size", type=int, default=None, help="COMET/BLEURT batch size")
@@ -63,8 +99,11 @@ def run(args: argparse.Namespace) -> int:
         args.alpha,
         args.filter,
         skipped=skipped,
+        clusters=args.clusters == "paragraph",
+        difference=args.difference,
     )
-    path = write_report(args.a, report(args.a, args.b, rows, args.alpha, args.resamples, args.seed, skipped))
+    payload = report(args.a, args.b, rows, args.alpha, args.resamples, args.seed, skipped, args.difference)
+    path = write_report(args.a, payload)
     print(table(rows))
     for entry in skipped:
         print(f"{entry['task']} {entry['metric']}: not compared ({entry['reason']})")
@@ -72,6 +111,10 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"\n{significant} of {len(rows)} differences significant at alpha={args.alpha} after Holm-Bonferroni "
         f"({args.resamples} paired resamples, seed {args.seed}); delta = B - A"
+    )
+    print(
+        f"MDE: the smallest true difference detected with 80% power at two-sided alpha={args.alpha}; "
+        "deff: design effect of paragraph clustering (QA)"
     )
     print(f"wrote {path}")
     return 0

@@ -20,7 +20,7 @@ from xllm_harness.plugins.analyzers.scaling_law.inputs import (
 )
 from xllm_harness.scaling import write_laws
 
-CSV_FIELDS = ["alpha", "beta", "gamma", "r2", "rmse", "n_points", "bad_fit"]
+CSV_FIELDS = ["alpha", "beta", "gamma", "r2", "rmse", "loo_rmse", "n_points", "bad_fit"]
 
 
 class ScalingLaw(Analyzer):
@@ -31,8 +31,9 @@ Fit the paper's scaling law (eq. 2) for each language:
 
     S(X) = 100 - alpha * (gamma * X)^beta,   alpha > 0, beta in (-1, 0)
 
-from (data size X, score S) points, with the language similarity gamma given. Reports R2 and RMSE,
-bootstrap intervals for alpha and beta, the data needed for target scores, and draws the fit like
+from (data size X, score S) points, with the language similarity gamma given. Reports R2, RMSE and the
+leave-one-point-out error (LOO-RMSE: refit without each point, predict it), studentized bootstrap
+intervals for alpha and beta (their draws in laws.json, for the allocator), the data needed for target scores, and draws the fit like
 Figure 3. Scores must lie in [0, 100] (after --score-scale); a fit with R2 < 0 or beta on a bound
 is marked as a bad fit in laws.json, and the allocator refuses such laws.
 
@@ -75,9 +76,10 @@ examples:
         parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (0: none)")
         parser.add_argument(
             "--bootstrap-method",
-            choices=["residual", "pairs"],
-            default="residual",
-            help="resample residuals at the observed sizes, or resample points",
+            choices=["studentized", "residual", "pairs"],
+            default="studentized",
+            help="bootstrap-t over residual resamples (holds its level; docs/analyzers/scaling_law.md), "
+            "the percentile residual bootstrap, or resample points",
         )
         parser.add_argument("--confidence", type=float, default=0.95, help="interval level")
         parser.add_argument(
@@ -198,6 +200,8 @@ examples:
                 f"{lang}: alpha={entry['alpha']:.4g} beta={entry['beta']:.4f} gamma={entry['gamma']:.3g} "
                 f"R2={entry['r2']:.4g} RMSE={entry['rmse']:.3g}"
             )
+            if entry["loo_rmse"] is not None:
+                line += f" LOO-RMSE={entry['loo_rmse']:.3g}"
             if "beta_ci" in entry:
                 line += f" beta CI=[{entry['beta_ci'][0]:.4f}, {entry['beta_ci'][1]:.4f}]"
             if "target" in entry:
