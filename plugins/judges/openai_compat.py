@@ -9,6 +9,7 @@ content download) and ``/v1/batches`` (create, retrieve).
 from __future__ import annotations
 
 import email.utils
+import json
 import os
 import time
 from collections.abc import Callable
@@ -90,9 +91,15 @@ class OpenAICompatJudge(Judge):
             raise TransientError("malformed", type(err).__name__) from None
 
     def send(self, request: ChatRequest, temperature: float, max_tokens: int) -> ChatReply:
+        """One call; the reply's JSON is read here (not by the client's models), so a malformed field
+        cannot make a paid reply unreadable."""
         body = self.request_body(request, temperature, max_tokens)
-        completion = self._call(lambda c: c.chat.completions.create(**body))
-        return completion_reply(_as_dict(completion), request)
+        raw = self._call(lambda c: c.chat.completions.with_raw_response.create(**body).http_response.content)
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise TransientError("malformed", "reply is not JSON") from None
+        return completion_reply(data, request, max_tokens)
 
     # -- the Batch API -----------------------------------------------------------------------
     def upload_batch_file(self, content: bytes, filename: str) -> str:
@@ -115,12 +122,11 @@ class OpenAICompatJudge(Judge):
     def retrieve_batch(self, batch_id: str) -> BatchInfo:
         return _batch_info(self._call(lambda c: c.batches.retrieve(batch_id)))
 
+    def list_batches(self) -> list[BatchInfo]:
+        return self._call(lambda c: [_batch_info(batch) for batch in c.batches.list(limit=100)])
+
     def download_file(self, file_id: str) -> bytes:
         return self._call(lambda c: c.files.content(file_id).content)
-
-
-def _as_dict(completion: Any) -> Any:
-    return completion.model_dump() if hasattr(completion, "model_dump") else completion
 
 
 def _batch_info(batch: Any) -> BatchInfo:
@@ -135,6 +141,7 @@ def _batch_info(batch: Any) -> BatchInfo:
         output_file_id=batch.output_file_id,
         error_file_id=batch.error_file_id,
         errors=tuple(f"{e.code}: {e.message}" for e in errors),
+        metadata={str(k): str(v) for k, v in (getattr(batch, "metadata", None) or {}).items()},
     )
 
 
