@@ -1,6 +1,6 @@
 """MI-Eval pairwise judging of system A against system B (the paper's Figure 4).
 
-Per item (aligned by ``doc_id``, same instruction and input in both folders):
+Per item (A and B aligned as ``xllm compare`` aligns them: by ``doc_id``, refused when they differ):
 
 1. Language gate (x-LLM): each answer's language is identified (:mod:`xllm_harness.langid`) and
    compared with the task's language (``gate_by="question"``: with the question's detected language, as
@@ -229,6 +229,7 @@ def _scored_outcome(
     detail["scores_a_b"] = {o: per_order[o] for o in orders if o in per_order}
     if skips:  # a half-judged item is not scored: a rerun completes it
         row["skipped"] += 1
+        row[f"skipped_{skips[0]}"] += 1
         detail["skipped"] = skips[0]
         detail["error"] = errors[0]
         return None
@@ -255,8 +256,9 @@ def _scored_outcome(
 
 def _empty_stats() -> dict[str, int]:
     keys = ("items", "win", "tie", "loss", "gated", "judged", "unparseable", "failed", "a_in_language",
-            "b_in_language", "question_detected_as_task_language", "both_orders", "position_flips", "skipped",
-            "reasked_after_unparseable", "gated_a_off", "gated_b_off", "gated_both_off")  # fmt: skip
+            "b_in_language", "question_detected_as_task_language", "both_orders", "position_flips",
+            "reasked_after_unparseable", "gated_a_off", "gated_b_off", "gated_both_off", "skipped",
+            "skipped_budget", "skipped_interrupted", "skipped_pending")  # fmt: skip
     return dict.fromkeys(keys, 0)
 
 

@@ -65,7 +65,11 @@ def pairwise_counts(total: dict[str, Any]) -> dict[str, Any]:
         "gate_reason": reason,
         "unparseable": total["unparseable"],
         "failed": total["failed"],
-        "skipped": {"not sent": total["skipped"]} if total["skipped"] else {},
+        "skipped": {
+            reason: total[f"skipped_{reason}"]
+            for reason in ("budget", "interrupted", "pending")
+            if total[f"skipped_{reason}"]
+        },
     }
 
 

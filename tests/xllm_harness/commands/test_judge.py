@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -275,7 +276,9 @@ def test_export_then_import_a_local_batch_run(tmp_path, samples_dir, subprocess_
     )
     assert imported.returncode == 0, imported.stderr
     out = result_file(imported)
-    assert out["import"] == {"file": str(outputs), "unmatched_lines": 1, "malformed_lines": 0}
+    assert out["import"] == {
+        "file": str(outputs), "lines": 8, "used": 7, "duplicate": 0, "foreign": 1, "malformed": 0, "undecodable": 0,
+    }  # fmt: skip
     with JudgeServer(API_KEY) as server:
         sync = run(
             judge_cmd("qa", server, tmp_path / "s.sqlite", str(tmp_path / "run")), subprocess_env, tmp_path
@@ -361,19 +364,33 @@ def wait_for(condition, seconds: float = 60.0) -> None:
 @pytest.mark.slow
 def test_two_processes_on_one_cache_pay_each_request_once(tmp_path, samples_dir, subprocess_env):
     qa_samples(tmp_path / "run", samples_dir, langs=("en",), n=10)
-    with JudgeServer(API_KEY, latency=0.05) as server:
+    go = threading.Event()
+    hold_first = lambda n: go.wait(120) if n == 1 else None  # noqa: E731  (the first run stays busy)
+    with JudgeServer(API_KEY, on_request=hold_first, batch_turnaround=600) as server:
         cmd = judge_cmd("qa", server, tmp_path / "c.sqlite", str(tmp_path / "run"), "--concurrency", "2")
-        procs = [popen(cmd, subprocess_env, tmp_path) for _ in range(2)]
-        outs = [p.communicate(timeout=120) for p in procs]
-        assert [p.returncode for p in procs] == [0, 0], outs
+        first = popen(cmd, subprocess_env, tmp_path)
+        wait_for(lambda: server.requests >= 1)  # the first run holds the cache and is sending
+        second = popen(cmd, subprocess_env, tmp_path)
+        assert "waiting for it to finish" in second.stderr.readline()
+        go.set()
+        outs = [first.communicate(timeout=120), second.communicate(timeout=120)]
+        assert (first.returncode, second.returncode) == (0, 0), outs
         assert server.requests == len(server.seen) == 9  # 10 items, one empty answer: each paid once
-        assert any("is using the cache" in err and "waiting for it to finish" in err for _, err in outs)
-        # the same with --batch: one batch
+        assert result_file_of(outs[1][0])["usage"]["cache_hits"] == 9
+        # the same with --batch: the second run waits, then finds the first one's batch
         cmd = judge_cmd("qa", server, tmp_path / "b.sqlite", str(tmp_path / "run"), *BATCH)
-        procs = [popen(cmd, subprocess_env, tmp_path) for _ in range(2)]
-        outs = [p.communicate(timeout=120) for p in procs]
-        assert [p.returncode for p in procs] == [0, 0], outs
+        first = popen(cmd, subprocess_env, tmp_path)
+        wait_for(lambda: server.batch_submissions == 1)
+        second = popen(cmd, subprocess_env, tmp_path)
+        assert "waiting for it to finish" in second.stderr.readline()
+        server.batch_turnaround = 0.05
+        outs = [first.communicate(timeout=120), second.communicate(timeout=120)]
+        assert (first.returncode, second.returncode) == (0, 0), outs
         assert server.batch_submissions == 1
+
+
+def result_file_of(stdout: str) -> dict:
+    return json.loads(Path(stdout.strip().splitlines()[-1]).read_text(encoding="utf-8"))
 
 
 @pytest.mark.slow
