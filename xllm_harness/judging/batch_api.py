@@ -69,6 +69,8 @@ class _Collected:
     """Failed inside the batch: worth another batch (key -> why)."""
     final: dict[str, str] = field(default_factory=dict)
     """Not answered and not to be resubmitted in this run (expired, cancelled, failed batch)."""
+    pending: dict[str, str] = field(default_factory=dict)
+    """In a batch left for a rerun (unknown status, ``--batch-deadline``): not failed."""
 
 
 class BatchTransport:
@@ -112,6 +114,8 @@ class BatchTransport:
             for key in list(pending):
                 if key in collected.replies:
                     results[pending.pop(key)] = collected.replies[key]
+                elif key in collected.pending:
+                    results[pending.pop(key)] = BatchPending(collected.pending[key])
                 elif key in collected.final or (last and key in collected.retry):
                     why = collected.final.get(key) or collected.retry[key]
                     client.ledger.count("failures")
@@ -230,7 +234,7 @@ class BatchTransport:
         client.stop(reason)
         self.batches[batch_id] = "pending"
         for key in fields:
-            into.final.setdefault(key, str(reason))
+            into.pending.setdefault(key, str(reason))
 
     def _collect(
         self, client: JudgeClient, info: BatchInfo, fields: dict[str, Any], into: _Collected

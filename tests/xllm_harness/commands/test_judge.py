@@ -452,8 +452,9 @@ def test_batch_with_bad_usage_or_lost_output_ends_and_is_not_stuck(tmp_path, sam
     with JudgeServer(API_KEY, batch_turnaround=0.2, files_404=True) as server:
         cmd = judge_cmd("qa", server, tmp_path / "d.sqlite", str(tmp_path / "run"), *BATCH)
         lost = run(cmd, subprocess_env, tmp_path)
-        assert lost.returncode == 1 and "output file could not be fetched" in lost.stderr
-        assert "Traceback" not in lost.stderr
+        assert lost.returncode == 1 and "Traceback" not in lost.stderr
+        details = Path(lost.stdout.split()[-1]).with_suffix(".details.jsonl").read_text(encoding="utf-8")
+        assert details.count("its output file could not be fetched") == 5
         assert result_file(lost)["counts"]["failed"] == 5
         server.files_404 = False
         again = run(cmd, subprocess_env, tmp_path)  # the batch was closed: the rerun submits anew
@@ -485,7 +486,7 @@ def test_polling_ends_at_an_unknown_status_and_at_the_deadline(tmp_path, samples
         cmd = judge_cmd("qa", server, tmp_path / "c.sqlite", str(tmp_path / "run"), *BATCH)
         odd = run(cmd, subprocess_env, tmp_path)
         assert odd.returncode == 1 and "status 'paused', which this client does not know" in odd.stderr
-        assert result_file(odd)["counts"]["skipped"] == {"pending": 3}
+        assert result_file(odd)["counts"]["skipped"] == {"pending": 4}  # items 0-3, none empty
         again = run(cmd, subprocess_env, tmp_path)
         assert again.returncode == 1 and server.batch_submissions == 1  # kept, polled again
     with JudgeServer(API_KEY, batch_turnaround=600) as server:
@@ -544,14 +545,15 @@ def test_spend_cap_waits_for_calls_in_flight_and_skips_apart_from_failures(
     prices = ("--price-input", "100", "--price-output", "100")
     with JudgeServer(API_KEY, latency=0.05) as server:
         capped = run(
-            judge_cmd("qa", server, tmp_path / "c.sqlite", str(tmp_path / "run"), *prices, "--max-cost", "0.8"),
+            judge_cmd("qa", server, tmp_path / "c.sqlite", str(tmp_path / "run"), *prices, "--max-cost", "0.35"),
             subprocess_env, tmp_path,
         )  # fmt: skip
     assert capped.returncode == 1, capped.stderr
     out = result_file(capped)
     usage, counts = out["usage"], out["counts"]
-    # a worst case is about 0.2 USD here and a real call about 0.05: eight at a time would stop at once
-    assert usage["requests"] >= 5 and usage["cost_usd"] <= 0.8
+    # a worst case is about 0.16 USD here and a real call about 0.05: reserving eight at a time, the
+    # run would stop after the two that fit at first; waiting for them, it goes on while a worst case fits
+    assert 3 <= usage["requests"] < 11 and usage["cost_usd"] <= 0.35
     assert counts["failed"] == 0 and counts["skipped"]["budget"] == 11 - usage["requests"]
     spent = f"spent {usage['cost_usd']:.6f} USD"
     assert spent in capped.stderr and f"cost {usage['cost_usd']:.6f} USD" in capped.stderr
@@ -588,7 +590,8 @@ def test_numeric_options_are_range_checked(tmp_path, capsys, monkeypatch):
             == 2
         )
         err = capsys.readouterr().err.strip()
-        assert err.startswith(f"xllm judge: error: {option} must be") and "\n" not in err, (option, err)
+        assert err.startswith(f"xllm judge: error: {option} ") and "must be" in err, (option, err)
+        assert "\n" not in err and "Traceback" not in err
 
 
 def test_help_shows_an_example_and_the_defaults():
