@@ -606,3 +606,22 @@ def test_help_shows_an_example_and_the_defaults():
     ).stdout
     assert "examples:" in text and "xllm judge qa results/ --batch" in text
     assert "(default: 60.0)" in text and "(default: 8)" in text and "(default: 5.0)" in text
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_a_batch_runs_keeps_it_for_the_rerun(tmp_path, samples_dir, subprocess_env):
+    qa_samples(tmp_path / "run", samples_dir, langs=("en",), n=4)
+    with JudgeServer(API_KEY, batch_turnaround=600) as server:
+        cmd = judge_cmd("qa", server, tmp_path / "c.sqlite", str(tmp_path / "run"), *BATCH)
+        proc = popen(cmd, subprocess_env, tmp_path)
+        wait_for(lambda: server.batch_polls >= 2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert json.loads(Path(out.split()[-1]).read_text(encoding="utf-8"))["counts"]["skipped"] == {
+            "interrupted": 4
+        }
+        server.batch_turnaround = 0.05
+        again = run(cmd, subprocess_env, tmp_path)
+        assert again.returncode == 0, again.stderr
+        assert server.batch_submissions == 1 and result_file(again)["counts"]["judged"] == 4
