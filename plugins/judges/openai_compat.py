@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -44,6 +45,7 @@ class OpenAICompatJudge(Judge):
         base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
         super().__init__(model, base_url, api_key or os.environ.get("OPENAI_API_KEY"), timeout)
         self._client: Any = None
+        self._lock = threading.Lock()
 
     def _api(self) -> Any:
         """The ``openai`` client, made on the first call (exporting a batch file needs neither key nor package)."""
@@ -62,6 +64,10 @@ class OpenAICompatJudge(Judge):
                 api_key=self._api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0
             )
         return self._client
+
+    def prepare(self) -> None:
+        with self._lock:
+            self._api()
 
     def _call(self, fn: Callable[[Any], T]) -> T:
         """``fn(client)`` with the ``openai`` exceptions turned into the judge contract's errors."""

@@ -179,6 +179,9 @@ class Judge:
             "seed": request.seed,
         }
 
+    def prepare(self) -> None:
+        """Make what every call needs (an HTTP client, imports) before a request's deadline starts."""
+
     def send(self, request: ChatRequest, temperature: float, max_tokens: int) -> ChatReply:
         """Send one request. Raise :class:`TransientError` (retry), :class:`JudgeAuthError` or
         :class:`JudgeError` (give up on this item)."""

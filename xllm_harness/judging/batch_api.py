@@ -53,6 +53,8 @@ from xllm_harness.judging.batch_files import (
 )
 from xllm_harness.judging.transports import skipped
 
+DOWNLOAD_DEADLINE = 600.0
+"""Seconds a batch file download may take in all (at least ``--timeout``): a file can be 200 MB."""
 TOKEN_KEY = "xllm_submission"
 """The batch metadata field holding the token recorded before the create call."""
 
@@ -264,6 +266,7 @@ class BatchTransport:
         assert client.cache is not None
         lines: list[ResultLine] = []
         lost = []
+        deadline = max(DOWNLOAD_DEADLINE, client.judge.timeout)
         for which in ("output_file_id", "error_file_id"):
             file_id = getattr(info, which)
             if not file_id:
@@ -271,12 +274,16 @@ class BatchTransport:
             data = client.cache.get_file(file_id)
             if data is None:
                 try:
-                    data = client.call(partial(client.judge.download_file, file_id))
+                    data = client.call(partial(client.judge.download_file, file_id), deadline)
                 except JudgeError:
                     fresh = client.call(partial(client.judge.retrieve_batch, info.id))
                     file_id = getattr(fresh, which)
                     try:
-                        data = client.call(partial(client.judge.download_file, file_id)) if file_id else None
+                        data = (
+                            client.call(partial(client.judge.download_file, file_id), deadline)
+                            if file_id
+                            else None
+                        )
                     except JudgeError as err:
                         lost.append(
                             f"its {which.removesuffix('_id').replace('_', ' ')} could not be fetched ({err})"

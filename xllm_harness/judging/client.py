@@ -221,8 +221,9 @@ class JudgeClient:
             self.cache.put(key, fields, stored)
         return reply
 
-    def call(self, fn: Callable[[], T]) -> T:
-        """``fn()`` (one HTTP call) with retries of :class:`TransientError`; raises :class:`JudgeError`."""
+    def call(self, fn: Callable[[], T], deadline: float | None = None) -> T:
+        """``fn()`` (one HTTP call) with retries of :class:`TransientError`; raises :class:`JudgeError`.
+        Each try has ``deadline`` seconds in all (default: ``Judge.timeout``)."""
         s = self.settings
         secrets = self.judge.secrets
         attempt = 0
@@ -231,7 +232,8 @@ class JudgeClient:
                 raise self._stop
             self.ledger.count("attempts")
             try:
-                result = self._within_deadline(fn)
+                self.judge.prepare()
+                result = self._within_deadline(fn, deadline or self.judge.timeout)
             except Interrupted:
                 raise
             except JudgeAuthError as err:
@@ -258,8 +260,8 @@ class JudgeClient:
             self._reached()
             return result
 
-    def _within_deadline(self, fn: Callable[[], T]) -> T:
-        """``fn()`` in a helper thread, given up after ``Judge.timeout`` seconds in all (the HTTP
+    def _within_deadline(self, fn: Callable[[], T], seconds: float) -> T:
+        """``fn()`` in a helper thread, given up after ``seconds`` in all (the HTTP
         client's own timeout is per read, so a server trickling bytes could hold it for ever) or at
         once on :meth:`interrupt`. An abandoned call's thread ends with the process."""
         box: dict[str, Any] = {}
@@ -274,14 +276,12 @@ class JudgeClient:
                 done.set()
 
         threading.Thread(target=target, daemon=True, name="judge-call").start()
-        deadline = time.monotonic() + self.judge.timeout
+        deadline = time.monotonic() + seconds
         while not done.wait(min(0.1, max(0.0, deadline - time.monotonic()))):
             if self.cancelled.is_set():
                 raise self._stop or Interrupted("interrupted")
             if time.monotonic() >= deadline:
-                raise TransientError(
-                    "timeout", f"no complete reply within {self.judge.timeout:g} s (--timeout)"
-                )
+                raise TransientError("timeout", f"no complete reply within {seconds:g} s (--timeout)")
         if "error" in box:
             raise box["error"]
         return box["value"]
