@@ -9,7 +9,6 @@ content download) and ``/v1/batches`` (create, retrieve).
 from __future__ import annotations
 
 import email.utils
-import json
 import os
 import threading
 import time
@@ -20,14 +19,12 @@ from xllm_harness.errors import InputError, MissingDependencyError
 from xllm_harness.hookspecs import hookimpl
 from xllm_harness.judging.backend import (
     BatchInfo,
-    ChatReply,
     ChatRequest,
     Judge,
     JudgeAuthError,
     JudgeError,
     TransientError,
 )
-from xllm_harness.judging.batch_files import completion_reply
 
 T = TypeVar("T")
 
@@ -96,16 +93,10 @@ class OpenAICompatJudge(Judge):
         except (openai.APIResponseValidationError, ValueError) as err:
             raise TransientError("malformed", type(err).__name__) from None
 
-    def send(self, request: ChatRequest, temperature: float, max_tokens: int) -> ChatReply:
-        """One call; the reply's JSON is read here (not by the client's models), so a malformed field
-        cannot make a paid reply unreadable."""
+    def send_raw(self, request: ChatRequest, temperature: float, max_tokens: int) -> bytes:
+        """One call; the body as received (not read by the ``openai`` client's models)."""
         body = self.request_body(request, temperature, max_tokens)
-        raw = self._call(lambda c: c.chat.completions.with_raw_response.create(**body).http_response.content)
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            raise TransientError("malformed", "reply is not JSON") from None
-        return completion_reply(data, request, max_tokens)
+        return self._call(lambda c: c.chat.completions.with_raw_response.create(**body).http_response.content)
 
     # -- the Batch API -----------------------------------------------------------------------
     def upload_batch_file(self, content: bytes, filename: str) -> str:

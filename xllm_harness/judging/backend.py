@@ -184,8 +184,19 @@ class Judge:
 
     def send(self, request: ChatRequest, temperature: float, max_tokens: int) -> ChatReply:
         """Send one request. Raise :class:`TransientError` (retry), :class:`JudgeAuthError` or
-        :class:`JudgeError` (give up on this item)."""
+        :class:`JudgeError` (give up on this item). The default reads :meth:`send_raw`'s body."""
+        from xllm_harness.judging.batch_files import parse_completion
+
+        return parse_completion(self.send_raw(request, temperature, max_tokens), request, max_tokens)
+
+    def send_raw(self, request: ChatRequest, temperature: float, max_tokens: int) -> bytes:
+        """Send one request and return the reply's body as received (chat-completion JSON). A backend
+        that implements it lets the client keep every paid reply before anything parses it."""
         raise NotImplementedError
+
+    @property
+    def sends_raw(self) -> bool:
+        return type(self).send_raw is not Judge.send_raw
 
     # -- the Batch API (optional) ------------------------------------------------------------
     def _no_batch(self) -> JudgeError:

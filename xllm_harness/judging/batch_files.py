@@ -68,6 +68,15 @@ def completion_reply(body: Any, request: ChatRequest, max_tokens: int) -> ChatRe
     return ChatReply(text, *tokens)
 
 
+def parse_completion(raw: bytes, request: ChatRequest, max_tokens: int) -> ChatReply:
+    """:func:`completion_reply` of a chat-completion body as received."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise TransientError("malformed", "reply is not JSON") from None
+    return completion_reply(data, request, max_tokens)
+
+
 def checked_usage(
     usage: Any, request: ChatRequest, max_tokens: int
 ) -> tuple[tuple[int, int] | None, str | None]:

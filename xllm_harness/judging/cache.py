@@ -18,7 +18,9 @@ Beside the replies, the ``batches`` table records every Batch-API batch: a row w
 metadata), then it gets the batch id (``submitted``) and finally its outcome. A run killed during the
 create call leaves the ``creating`` row; the rerun finds the batch by its token in the account's
 batch list and resumes it, so those requests are never submitted twice. The downloaded output and
-error files are kept (``batch_files``) before they are parsed.
+error files are kept (``batch_files``) before they are parsed, and so is the body of every
+synchronous reply (``raw_replies``): a reply paid for but not parsed (a crash) is read from there
+by the rerun instead of being bought again.
 """
 
 from __future__ import annotations
@@ -49,6 +51,11 @@ CREATE TABLE IF NOT EXISTS batches (
     endpoint TEXT NOT NULL,
     requests TEXT NOT NULL,
     status TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS raw_replies (
+    key TEXT PRIMARY KEY,
+    body BLOB NOT NULL,
     created REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS batch_files (
@@ -141,6 +148,14 @@ class JudgeCache:
                 time.time(),
             ),
         )
+
+    def put_raw(self, key: str, body: bytes) -> None:
+        """Keep a synchronous reply's body as received (scrubbed of secrets), before it is parsed."""
+        self._conn().execute("INSERT OR REPLACE INTO raw_replies VALUES (?, ?, ?)", (key, body, time.time()))
+
+    def get_raw(self, key: str) -> bytes | None:
+        row = self._conn().execute("SELECT body FROM raw_replies WHERE key = ?", (key,)).fetchone()
+        return bytes(row[0]) if row else None
 
     def keys(self) -> set[str]:
         return {row[0] for row in self._conn().execute("SELECT key FROM replies")}

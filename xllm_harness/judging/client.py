@@ -45,7 +45,7 @@ from xllm_harness.judging.backend import (
     TransientError,
     redact,
 )
-from xllm_harness.judging.batch_files import MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE
+from xllm_harness.judging.batch_files import MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE, parse_completion
 from xllm_harness.judging.cache import CachedReply, JudgeCache, request_key
 
 if TYPE_CHECKING:
@@ -186,16 +186,49 @@ class JudgeClient:
         results: Results = {}
         todo: list[ChatRequest] = []
         for request in dict.fromkeys(requests):
-            hit = self.cache.get(self.key(request)) if self.cache else None
-            if hit is None:
+            hit = self.cache.get(self.key(request)) if self.cache is not None else None
+            reply = (
+                ChatReply(hit.text, hit.prompt_tokens, hit.completion_tokens, cached=True)
+                if hit is not None
+                else self._recovered(request)
+            )
+            if reply is None:
                 todo.append(request)
                 continue
-            reply = ChatReply(hit.text, hit.prompt_tokens, hit.completion_tokens, cached=True)
             results[request] = reply
             self.ledger.cache_hit(reply)
         if todo:
             results.update(self.transport.run(self, todo, desc))
         return results
+
+    def ask(self, request: ChatRequest) -> ChatReply:
+        """One synchronous request with retries; with a backend that gives the raw body, the body is
+        kept in the cache before it is parsed. The reply is not stored yet (:meth:`store`)."""
+        s = self.settings
+        if not self.judge.sends_raw:
+            return self.call(lambda: self.judge.send(request, s.temperature, s.max_tokens))
+
+        def keep(raw: bytes) -> ChatReply:
+            if self.cache is not None:
+                scrubbed = redact(raw.decode("utf-8", errors="surrogateescape"), self.judge.secrets)
+                self.cache.put_raw(self.key(request), scrubbed.encode("utf-8", errors="surrogateescape"))
+            return parse_completion(raw, request, s.max_tokens)
+
+        return self.call(lambda: self.judge.send_raw(request, s.temperature, s.max_tokens), after=keep)
+
+    def _recovered(self, request: ChatRequest) -> ChatReply | None:
+        """A reply whose body was kept but never parsed (the run died in between), parsed now."""
+        raw = self.cache.get_raw(self.key(request)) if self.cache is not None else None
+        if raw is None:
+            return None
+        try:
+            reply = parse_completion(raw, request, self.settings.max_tokens)
+        except TransientError:
+            return None
+        stored = CachedReply(reply.text, reply.prompt_tokens, reply.completion_tokens)
+        assert self.cache is not None
+        self.cache.put(self.key(request), self.request_fields(request), stored)
+        return ChatReply(reply.text, reply.prompt_tokens, reply.completion_tokens, cached=True)
 
     def store(self, request: ChatRequest, reply: ChatReply, batched: bool = False) -> ChatReply:
         """Scrub a reply that arrived of secrets, count it and commit it to the cache; return it scrubbed."""
@@ -221,9 +254,12 @@ class JudgeClient:
             self.cache.put(key, fields, stored)
         return reply
 
-    def call(self, fn: Callable[[], T], deadline: float | None = None) -> T:
+    def call(
+        self, fn: Callable[[], Any], deadline: float | None = None, after: Callable[[Any], T] | None = None
+    ) -> T:
         """``fn()`` (one HTTP call) with retries of :class:`TransientError`; raises :class:`JudgeError`.
-        Each try has ``deadline`` seconds in all (default: ``Judge.timeout``)."""
+        Each try has ``deadline`` seconds in all (default: ``Judge.timeout``); ``after`` (in this
+        thread) turns its result into the value returned, and may raise :class:`TransientError` too."""
         s = self.settings
         secrets = self.judge.secrets
         attempt = 0
@@ -234,6 +270,8 @@ class JudgeClient:
             try:
                 self.judge.prepare()
                 result = self._within_deadline(fn, deadline or self.judge.timeout)
+                if after is not None:
+                    result = after(result)
             except Interrupted:
                 raise
             except JudgeAuthError as err:

@@ -86,10 +86,8 @@ class SyncTransport:
         if refused is not None:
             client.stop(refused)
             return skipped(client)
-        s = client.settings
         try:
-            reply = client.call(lambda: client.judge.send(request, s.temperature, s.max_tokens))
-            return client.store(request, reply)
+            return client.store(request, client.ask(request))
         except JudgeError as err:
             if isinstance(err, Interrupted):
                 return skipped(client)

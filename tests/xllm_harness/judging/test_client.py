@@ -241,3 +241,19 @@ def test_replies_with_bad_usage_slow_bodies_or_echoed_keys(tmp_path, samples_dir
         row[0] for row in JudgeCache(tmp_path / "cache.sqlite")._conn().execute("SELECT text FROM replies")
     )
     assert "Authorization: Bearer ***" in stored and API_KEY[8:] not in stored
+
+
+def test_a_reply_kept_but_never_parsed_is_read_by_the_rerun(tmp_path):
+    request = ChatRequest(qa_messages("Context: the sky is blue", "blue"))
+    with JudgeServer(API_KEY) as server:
+        first = make_client(server, tmp_path / "first.sqlite")
+        first.run([request])
+        assert server.requests == 1
+        kept = JudgeCache(tmp_path / "first.sqlite").get_raw(first.key(request))
+        assert json.loads(kept)["choices"][0]["message"]["content"] == "YES"  # the body as it came
+        # what a run killed between receiving and parsing leaves: the body, no reply row
+        killed = make_client(server, tmp_path / "killed.sqlite")
+        killed.cache.put_raw(killed.key(request), kept)
+        replies = killed.run([request])
+        assert server.requests == 1 and replies[request].text == "YES"  # read, not bought again
+        assert killed.cache.get(killed.key(request)) is not None and killed.usage.cache_hits == 1
