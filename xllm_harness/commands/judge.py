@@ -34,7 +34,7 @@ replies and batches. Ctrl-C stops at once, writes the partial results and exits 
 
 def _common(p: argparse.ArgumentParser, temperature: float, max_tokens: int) -> None:
     g = p.add_argument_group("judge endpoint")
-    g.add_argument("--judge", default="openai", help="judge backend plugin (default: openai)")
+    g.add_argument("--judge", default="openai", help="judge backend plugin")
     g.add_argument("--model", default=os.environ.get("XLLM_JUDGE_MODEL", DEFAULT_MODEL), help="judge model")
     g.add_argument("--base-url", default=None, help="endpoint base URL (default: OPENAI_BASE_URL or OpenAI)")
     g.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the key")
@@ -58,7 +58,7 @@ def _common(p: argparse.ArgumentParser, temperature: float, max_tokens: int) -> 
     )
     g.add_argument(
         "--max-connection-failures", type=int, default=5,
-        help="stop after this many connection failures in a row (default 5)",
+        help="stop after this many connection failures in a row",
     )  # fmt: skip
     g.add_argument("--cache", default=None, help="cache file (default: $XLLM_CACHE_DIR/judge/cache.sqlite)")
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
@@ -67,10 +67,10 @@ def _common(p: argparse.ArgumentParser, temperature: float, max_tokens: int) -> 
     mode.add_argument("--batch", action="store_true", help="send the uncached requests through the Batch API")
     mode.add_argument("--export-batch", metavar="FILE", help="write the uncached requests as Batch-API JSONL")
     mode.add_argument("--import-batch", metavar="FILE", help="read a Batch-API output JSONL into the cache")
-    g.add_argument("--batch-discount", type=float, default=0.5, help="price factor of batch replies (0.5)")
-    g.add_argument("--batch-max-requests", type=int, default=50_000, help="requests per batch file (50000)")
+    g.add_argument("--batch-discount", type=float, default=0.5, help="price factor of batch replies")
+    g.add_argument("--batch-max-requests", type=int, default=50_000, help="requests per batch file")
     g.add_argument(
-        "--batch-max-bytes", type=int, default=200 * 1024 * 1024, help="bytes per batch file (200 MB)"
+        "--batch-max-bytes", type=int, default=200 * 1024 * 1024, help="bytes per batch file (200 MiB)"
     )
     g.add_argument("--batch-poll-interval", type=float, default=5.0, help="first wait between polls (s)")
     g.add_argument(
