@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -18,14 +19,12 @@ from xllm_harness.errors import InputError, MissingDependencyError
 from xllm_harness.hookspecs import hookimpl
 from xllm_harness.judging.backend import (
     BatchInfo,
-    ChatReply,
     ChatRequest,
     Judge,
     JudgeAuthError,
     JudgeError,
     TransientError,
 )
-from xllm_harness.judging.batch_files import completion_reply
 
 T = TypeVar("T")
 
@@ -43,6 +42,7 @@ class OpenAICompatJudge(Judge):
         base_url = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
         super().__init__(model, base_url, api_key or os.environ.get("OPENAI_API_KEY"), timeout)
         self._client: Any = None
+        self._lock = threading.Lock()
 
     def _api(self) -> Any:
         """The ``openai`` client, made on the first call (exporting a batch file needs neither key nor package)."""
@@ -61,6 +61,10 @@ class OpenAICompatJudge(Judge):
                 api_key=self._api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0
             )
         return self._client
+
+    def prepare(self) -> None:
+        with self._lock:
+            self._api()
 
     def _call(self, fn: Callable[[Any], T]) -> T:
         """``fn(client)`` with the ``openai`` exceptions turned into the judge contract's errors."""
@@ -89,10 +93,10 @@ class OpenAICompatJudge(Judge):
         except (openai.APIResponseValidationError, ValueError) as err:
             raise TransientError("malformed", type(err).__name__) from None
 
-    def send(self, request: ChatRequest, temperature: float, max_tokens: int) -> ChatReply:
+    def send_raw(self, request: ChatRequest, temperature: float, max_tokens: int) -> bytes:
+        """One call; the body as received (not read by the ``openai`` client's models)."""
         body = self.request_body(request, temperature, max_tokens)
-        completion = self._call(lambda c: c.chat.completions.create(**body))
-        return completion_reply(_as_dict(completion), request)
+        return self._call(lambda c: c.chat.completions.with_raw_response.create(**body).http_response.content)
 
     # -- the Batch API -----------------------------------------------------------------------
     def upload_batch_file(self, content: bytes, filename: str) -> str:
@@ -115,12 +119,11 @@ class OpenAICompatJudge(Judge):
     def retrieve_batch(self, batch_id: str) -> BatchInfo:
         return _batch_info(self._call(lambda c: c.batches.retrieve(batch_id)))
 
+    def list_batches(self) -> list[BatchInfo]:
+        return self._call(lambda c: [_batch_info(batch) for batch in c.batches.list(limit=100)])
+
     def download_file(self, file_id: str) -> bytes:
         return self._call(lambda c: c.files.content(file_id).content)
-
-
-def _as_dict(completion: Any) -> Any:
-    return completion.model_dump() if hasattr(completion, "model_dump") else completion
 
 
 def _batch_info(batch: Any) -> BatchInfo:
@@ -135,6 +138,7 @@ def _batch_info(batch: Any) -> BatchInfo:
         output_file_id=batch.output_file_id,
         error_file_id=batch.error_file_id,
         errors=tuple(f"{e.code}: {e.message}" for e in errors),
+        metadata={str(k): str(v) for k, v in (getattr(batch, "metadata", None) or {}).items()},
     )
 
 

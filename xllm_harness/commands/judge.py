@@ -2,8 +2,8 @@
 
 Results go to ``judge_qa_<timestamp>.json`` / ``judge_pairwise_<timestamp>.json`` beside the inputs
 (or ``--output``), with per-item details in a ``.details.jsonl`` file next to it. Exit status 0 when
-every item was judged, 1 when some were not (spend cap, failed requests): the results written then
-are partial, and a rerun (cache) makes only the missing calls.
+every item was judged, 1 when some were not (spend cap, failed requests, a batch left pending), 130
+after Ctrl-C: the results written then are partial, and a rerun (cache) makes only the missing calls.
 """
 
 from __future__ import annotations
@@ -20,14 +20,28 @@ from xllm_harness.errors import InputError
 
 DEFAULT_MODEL = "gpt-3.5-turbo"  # the paper's ChatGPT
 
+EPILOG = """\
+examples:
+  OPENAI_API_KEY=... xllm judge qa results/ --max-cost 5
+  xllm judge qa results/ --batch --batch-deadline 3600          # Batch API, half the price; rerun resumes
+  xllm judge pairwise --a results/x-llama --b results/alpaca --base-url http://localhost:8000/v1 \\
+      --model Qwen/Qwen2.5-7B-Instruct --price-input 0 --price-output 0
+  xllm judge qa results/ --export-batch requests.jsonl           # run it elsewhere, then --import-batch
+
+One writer per cache: a second xllm judge on the same --cache waits for the first, then reuses its
+replies and batches. Ctrl-C stops at once, writes the partial results and exits 130."""
+
 
 def _common(p: argparse.ArgumentParser, temperature: float, max_tokens: int) -> None:
     g = p.add_argument_group("judge endpoint")
-    g.add_argument("--judge", default="openai", help="judge backend plugin (default: openai)")
+    g.add_argument("--judge", default="openai", help="judge backend plugin")
     g.add_argument("--model", default=os.environ.get("XLLM_JUDGE_MODEL", DEFAULT_MODEL), help="judge model")
     g.add_argument("--base-url", default=None, help="endpoint base URL (default: OPENAI_BASE_URL or OpenAI)")
     g.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the key")
-    g.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    g.add_argument(
+        "--timeout", type=float, default=60.0,
+        help="seconds per HTTP request in all (connect, send, the whole reply)",
+    )  # fmt: skip
     g = p.add_argument_group("sampling")
     g.add_argument("--temperature", type=float, default=temperature)
     g.add_argument("--max-tokens", type=int, default=max_tokens)
@@ -44,7 +58,7 @@ def _common(p: argparse.ArgumentParser, temperature: float, max_tokens: int) -> 
     )
     g.add_argument(
         "--max-connection-failures", type=int, default=5,
-        help="stop after this many connection failures in a row (default 5)",
+        help="stop after this many connection failures in a row",
     )  # fmt: skip
     g.add_argument("--cache", default=None, help="cache file (default: $XLLM_CACHE_DIR/judge/cache.sqlite)")
     g.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
@@ -53,12 +67,20 @@ def _common(p: argparse.ArgumentParser, temperature: float, max_tokens: int) -> 
     mode.add_argument("--batch", action="store_true", help="send the uncached requests through the Batch API")
     mode.add_argument("--export-batch", metavar="FILE", help="write the uncached requests as Batch-API JSONL")
     mode.add_argument("--import-batch", metavar="FILE", help="read a Batch-API output JSONL into the cache")
-    g.add_argument("--batch-discount", type=float, default=0.5, help="price factor of batch replies (0.5)")
-    g.add_argument("--batch-max-requests", type=int, default=50_000, help="requests per batch file (50000)")
+    g.add_argument("--batch-discount", type=float, default=0.5, help="price factor of batch replies")
+    g.add_argument("--batch-max-requests", type=int, default=50_000, help="requests per batch file")
     g.add_argument(
-        "--batch-max-bytes", type=int, default=200 * 1024 * 1024, help="bytes per batch file (200 MB)"
+        "--batch-max-bytes", type=int, default=200 * 1024 * 1024, help="bytes per batch file (200 MiB)"
     )
     g.add_argument("--batch-poll-interval", type=float, default=5.0, help="first wait between polls (s)")
+    g.add_argument(
+        "--batch-deadline", type=float, default=26 * 3600.0,
+        help="seconds to wait for batches; then stop, keeping them for a rerun",
+    )  # fmt: skip
+    p.add_argument(
+        "--filter", default=None, dest="filter_name",
+        help="lm-eval filter whose answers are judged (default: as xllm score: 'none', else the first)",
+    )  # fmt: skip
     p.add_argument("--limit", type=int, default=None, help="items per task")
     p.add_argument("--tasks", default=None, help="comma-separated task names (default: all found)")
     p.add_argument("--output", "-o", default=None, help="result file (.json) or folder")
@@ -67,18 +89,28 @@ def _common(p: argparse.ArgumentParser, temperature: float, max_tokens: int) -> 
 
 
 def register(sub) -> None:
-    p = sub.add_parser("judge", help="LLM-as-a-judge: QA correctness and MI-Eval pairwise")
+    p = sub.add_parser(
+        "judge", help="LLM-as-a-judge: QA correctness and MI-Eval pairwise", epilog=EPILOG,
+        description="LLM-as-a-judge over lm-eval --log_samples folders (paper Table 2 and Figure 4).",
+    )  # fmt: skip
     jsub = p.add_subparsers(dest="judge_command", metavar="JOB")
     jsub.required = True
-    qa = jsub.add_parser("qa", help="YES/NO correctness of xquad/mlqa answers (paper Table 2)")
+    qa = jsub.add_parser(
+        "qa", help="YES/NO correctness of xquad/mlqa answers (paper Table 2)", epilog=EPILOG,
+        description="YES/NO correctness of xquad/mlqa answers (paper Table 2), 100 per task by default.",
+    )  # fmt: skip
     qa.add_argument("samples", help="lm-eval output folder written with --log_samples")
     qa.add_argument(
         "--parser", choices=["default", "x-llm"], default="default",
-        help="verdict parser: read the verdict (default) or x-LLM's first case-sensitive YES/NO",
+        help="verdict parser: read the verdict (default), or reproduce x-LLM: its first case-sensitive "
+        "YES/NO, NO(Error) counted as NO, empty answers judged too (docs/differences.md)",
     )  # fmt: skip
     _common(qa, temperature=0.0, max_tokens=128)
     qa.set_defaults(func=run_qa, limit_default=100)
-    pw = jsub.add_parser("pairwise", help="MI-Eval: system A against system B (paper Figure 4)")
+    pw = jsub.add_parser(
+        "pairwise", help="MI-Eval: system A against system B (paper Figure 4)", epilog=EPILOG,
+        description="MI-Eval: system A against system B (paper Figure 4), both orders, language gate.",
+    )  # fmt: skip
     pw.add_argument("--a", required=True, help="samples folder of system A")
     pw.add_argument("--b", required=True, help="samples folder of system B")
     pw.add_argument("--a-name", default=None, help="name of A (default: lm-eval's model_name)")
@@ -111,6 +143,7 @@ def _client(args: argparse.Namespace):
     from xllm_harness.judging.client import JudgeClient, JudgeSettings
     from xllm_harness.taskgen import cache_dir
 
+    check_options(args)
     judges = get_judges()
     if args.judge not in judges:
         raise InputError(
@@ -138,6 +171,8 @@ def _client(args: argparse.Namespace):
         batch_max_requests=args.batch_max_requests,
         batch_max_bytes=args.batch_max_bytes,
         batch_poll_interval=args.batch_poll_interval,
+        batch_poll_max=max(60.0, args.batch_poll_interval),
+        batch_deadline=args.batch_deadline,
         progress=not args.no_progress,
     )
     cache = (
@@ -145,7 +180,19 @@ def _client(args: argparse.Namespace):
         if args.no_cache
         else JudgeCache(Path(args.cache) if args.cache else cache_dir() / "judge" / "cache.sqlite")
     )
-    return JudgeClient(judge, settings, cache, _transport(args))
+    client = JudgeClient(judge, settings, cache, _transport(args))
+    if cache is not None:
+        cache.hold()
+    return client
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """The options no other layer checks (``JudgeSettings`` and the ledger check the rest): one line
+    naming the option."""
+    if args.limit is not None and args.limit < 1:
+        raise InputError(f"--limit must be >= 1 (items per task), got {args.limit}; leave it out for all")
+    if args.parse_retries < 0:
+        raise InputError(f"--parse-retries must be >= 0, got {args.parse_retries}")
 
 
 def _identity(folder: str | Path) -> dict[str, str] | None:
@@ -162,7 +209,7 @@ def _header(client, args: argparse.Namespace) -> dict[str, Any]:
         "judge": {"backend": client.judge.name, "model": client.judge.model, "base_url": client.judge.endpoint},
         "settings": {
             "temperature": s.temperature, "max_tokens": s.max_tokens, "k": s.k,
-            "parse_retries": args.parse_retries, "limit": args.limit,
+            "parse_retries": args.parse_retries, "limit": args.limit, "filter": args.filter_name,
             "transport": "batch" if args.batch else "import" if args.import_batch else "sync",
         },
     }  # fmt: skip
@@ -192,7 +239,8 @@ def _finish(
     kind: str, client, args, default_dir: Path, payload: dict, details: list[dict], counts: dict[str, Any]
 ) -> int:
     """Write the results (unless exporting) and end with the summary line; exit status 0 or 1."""
-    from xllm_harness.judging.backend import JudgeAuthError, JudgeConnectionError
+    from xllm_harness.judging.backend import Interrupted, JudgeAuthError, JudgeConnectionError
+    from xllm_harness.judging.batch_api import BatchTransport
     from xllm_harness.judging.summary import summary_line
     from xllm_harness.judging.transports import ExportTransport, ImportTransport
 
@@ -211,18 +259,31 @@ def _finish(
         print(summary_line(kind, counts, client.usage), file=sys.stderr)
         raise type(stopped)(f"{stopped}; what was judged so far is cached: rerun to continue")
     payload["usage"] = client.usage.to_dict()
-    payload["complete"] = counts["failed"] == 0 and stopped is None
+    payload["counts"] = counts
+    payload["complete"] = counts["failed"] == 0 and not counts["skipped"] and stopped is None
     if stopped is not None:
         payload["stopped"] = str(stopped)
+    lines = None
     if isinstance(transport, ImportTransport):
-        payload["import"] = {"file": str(transport.path), "unmatched_lines": transport.unmatched,
-                             "malformed_lines": transport.malformed}  # fmt: skip
-        if transport.unmatched or transport.malformed:
-            print(
-                f"judge {kind}: {transport.path}: {transport.unmatched} line(s) match no request of this job "
-                f"(same --model, --base-url and settings as the export?), {transport.malformed} malformed",
-                file=sys.stderr,
-            )
+        lines = transport.line_counts()
+        payload["import"] = {"file": str(transport.path), **lines.to_dict()}
+    elif isinstance(transport, BatchTransport):
+        lines = transport.line_counts
+        payload["batch_lines"] = lines.to_dict()
+    if lines is not None and (lines.duplicate or lines.foreign or lines.malformed or lines.undecodable):
+        print(
+            f"judge {kind}: batch output lines: {lines.used} used, {lines.duplicate} duplicate custom_id "
+            f"(the first line counts), {lines.foreign} foreign custom_id (no request of this job: same "
+            f"--model, --base-url and settings as the export?), {lines.malformed} not parsable, "
+            f"{lines.undecodable} not UTF-8",
+            file=sys.stderr,
+        )
+    if client.usage.unknown_usage:
+        print(
+            f"judge {kind}: {client.usage.unknown_usage} repl(ies) came with an unusable usage "
+            f"({', '.join(f'{k}: {v}' for k, v in client.usage.usage_problems.items())}): kept, not billed",
+            file=sys.stderr,
+        )
     path = _write(kind, default_dir, args, payload, details)
     if stopped is not None:
         print(f"judge {kind}: {stopped}; partial results kept, rerun to continue", file=sys.stderr)
@@ -231,8 +292,12 @@ def _finish(
             f"judge {kind}: {counts['failed']} item(s) not judged (failed requests); rerun to retry",
             file=sys.stderr,
         )
+    elif counts["skipped"]:
+        print(f"judge {kind}: some items were not sent; rerun to continue", file=sys.stderr)
     print(summary_line(kind, counts, client.usage), file=sys.stderr)
     print(path)
+    if isinstance(stopped, Interrupted):
+        return 130
     return 0 if payload["complete"] else 1
 
 
@@ -258,7 +323,7 @@ def run_qa(args: argparse.Namespace) -> int:
     limit = args.limit if args.limit is not None else args.limit_default
     results, details = judge_qa(
         args.samples, client, limit=limit, tasks=_tasks(args), parse_retries=args.parse_retries,
-        parse=QA_PARSERS[args.parser],
+        parse=QA_PARSERS[args.parser], filter_name=args.filter_name, xllm_tally=args.parser == "x-llm",
     )  # fmt: skip
     payload = _header(client, args)
     payload["settings"]["limit"] = limit
@@ -270,7 +335,8 @@ def run_qa(args: argparse.Namespace) -> int:
         for task, row in results.items():
             acc = "n/a" if row["judge_accuracy"] is None else f"{row['judge_accuracy']:.3f}"
             print(
-                f"{task}\tjudge_accuracy={acc}\tn={row['n']}\tunparseable={row['unparseable']}\tfailed={row['failed']}"
+                f"{task}\tjudge_accuracy={acc}\tn={row['n']}\tunparseable={row['unparseable']}"
+                f"\tfailed={row['failed']}\tskipped={row['skipped']}"
             )
     return _finish("qa", client, args, _beside(args.samples), payload, details, qa_counts(results))
 
@@ -284,6 +350,7 @@ def run_pairwise(args: argparse.Namespace) -> int:
     results, details = judge_pairwise(
         args.a, args.b, client, limit=args.limit, tasks=_tasks(args),
         both_orders=not args.one_order, parse_retries=args.parse_retries, gate_by=args.gate_by,
+        filter_name=args.filter_name,
     )  # fmt: skip
     payload = _header(client, args)
     payload["settings"]["both_orders"] = not args.one_order

@@ -38,6 +38,14 @@ class BudgetExceeded(JudgeError):
     """The request was not sent: it could have pushed spending past ``max_cost``."""
 
 
+class Interrupted(JudgeError):
+    """The run was interrupted (Ctrl-C): queued requests were not sent."""
+
+
+class BatchPending(JudgeError):
+    """A batch was left unfinished (``--batch-deadline``, an unknown status): a rerun resumes it."""
+
+
 class TransientError(Exception):
     """A failure worth retrying. ``kind`` names it (``429``, ``500``, ``timeout``, ``connection``,
     ``malformed``...); ``retry_after`` is the server's requested wait in seconds."""
@@ -76,15 +84,22 @@ class ChatRequest:
 
 @dataclass(frozen=True)
 class ChatReply:
+    """A reply that arrived. ``prompt_tokens``/``completion_tokens`` are ``None`` when the server's
+    ``usage`` was missing, malformed or impossible for the request (``usage_problem`` says which):
+    such a reply is kept, its cost counted as unknown, never guessed."""
+
     text: str
-    prompt_tokens: int
-    completion_tokens: int
+    prompt_tokens: int | None
+    completion_tokens: int | None
     cached: bool = False
+    usage_problem: str | None = None
 
 
 BATCH_TERMINAL = ("completed", "failed", "expired", "cancelled")
-"""Batch statuses after which nothing changes (``validating``, ``in_progress``, ``finalizing`` and
-``cancelling`` are still moving)."""
+"""Batch statuses after which nothing changes."""
+BATCH_MOVING = ("validating", "in_progress", "finalizing", "cancelling")
+"""Batch statuses still moving: polling goes on. Any other status stops polling (the batch is kept
+for a rerun)."""
 
 
 @dataclass(frozen=True)
@@ -100,10 +115,15 @@ class BatchInfo:
     error_file_id: str | None = None
     errors: tuple[str, ...] = field(default_factory=tuple)
     """Batch-level errors (why a batch ``failed`` validation)."""
+    metadata: dict[str, str] = field(default_factory=dict)
 
     @property
     def done(self) -> bool:
         return self.status in BATCH_TERMINAL
+
+    @property
+    def moving(self) -> bool:
+        return self.status in BATCH_MOVING
 
 
 class Judge:
@@ -159,10 +179,24 @@ class Judge:
             "seed": request.seed,
         }
 
+    def prepare(self) -> None:
+        """Make what every call needs (an HTTP client, imports) before a request's deadline starts."""
+
     def send(self, request: ChatRequest, temperature: float, max_tokens: int) -> ChatReply:
         """Send one request. Raise :class:`TransientError` (retry), :class:`JudgeAuthError` or
-        :class:`JudgeError` (give up on this item)."""
+        :class:`JudgeError` (give up on this item). The default reads :meth:`send_raw`'s body."""
+        from xllm_harness.judging.batch_files import parse_completion
+
+        return parse_completion(self.send_raw(request, temperature, max_tokens), request, max_tokens)
+
+    def send_raw(self, request: ChatRequest, temperature: float, max_tokens: int) -> bytes:
+        """Send one request and return the reply's body as received (chat-completion JSON). A backend
+        that implements it lets the client keep every paid reply before anything parses it."""
         raise NotImplementedError
+
+    @property
+    def sends_raw(self) -> bool:
+        return type(self).send_raw is not Judge.send_raw
 
     # -- the Batch API (optional) ------------------------------------------------------------
     def _no_batch(self) -> JudgeError:
@@ -177,6 +211,10 @@ class Judge:
         raise self._no_batch()
 
     def retrieve_batch(self, batch_id: str) -> BatchInfo:
+        raise self._no_batch()
+
+    def list_batches(self) -> list[BatchInfo]:
+        """The account's batches (newest first): finds a batch whose create call was cut off."""
         raise self._no_batch()
 
     def download_file(self, file_id: str) -> bytes:

@@ -9,7 +9,8 @@ completion}}, "error": null}``; a failed request has a non-200 ``status_code`` o
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import math
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,19 +52,59 @@ def split_lines(
     return chunks
 
 
-def completion_reply(body: Any, request: ChatRequest) -> ChatReply:
-    """The reply in a chat-completion JSON body; tokens estimated (4 bytes each) when it has no usage."""
+def completion_reply(body: Any, request: ChatRequest, max_tokens: int) -> ChatReply:
+    """The reply in a chat-completion JSON body. Its ``usage`` is checked (:func:`checked_usage`):
+    when it is unusable the reply is still returned, with unknown tokens and the reason."""
     try:
         text = body["choices"][0]["message"]["content"]
     except (TypeError, KeyError, IndexError):
         text = None
     if not isinstance(text, str):
         raise TransientError("malformed", "reply without choices/content")
-    usage = body.get("usage") or {}
-    if usage.get("prompt_tokens") is None:
-        prompt = sum(len(c.encode("utf-8")) for _, c in request.messages) // 4 + 1
-        return ChatReply(text, prompt, len(text.encode("utf-8")) // 4 + 1)
-    return ChatReply(text, int(usage["prompt_tokens"]), int(usage.get("completion_tokens") or 0))
+    usage = body.get("usage") if isinstance(body, dict) else None
+    tokens, problem = checked_usage(usage, request, max_tokens)
+    if tokens is None:
+        return ChatReply(text, None, None, usage_problem=problem)
+    return ChatReply(text, *tokens)
+
+
+def parse_completion(raw: bytes, request: ChatRequest, max_tokens: int) -> ChatReply:
+    """:func:`completion_reply` of a chat-completion body as received."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise TransientError("malformed", "reply is not JSON") from None
+    return completion_reply(data, request, max_tokens)
+
+
+def checked_usage(
+    usage: Any, request: ChatRequest, max_tokens: int
+) -> tuple[tuple[int, int] | None, str | None]:
+    """``(prompt_tokens, completion_tokens)``, or ``None`` and why the server's ``usage`` cannot be
+    billed: missing, not numbers, negative, not whole, or more than the request can use (completion
+    over ``max_tokens``, prompt over one token per byte plus framing)."""
+    if not isinstance(usage, dict):
+        return None, "no usage" if usage is None else f"usage is not an object ({type(usage).__name__})"
+    values = []
+    for name in ("prompt_tokens", "completion_tokens"):
+        value = usage.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None, f"usage.{name} is not a number ({value!r:.40})"
+        if not math.isfinite(value) or value < 0 or value != int(value):
+            return None, f"usage.{name} is not a whole number >= 0 ({value!r:.40})"
+        values.append(int(value))
+    prompt, completion = values
+    if completion > max_tokens:
+        return None, f"usage.completion_tokens {completion} > max_tokens {max_tokens}"
+    bound = prompt_token_bound(request)
+    if prompt > bound:
+        return None, f"usage.prompt_tokens {prompt} > {bound}, the most this prompt can be"
+    return (prompt, completion), None
+
+
+def prompt_token_bound(request: ChatRequest) -> int:
+    """Most tokens a request's prompt can be: a token is at least one UTF-8 byte, plus framing."""
+    return sum(len(content.encode("utf-8")) + 8 for _, content in request.messages) + 8
 
 
 @dataclass(frozen=True)
@@ -95,28 +136,73 @@ def _error_text(line: dict[str, Any]) -> str | None:
     return None
 
 
-def parse_result_lines(data: bytes) -> tuple[list[ResultLine], int]:
-    """The lines of an output or error file, and how many lines were malformed (not JSON, no custom_id)."""
+@dataclass
+class LineCounts:
+    """What a batch output or error file held besides the answers (counted in the summary)."""
+
+    lines: int = 0
+    used: int = 0
+    duplicate: int = 0
+    """Further lines for a ``custom_id`` already answered: the first line wins."""
+    foreign: int = 0
+    """Lines whose ``custom_id`` is no request of this job."""
+    malformed: int = 0
+    """Lines that are not JSON objects with a string ``custom_id``."""
+    undecodable: int = 0
+    """Lines that are not UTF-8."""
+
+    def add(self, other: LineCounts) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def to_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def parse_result_lines(data: bytes) -> tuple[list[ResultLine], LineCounts]:
+    """The lines of an output or error file, in order, and the count of lines that did not parse."""
     results: list[ResultLine] = []
-    malformed = 0
-    for raw in data.decode("utf-8", errors="replace").splitlines():
+    counts = LineCounts()
+    for raw in data.splitlines():
         if not raw.strip():
             continue
+        counts.lines += 1
         try:
-            line = json.loads(raw)
+            line = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            counts.undecodable += 1
+            continue
         except ValueError:
-            malformed += 1
+            counts.malformed += 1
             continue
         if not isinstance(line, dict) or not isinstance(line.get("custom_id"), str):
-            malformed += 1
+            counts.malformed += 1
             continue
         error = _error_text(line)
         body = None if error else line["response"]["body"]
         results.append(ResultLine(line["custom_id"], body, error))
-    return results, malformed
+    return results, counts
 
 
-def read_result_file(path: str | Path) -> tuple[list[ResultLine], int]:
+def select_lines(
+    lines: list[ResultLine], wanted: Collection[str], counts: LineCounts
+) -> dict[str, ResultLine]:
+    """The one rule for result lines (``--batch`` and ``--import-batch`` alike): the first line of a
+    ``custom_id`` wins and later ones are counted as duplicates; a ``custom_id`` that is no request of
+    this job is counted as foreign. Feed output-file lines before error-file lines."""
+    chosen: dict[str, ResultLine] = {}
+    for line in lines:
+        if line.custom_id not in wanted:
+            counts.foreign += 1
+        elif line.custom_id in chosen:
+            counts.duplicate += 1
+        else:
+            chosen[line.custom_id] = line
+            counts.used += 1
+    return chosen
+
+
+def read_result_file(path: str | Path) -> tuple[list[ResultLine], LineCounts]:
     """:func:`parse_result_lines` of a local output file (``--import-batch``)."""
     path = Path(path)
     try:
@@ -125,12 +211,12 @@ def read_result_file(path: str | Path) -> tuple[list[ResultLine], int]:
         raise MissingFileError(f"--import-batch {path}: no such file") from None
     except OSError as err:
         raise MissingFileError(f"--import-batch {path}: cannot read ({err.strerror})") from None
-    lines, malformed = parse_result_lines(data)
+    lines, counts = parse_result_lines(data)
     if not lines:
         raise InputError(
             f"--import-batch {path}: no Batch-API output lines (JSON objects with custom_id and response)"
         )
-    return lines, malformed
+    return lines, counts
 
 
 def write_request_file(path: str | Path, lines: Iterable[bytes]) -> int:

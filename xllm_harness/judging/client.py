@@ -8,16 +8,23 @@ requests, :class:`JudgeClient`:
   (``--batch``), an exported input file (``--export-batch``) or an imported output file
   (``--import-batch``), see :mod:`~xllm_harness.judging.transports` and
   :mod:`~xllm_harness.judging.batch_api`;
-- retries transient failures (429, 5xx, timeouts, connection errors, malformed replies) with
-  exponential backoff and jitter, waiting at least what ``Retry-After`` asks (:meth:`JudgeClient.call`);
+- gives every HTTP call a total deadline (``Judge.timeout``: connect, send and the whole body, however
+  slowly the server trickles it) and retries transient failures (429, 5xx, timeouts, connection
+  errors, malformed replies) with exponential backoff and jitter, waiting at least what
+  ``Retry-After`` asks (:meth:`JudgeClient.call`);
+- stops at once on Ctrl-C (:meth:`JudgeClient.interrupt`): nothing queued is sent, calls in flight are
+  abandoned, what was answered stays cached;
 - stops the run at once on 401/403, and after ``max_connection_failures`` consecutive connection
   failures, with the cause in one line; what was judged so far stays cached;
-- scrubs secrets from every error message (:func:`~xllm_harness.judging.backend.redact`).
+- scrubs secrets from every error message and every reply before it is kept
+  (:func:`~xllm_harness.judging.backend.redact`).
 """
 
 from __future__ import annotations
 
+import math
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -25,11 +32,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from xllm_harness.errors import InputError
-from xllm_harness.judging.accounting import Ledger, Usage
+from xllm_harness.judging.accounting import Ledger, Usage, check_amount
 from xllm_harness.judging.backend import (
     MAX_SAMPLES,
     ChatReply,
     ChatRequest,
+    Interrupted,
     Judge,
     JudgeAuthError,
     JudgeConnectionError,
@@ -37,7 +45,7 @@ from xllm_harness.judging.backend import (
     TransientError,
     redact,
 )
-from xllm_harness.judging.batch_files import MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE
+from xllm_harness.judging.batch_files import MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE, parse_completion
 from xllm_harness.judging.cache import CachedReply, JudgeCache, request_key
 
 if TYPE_CHECKING:
@@ -74,15 +82,32 @@ class JudgeSettings:
     batch_poll_max: float = 60.0
     batch_rounds: int = 3
     """Batches per request: items that failed inside a batch are resubmitted up to ``batch_rounds - 1`` times."""
+    batch_deadline: float = 26 * 3600.0
+    """Seconds to wait for batches in one run; then the run ends and a rerun resumes them."""
     progress: bool = True
 
     def __post_init__(self) -> None:
+        """Range-check every number; the error names the option."""
         if not 1 <= self.k <= MAX_SAMPLES:
-            raise InputError(f"k (samples per item) must be in 1..{MAX_SAMPLES}, got {self.k}")
-        for name in ("concurrency", "max_tokens", "max_connection_failures", "batch_rounds"):
+            raise InputError(f"--k (samples per item) must be in 1..{MAX_SAMPLES}, got {self.k}")
+        for name in (
+            "concurrency", "max_tokens", "max_connection_failures", "batch_rounds", "batch_max_requests",
+            "batch_max_bytes",
+        ):  # fmt: skip
             if getattr(self, name) < 1:
-                option = "--" + name.replace("_", "-")
-                raise InputError(f"{option} must be >= 1, got {getattr(self, name)}")
+                raise InputError(f"{_option(name)} must be >= 1, got {getattr(self, name)}")
+        if self.max_retries < 0:
+            raise InputError(f"--max-retries must be >= 0, got {self.max_retries}")
+        if not (math.isfinite(self.temperature) and 0.0 <= self.temperature <= 2.0):
+            raise InputError(f"--temperature must be in [0, 2], got {self.temperature}")
+        for name in ("backoff_base", "backoff_max", "max_retry_after"):
+            check_amount(_option(name), getattr(self, name))
+        for name in ("batch_poll_interval", "batch_poll_max", "batch_deadline"):
+            check_amount(_option(name), getattr(self, name), positive=True)
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 class JudgeClient:
@@ -108,6 +133,10 @@ class JudgeClient:
         self._lock = threading.Lock()
         self._stop: JudgeError | None = None
         self._connection_failures = 0
+        self.cancelled = threading.Event()
+        """Set by :meth:`interrupt`: calls in flight are abandoned, nothing more is sent."""
+        if judge.timeout is None or not (math.isfinite(judge.timeout) and judge.timeout > 0):
+            raise InputError(f"--timeout must be a finite number > 0, got {judge.timeout}")
 
     @property
     def usage(self) -> Usage:
@@ -146,40 +175,105 @@ class JudgeClient:
                 self._stop = reason
             return self._stop
 
+    def interrupt(self) -> None:
+        """Ctrl-C: stop sending, abandon the calls in flight."""
+        self.stop(Interrupted("interrupted (Ctrl-C): queued requests were not sent"))
+        self.cancelled.set()
+
     # -- requests ----------------------------------------------------------------------------
     def run(self, requests: Sequence[ChatRequest], desc: str = "judging") -> Results:
         """Answer every request (cache or transport); failures come back as :class:`JudgeError` values."""
         results: Results = {}
         todo: list[ChatRequest] = []
         for request in dict.fromkeys(requests):
-            hit = self.cache.get(self.key(request)) if self.cache else None
-            if hit is None:
+            hit = self.cache.get(self.key(request)) if self.cache is not None else None
+            reply = (
+                ChatReply(hit.text, hit.prompt_tokens, hit.completion_tokens, cached=True)
+                if hit is not None
+                else self._recovered(request)
+            )
+            if reply is None:
                 todo.append(request)
                 continue
-            reply = ChatReply(hit.text, hit.prompt_tokens, hit.completion_tokens, cached=True)
             results[request] = reply
             self.ledger.cache_hit(reply)
         if todo:
             results.update(self.transport.run(self, todo, desc))
         return results
 
-    def store(self, request: ChatRequest, reply: ChatReply, batched: bool = False) -> None:
-        """Count a reply that arrived and commit it to the cache."""
-        self.ledger.charge(reply, batched)
+    def ask(self, request: ChatRequest) -> ChatReply:
+        """One synchronous request with retries; with a backend that gives the raw body, the body is
+        kept in the cache before it is parsed. The reply is not stored yet (:meth:`store`)."""
+        s = self.settings
+        if not self.judge.sends_raw:
+            return self.call(lambda: self.judge.send(request, s.temperature, s.max_tokens))
+
+        def keep(raw: bytes) -> ChatReply:
+            if self.cache is not None:
+                scrubbed = redact(raw.decode("utf-8", errors="surrogateescape"), self.judge.secrets)
+                self.cache.put_raw(self.key(request), scrubbed.encode("utf-8", errors="surrogateescape"))
+            return parse_completion(raw, request, s.max_tokens)
+
+        return self.call(lambda: self.judge.send_raw(request, s.temperature, s.max_tokens), after=keep)
+
+    def _recovered(self, request: ChatRequest) -> ChatReply | None:
+        """A reply whose body was kept but never parsed (the run died in between), parsed now."""
+        raw = self.cache.get_raw(self.key(request)) if self.cache is not None else None
+        if raw is None:
+            return None
+        try:
+            reply = parse_completion(raw, request, self.settings.max_tokens)
+        except TransientError:
+            return None
+        stored = CachedReply(reply.text, reply.prompt_tokens, reply.completion_tokens)
+        assert self.cache is not None
+        self.cache.put(self.key(request), self.request_fields(request), stored)
+        return ChatReply(reply.text, reply.prompt_tokens, reply.completion_tokens, cached=True)
+
+    def store(self, request: ChatRequest, reply: ChatReply, batched: bool = False) -> ChatReply:
+        """Scrub a reply that arrived of secrets, count it and commit it to the cache; return it scrubbed."""
+        return self.store_fields(self.key(request), self.request_fields(request), request, reply, batched)
+
+    def store_fields(
+        self, key: str, fields: dict[str, Any], request: ChatRequest, reply: ChatReply, batched: bool = False
+    ) -> ChatReply:
+        """:meth:`store` under a recorded key and request fields (a batch row's)."""
+        reply = ChatReply(
+            redact(reply.text, self.judge.secrets), reply.prompt_tokens, reply.completion_tokens,
+            usage_problem=reply.usage_problem,
+        )  # fmt: skip
+        self.ledger.charge(reply, request, batched)
+        if reply.usage_problem:
+            print(
+                f"judge: a reply's usage cannot be billed ({reply.usage_problem}): kept, cost counted as unknown",
+                file=sys.stderr,
+                flush=True,
+            )
         if self.cache is not None:
             stored = CachedReply(reply.text, reply.prompt_tokens, reply.completion_tokens)
-            self.cache.put(self.key(request), self.request_fields(request), stored)
+            self.cache.put(key, fields, stored)
+        return reply
 
-    def call(self, fn: Callable[[], T]) -> T:
-        """``fn()`` (one HTTP call) with retries of :class:`TransientError`; raises :class:`JudgeError`."""
+    def call(
+        self, fn: Callable[[], Any], deadline: float | None = None, after: Callable[[Any], T] | None = None
+    ) -> T:
+        """``fn()`` (one HTTP call) with retries of :class:`TransientError`; raises :class:`JudgeError`.
+        Each try has ``deadline`` seconds in all (default: ``Judge.timeout``); ``after`` (in this
+        thread) turns its result into the value returned, and may raise :class:`TransientError` too."""
         s = self.settings
         secrets = self.judge.secrets
-        for attempt in range(s.max_retries + 1):
-            if isinstance(self._stop, (JudgeAuthError, JudgeConnectionError)):
+        attempt = 0
+        while True:
+            if isinstance(self._stop, (JudgeAuthError, JudgeConnectionError, Interrupted)):
                 raise self._stop
             self.ledger.count("attempts")
             try:
-                result = fn()
+                self.judge.prepare()
+                result = self._within_deadline(fn, deadline or self.judge.timeout)
+                if after is not None:
+                    result = after(result)
+            except Interrupted:
+                raise
             except JudgeAuthError as err:
                 raise self.stop(JudgeAuthError(redact(str(err), secrets))) from None
             except JudgeError as err:
@@ -197,11 +291,38 @@ class JudgeClient:
                     ) from None
                 self.ledger.count("retries")
                 delay = min(s.backoff_max, s.backoff_base * 2**attempt) * random.uniform(0.5, 1.0)
-                time.sleep(max(delay, err.retry_after or 0.0))
+                if self.cancelled.wait(max(delay, err.retry_after or 0.0)):
+                    raise self._stop or Interrupted("interrupted") from None
+                attempt += 1
                 continue
             self._reached()
             return result
-        raise AssertionError("unreachable")
+
+    def _within_deadline(self, fn: Callable[[], T], seconds: float) -> T:
+        """``fn()`` in a helper thread, given up after ``seconds`` in all (the HTTP
+        client's own timeout is per read, so a server trickling bytes could hold it for ever) or at
+        once on :meth:`interrupt`. An abandoned call's thread ends with the process."""
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def target() -> None:
+            try:
+                box["value"] = fn()
+            except BaseException as err:  # handed to the caller's thread
+                box["error"] = err
+            finally:
+                done.set()
+
+        threading.Thread(target=target, daemon=True, name="judge-call").start()
+        deadline = time.monotonic() + seconds
+        while not done.wait(min(0.1, max(0.0, deadline - time.monotonic()))):
+            if self.cancelled.is_set():
+                raise self._stop or Interrupted("interrupted")
+            if time.monotonic() >= deadline:
+                raise TransientError("timeout", f"no complete reply within {seconds:g} s (--timeout)")
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
 
     def _reached(self) -> None:
         with self._lock:

@@ -1,6 +1,6 @@
 """MI-Eval pairwise judging of system A against system B (the paper's Figure 4).
 
-Per item (aligned by ``doc_id``, same instruction and input in both folders):
+Per item (A and B aligned as ``xllm compare`` aligns them: by ``doc_id``, refused when they differ):
 
 1. Language gate (x-LLM): each answer's language is identified (:mod:`xllm_harness.langid`) and
    compared with the task's language (``gate_by="question"``: with the question's detected language, as
@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from xllm_harness.compare import align, model_folder
 from xllm_harness.errors import InputError
 from xllm_harness.judging import langgate
 from xllm_harness.judging.backend import ChatRequest
 from xllm_harness.judging.client import JudgeClient
 from xllm_harness.judging.prompts import pairwise_messages, parse_scores
 from xllm_harness.judging.rounds import Outcome, judge_all
-from xllm_harness.lm_eval_outputs import OUTCOMES, read_sample_lines, response, sample_files
+from xllm_harness.lm_eval_outputs import OUTCOMES, read_sample_lines, sample_files
 
 
 @dataclass
@@ -47,37 +48,37 @@ def _question(doc: dict[str, Any]) -> str:
 
 
 def load_pairs(
-    dir_a: str | Path, dir_b: str | Path, limit: int | None = None, tasks: list[str] | None = None
+    dir_a: str | Path,
+    dir_b: str | Path,
+    limit: int | None = None,
+    tasks: list[str] | None = None,
+    filter_name: str | None = None,
 ) -> list[PairItem]:
-    """Aligned items of every instruction task (docs with ``instruction``) present in both folders."""
-    files_a, files_b = sample_files(dir_a), sample_files(dir_b)
+    """Aligned items of every instruction task (docs with ``instruction``) present in both folders.
+
+    A and B are aligned as ``xllm compare`` aligns them (:func:`xllm_harness.compare.align`: by
+    ``doc_id``, the filter ``xllm score`` reads, refused when a document is missing from one side or
+    differs); ``limit`` then takes the first documents of each task."""
+    files_a, files_b = sample_files(model_folder(dir_a, "--a")), sample_files(model_folder(dir_b, "--b"))
     common = sorted(set(files_a) & set(files_b))
     if tasks:
         missing = sorted(set(tasks) - set(common))
         if missing:
             raise InputError(f"--tasks: {', '.join(missing)} not in both --a {dir_a} and --b {dir_b}")
         common = [t for t in common if t in tasks]
+    instruction_tasks = [
+        task
+        for task in common
+        if (rows := read_sample_lines(files_a[task])) and "instruction" in rows[0]["doc"]
+    ]
     pairs: list[PairItem] = []
-    for task in common:
-        rows_a, rows_b = read_sample_lines(files_a[task]), read_sample_lines(files_b[task])
-        if not rows_a or "instruction" not in rows_a[0]["doc"]:
-            continue
-        by_id_b = {r["doc_id"]: r for r in rows_b}
-        selected = rows_a[:limit] if limit else rows_a
-        for row in selected:
-            other = by_id_b.get(row["doc_id"])
-            if other is None:
-                raise InputError(
-                    f"{files_b[task]}: doc_id {row['doc_id']} missing (present in {files_a[task]})"
-                )
-            doc = row["doc"]
-            if _question(doc) != _question(other["doc"]):
-                raise InputError(
-                    f"task {task} doc_id {row['doc_id']}: the instruction/input differ between "
-                    f"{files_a[task]} and {files_b[task]}; both runs must use the same MI-Eval data"
-                )
-            lang = doc.get("lang") or task.rsplit("_", 1)[-1]
-            pairs.append(PairItem(task, lang, row["doc_id"], _question(doc), response(row), response(other)))
+    for task_pair in align(dir_a, dir_b, instruction_tasks, filter_name) if instruction_tasks else []:
+        docs = {row["doc_id"]: row["doc"] for row in read_sample_lines(task_pair.a.path)}
+        rows = list(zip(task_pair.a.doc_ids, task_pair.a.hypotheses, task_pair.b.hypotheses, strict=True))
+        for doc_id, answer_a, answer_b in rows[:limit] if limit else rows:
+            doc = docs[doc_id]
+            lang = doc.get("lang") or task_pair.task.rsplit("_", 1)[-1]
+            pairs.append(PairItem(task_pair.task, lang, doc_id, _question(doc), answer_a, answer_b))
     if not pairs:
         raise InputError(
             f"no instruction samples (docs with 'instruction') common to --a {dir_a} and --b {dir_b}; "
@@ -119,6 +120,7 @@ def judge_pairwise(
     both_orders: bool = True,
     parse_retries: int = 2,
     gate_by: str = "task",
+    filter_name: str | None = None,
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """Per-language results (plus ``"all"``) and per-item details.
 
@@ -127,7 +129,7 @@ def judge_pairwise(
     """
     if gate_by not in ("task", "question"):
         raise InputError(f"--gate-by must be 'task' or 'question', got {gate_by!r}")
-    pairs = load_pairs(dir_a, dir_b, limit, tasks)
+    pairs = load_pairs(dir_a, dir_b, limit, tasks, filter_name)
     orders = ("ab", "ba") if both_orders else ("ab",)
     gates = [gate(pair, gate_by) for pair in pairs]
     requests = pair_requests(pairs, gates, orders, client.settings.k)
@@ -213,8 +215,11 @@ def _scored_outcome(
     """Win/tie/loss from the mean scores over both orders, or ``None`` (failed or unparseable)."""
     per_order: dict[str, list[tuple[float, float]]] = {}
     errors = []
+    skips = []
     for (order, _sample), out in sorted(replies.items()):
         row["reasked_after_unparseable"] += max(0, out.tries - 1)
+        if out.skipped:
+            skips.append(out.skipped)
         if out.error:
             errors.append(out.error)
         elif out.value is not None:
@@ -222,6 +227,12 @@ def _scored_outcome(
             per_order.setdefault(order, []).append((s1, s2) if order == "ab" else (s2, s1))
     scores = [pair_ for order_scores in per_order.values() for pair_ in order_scores]
     detail["scores_a_b"] = {o: per_order[o] for o in orders if o in per_order}
+    if skips:  # a half-judged item is not scored: a rerun completes it
+        row["skipped"] += 1
+        row[f"skipped_{skips[0]}"] += 1
+        detail["skipped"] = skips[0]
+        detail["error"] = errors[0]
+        return None
     if not scores:
         if errors:
             row["failed"] += 1
@@ -246,7 +257,8 @@ def _scored_outcome(
 def _empty_stats() -> dict[str, int]:
     keys = ("items", "win", "tie", "loss", "gated", "judged", "unparseable", "failed", "a_in_language",
             "b_in_language", "question_detected_as_task_language", "both_orders", "position_flips",
-            "reasked_after_unparseable", "gated_a_off", "gated_b_off", "gated_both_off")  # fmt: skip
+            "reasked_after_unparseable", "gated_a_off", "gated_b_off", "gated_both_off", "skipped",
+            "skipped_budget", "skipped_interrupted", "skipped_pending")  # fmt: skip
     return dict.fromkeys(keys, 0)
 
 

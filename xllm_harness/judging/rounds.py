@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from xllm_harness.judging.backend import ChatRequest, JudgeError
+from xllm_harness.judging.backend import BatchPending, BudgetExceeded, ChatRequest, Interrupted, JudgeError
 from xllm_harness.judging.client import JudgeClient
 
 
@@ -19,10 +19,21 @@ class Outcome:
     tries: int
     """Replies received for this request (1 + parse retries)."""
     error: str | None = None
+    skipped: str | None = None
+    """Why the request was not answered without having failed: ``budget`` (``--max-cost``),
+    ``interrupted`` (Ctrl-C) or ``pending`` (a batch left for a rerun)."""
 
     @property
     def unparseable(self) -> bool:
         return self.error is None and self.value is None
+
+
+def skip_reason(error: JudgeError) -> str | None:
+    """``budget``, ``interrupted``, ``pending``, or ``None`` for a request that failed."""
+    for kind, name in ((BudgetExceeded, "budget"), (Interrupted, "interrupted"), (BatchPending, "pending")):
+        if isinstance(error, kind):
+            return name
+    return None
 
 
 def judge_all(
@@ -49,7 +60,7 @@ def judge_all(
                 if original in last_reply:
                     outcomes[original] = Outcome(None, last_reply[original], current.attempt)
                 else:
-                    outcomes[original] = Outcome(None, None, current.attempt, str(reply))
+                    outcomes[original] = Outcome(None, None, current.attempt, str(reply), skip_reason(reply))
                 continue
             value = parse(reply.text)
             if value is None and current.attempt < parse_retries:

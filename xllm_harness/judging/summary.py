@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from xllm_harness.judging.accounting import Usage
+from xllm_harness.judging.accounting import Usage, usd
 
 
 def _cost(usage: Usage) -> str:
-    return "unknown (no price)" if usage.cost_usd is None else f"{usage.cost_usd:.4f} USD"
+    if usage.unknown_usage:
+        return f"{usd(usage.cost_usd)} + {usage.unknown_usage} repl(ies) of unknown cost (unusable usage)"
+    return usd(usage.cost_usd)
 
 
 def summary_line(kind: str, counts: dict[str, Any], usage: Usage) -> str:
-    """``judge KIND: judged J, gated G (reason), unparseable U, failed F; from cache C, requests R
-    (T retries[, B from batches at the discount]), cost X``."""
+    """``judge KIND: judged J, gated G (reason), unparseable U, failed F, skipped S (reasons); from
+    cache C, requests R (T retries[, B from batches at the discount]), cost X``."""
     gated = f"gated {counts['gated']}"
     if counts["gated"]:
         gated += f" ({counts['gate_reason']})"
@@ -21,10 +23,21 @@ def summary_line(kind: str, counts: dict[str, Any], usage: Usage) -> str:
     if usage.batch_requests:
         requests += f"; {usage.batch_requests} from batches at {usage.batch_discount:g}x the price"
     requests += ")"
+    skipped = f"skipped {sum(counts['skipped'].values())}"
+    if counts["skipped"]:
+        skipped += " (" + ", ".join(f"{reason} {n}" for reason, n in sorted(counts["skipped"].items())) + ")"
     return (
         f"judge {kind}: judged {counts['judged']}, {gated}, unparseable {counts['unparseable']}, "
-        f"failed {counts['failed']}; from cache {usage.cache_hits}, {requests}, cost {_cost(usage)}"
+        f"failed {counts['failed']}, {skipped}; from cache {usage.cache_hits}, {requests}, cost {_cost(usage)}"
     )
+
+
+def _skipped(rows: list[dict[str, Any]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for row in rows:
+        for reason, n in row.get("skipped_by_reason", {}).items():
+            total[reason] = total.get(reason, 0) + n
+    return total
 
 
 def qa_counts(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -36,6 +49,7 @@ def qa_counts(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "gate_reason": "empty answer: NO without a call",
         "unparseable": sum(row["unparseable"] for row in results.values()),
         "failed": sum(row["failed"] for row in results.values()),
+        "skipped": _skipped(list(results.values())),
     }
 
 
@@ -51,6 +65,11 @@ def pairwise_counts(total: dict[str, Any]) -> dict[str, Any]:
         "gate_reason": reason,
         "unparseable": total["unparseable"],
         "failed": total["failed"],
+        "skipped": {
+            reason: total[f"skipped_{reason}"]
+            for reason in ("budget", "interrupted", "pending")
+            if total[f"skipped_{reason}"]
+        },
     }
 
 

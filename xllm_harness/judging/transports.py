@@ -1,7 +1,8 @@
 """How the requests the cache could not answer get answered.
 
 - :class:`SyncTransport`: one chat-completions call per request, at most ``concurrency`` in flight,
-  each call's worst-case cost reserved against the spend cap first.
+  each call's worst-case cost reserved against the spend cap first; Ctrl-C cancels what is queued at
+  once and keeps what was answered.
 - :class:`ExportTransport` (``--export-batch FILE``): writes them as a Batch-API input file, sends nothing.
 - :class:`ImportTransport` (``--import-batch FILE``): reads a Batch-API output file (OpenAI's, or
   vLLM ``run_batch``'s) into the cache.
@@ -15,11 +16,20 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from xllm_harness.judging.backend import BudgetExceeded, ChatReply, ChatRequest, JudgeError, TransientError
+from xllm_harness.judging.backend import (
+    BudgetExceeded,
+    ChatReply,
+    ChatRequest,
+    Interrupted,
+    JudgeError,
+    TransientError,
+)
 from xllm_harness.judging.batch_files import (
+    LineCounts,
     completion_reply,
     read_result_file,
     request_line,
+    select_lines,
     write_request_file,
 )
 
@@ -51,12 +61,20 @@ class SyncTransport:
         bar = tqdm(
             total=len(requests), desc=desc, unit="call", file=sys.stderr, disable=not client.settings.progress
         )
-        with ThreadPoolExecutor(max_workers=client.settings.concurrency) as pool:
-            futures = {pool.submit(self._one, client, request): request for request in requests}
+        pool = ThreadPoolExecutor(max_workers=client.settings.concurrency)
+        futures = {pool.submit(self._one, client, request): request for request in requests}
+        try:
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
                 bar.update(1)
-        bar.close()
+        except KeyboardInterrupt:
+            client.interrupt()
+            for request in futures.values():
+                if request not in results:
+                    results[request] = skipped(client)
+        finally:
+            pool.shutdown(wait=not client.cancelled.is_set(), cancel_futures=True)
+            bar.close()
         return results
 
     @staticmethod
@@ -64,20 +82,19 @@ class SyncTransport:
         if client.stopped is not None:
             return skipped(client)
         reservation = client.ledger.worst_case(request)
-        refused = client.ledger.reserve(reservation)
+        refused = client.ledger.reserve(reservation, lambda: client.stopped is not None)
         if refused is not None:
             client.stop(refused)
             return skipped(client)
-        s = client.settings
         try:
-            reply = client.call(lambda: client.judge.send(request, s.temperature, s.max_tokens))
+            return client.store(request, client.ask(request))
         except JudgeError as err:
+            if isinstance(err, Interrupted):
+                return skipped(client)
             client.ledger.count("failures")
             return err
         finally:
             client.ledger.release(reservation)
-        client.store(request, reply)
-        return reply
 
 
 class ExportTransport:
@@ -103,36 +120,39 @@ class ImportTransport:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        lines, self.malformed = read_result_file(self.path)
-        self.lines = {line.custom_id: line for line in lines}
-        self.matched: set[str] = set()
+        self.all_lines, self.parsed = read_result_file(self.path)
+        self.wanted: set[str] = set()
+        self.counts = LineCounts()
 
-    @property
-    def unmatched(self) -> int:
-        """Lines that answered no request of this job (another model, endpoint or settings?)."""
-        return len(set(self.lines) - self.matched)
+    def line_counts(self) -> LineCounts:
+        """The file's lines under the one rule (:func:`select_lines`), against every request of the job."""
+        counts = LineCounts()
+        counts.add(self.parsed)
+        select_lines(self.all_lines, self.wanted, counts)
+        return counts
 
     def run(self, client: JudgeClient, requests: list[ChatRequest], desc: str) -> Results:
         results: Results = {}
+        keys = {request: client.key(request) for request in requests}
+        self.wanted |= set(keys.values())
+        chosen = select_lines(self.all_lines, set(keys.values()), LineCounts())
         for request in requests:
-            key = client.key(request)
-            line = self.lines.get(key)
+            key = keys[request]
+            line = chosen.get(key)
             if line is None:
                 results[request] = JudgeError(
                     f"not in --import-batch {self.path}: export again (--export-batch) to run it"
                 )
                 continue
-            self.matched.add(key)
             if line.error is not None:
                 client.ledger.count("failures")
                 results[request] = JudgeError(f"in {self.path.name}: {line.error}")
                 continue
             try:
-                reply = completion_reply(line.body, request)
+                reply = completion_reply(line.body, request, client.settings.max_tokens)
             except TransientError as err:
                 client.ledger.count("failures")
                 results[request] = JudgeError(f"in {self.path.name}: {err}")
                 continue
-            client.store(request, reply, batched=True)
-            results[request] = reply
+            results[request] = client.store(request, reply, batched=True)
         return results

@@ -12,7 +12,11 @@ It speaks ``POST /v1/chat/completions`` and answers deterministically from the r
 Faults come from ``script(key, attempt)`` (``key`` identifies the request body, ``attempt`` counts how
 often this body was seen): ``"429"`` (with ``Retry-After``), ``"500"``, ``"timeout"`` (the reply comes
 after ``timeout_sleep`` seconds), ``"badjson"`` (200 with a body that is not JSON), ``"nochoices"`` (200,
-JSON without ``choices``) or ``None``. A wrong bearer token gets a 401 whose body echoes the key in full,
+JSON without ``choices``), ``"trickle"`` (the 200 reply's body one byte every ``trickle_interval``
+seconds), a malformed ``usage`` in a 200 reply (``"usage_string"``: a string; ``"usage_text"``:
+non-numeric tokens; ``"usage_huge"``: ``1e400`` prompt tokens; ``"usage_over"``: 4,000,000 completion
+tokens, far above any ``max_tokens``), ``"echo_auth"`` (the reply text and body echo the request's
+``Authorization`` header, key included) or ``None``. A wrong bearer token gets a 401 whose body echoes the key in full,
 as a hostile server might. ``on_request(n)`` runs before request ``n`` (1-based) is answered.
 
 It also speaks the Batch API: ``POST /v1/files`` (multipart upload, purpose ``batch``), ``GET
@@ -22,7 +26,13 @@ It also speaks the Batch API: ``POST /v1/files`` (multipart upload, purpose ``ba
 ``completed`` (default), ``failed`` (validation; no files), ``expired`` or ``cancelled`` (the first half
 of the lines ran, the rest go to the error file). ``batch_fault(custom_id, n)`` spoils one line:
 ``"error"`` (a 500 in the error file), ``"malformed"`` (a line that is not JSON), ``"missing"`` (no line),
-``"nocontent"`` (200 without choices). Replies are :func:`verdict`'s, as for synchronous calls.
+``"nocontent"`` (200 without choices), ``"duplicate"`` (the line again, with the other verdict),
+``"foreign"`` (an extra line for a custom_id nobody sent), ``"badutf8"`` (an extra line of bytes
+that are not UTF-8), ``"usage_string"`` (a malformed ``usage``). An outcome that is no API status
+(e.g. ``"paused"``) leaves the batch in that status for good. ``files_404`` makes every output and
+error file answer 404. ``create_delay`` seconds pass between making a batch and answering the create
+call (a client killed then leaves a batch it has no id for); ``GET /v1/batches`` lists the batches
+with their ``metadata``. Replies are :func:`verdict`'s, as for synchronous calls.
 """
 
 from __future__ import annotations
@@ -41,6 +51,24 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 FAULTS = ("429", "500", "timeout", "badjson", "nochoices")
+"""The faults a client must retry."""
+REPLY_FAULTS = ("trickle", "usage_string", "usage_text", "usage_huge", "usage_over", "echo_auth")
+"""Faults of a reply that arrives (slowly, or with a bad ``usage`` or an echoed key)."""
+KNOWN_OUTCOMES = ("completed", "failed", "expired", "cancelled")
+
+
+def spoil_usage(body: dict, fault: str) -> bytes:
+    """A completion's JSON with the malformed ``usage`` a fault names."""
+    if fault == "usage_string":
+        body["usage"] = "lots of tokens"
+    elif fault == "usage_text":
+        body["usage"] = {"prompt_tokens": "many", "completion_tokens": "few"}
+    elif fault == "usage_over":
+        body["usage"] = {"prompt_tokens": 10, "completion_tokens": 4_000_000, "total_tokens": 4_000_010}
+    text = json.dumps(body)
+    if fault == "usage_huge":
+        text = text.replace('"prompt_tokens": ', '"prompt_tokens": 1e400, "was": ', 1)
+    return text.encode()
 
 
 def _tokens(text: str) -> int:
@@ -87,6 +115,14 @@ def completion(body: dict, key: str, bias: int = 0) -> dict:
     }
 
 
+def _encode(text: str) -> bytes:
+    """UTF-8, except the characters U+0080..U+00FF of a ``badutf8`` line, written as single raw bytes."""
+    return b"\n".join(
+        line.encode("latin-1") if '"custom_id": "\xff\xfe"' in line else line.encode("utf-8")
+        for line in text.split("\n")
+    )
+
+
 class _Batch:
     """One batch: its input lines, its scripted outcome, and the object the API returns."""
 
@@ -98,6 +134,7 @@ class _Batch:
         self.input_file_id = input_file_id
         self.lines = lines
         self.outcome = outcome
+        self.metadata: dict = {}
         self.created = time.monotonic()
         self.status = "validating"
         self.output_file_id: str | None = None
@@ -116,7 +153,7 @@ class _Batch:
             "id": self.id, "object": "batch", "endpoint": "/v1/chat/completions", "errors": errors,
             "input_file_id": self.input_file_id, "completion_window": "24h", "status": self.status,
             "output_file_id": self.output_file_id, "error_file_id": self.error_file_id,
-            "created_at": int(time.time()), "metadata": {},
+            "created_at": int(time.time()), "metadata": self.metadata,
             "request_counts": {"total": len(self.lines), "completed": completed, "failed": failed},
         }  # fmt: skip
 
@@ -138,6 +175,9 @@ class JudgeServer:
         batch_outcome: Callable[[int], str] | None = None,
         batch_fault: Callable[[str, int], str | None] | None = None,
         port: int = 0,
+        trickle_interval: float = 0.5,
+        create_delay: float = 0.0,
+        files_404: bool = False,
     ) -> None:
         self.api_key = api_key
         self.latency = latency
@@ -160,6 +200,13 @@ class JudgeServer:
         self.batch_turnaround = batch_turnaround
         self.batch_outcome = batch_outcome
         self.batch_fault = batch_fault
+        self.trickle_interval = trickle_interval
+        self.create_delay = create_delay
+        self.files_404 = files_404
+        self.headers_seen: list[str] = []
+        """The ``Authorization`` header values an ``echo_auth`` fault sent back."""
+        self.generated: set[str] = set()
+        """Ids of the output and error files the server wrote."""
         self.http_requests = 0
         """Every HTTP request, any route."""
         self.files: dict[str, bytes] = {}
@@ -197,6 +244,9 @@ class JudgeServer:
             return batch.obj(*self._counts(batch, ran))
         if batch.outcome == "failed" and share >= 0.1:
             batch.status = "failed"
+            return batch.obj(0, 0)
+        if batch.outcome not in KNOWN_OUTCOMES and share >= 0.1:
+            batch.status = batch.outcome  # a status no client knows, for good
             return batch.obj(0, 0)
         if share < 0.1:
             batch.status = "validating"
@@ -249,10 +299,21 @@ class JudgeServer:
             body = completion(line["body"], key, self.bias)
             if fault == "nocontent":
                 body.pop("choices")
+            if fault == "usage_string":
+                body["usage"] = "lots of tokens"
             response = {"status_code": 200, "request_id": f"req_{index}", "body": body}
             output.append(json.dumps({"id": f"batch_req_{index}", "custom_id": custom_id, "response": response,
                                       "error": None}))  # fmt: skip
-        if batch.outcome != "failed":
+            if fault == "duplicate":
+                other = json.loads(output[-1])
+                content = other["response"]["body"]["choices"][0]["message"]
+                content["content"] = "NO" if content["content"] == "YES" else "YES"
+                output.append(json.dumps(other))
+            elif fault == "foreign":
+                output.append(json.dumps({**json.loads(output[-1]), "custom_id": "foreign-" + custom_id[:8]}))
+            elif fault == "badutf8":
+                output.append(b'{"custom_id": "\xff\xfe", "response": null}'.decode("latin-1"))
+        if batch.outcome in KNOWN_OUTCOMES and batch.outcome != "failed":
             batch.output_file_id = self._store("\n".join(output) + "\n") if output else None
             batch.error_file_id = (
                 self._store("".join(json.dumps(e) + "\n" for e in errors)) if errors else None
@@ -262,7 +323,8 @@ class JudgeServer:
     def _store(self, text: str) -> str:
         file_id = self.new_id("file")
         with self.lock:
-            self.files[file_id] = text.encode("utf-8")
+            self.files[file_id] = _encode(text)
+            self.generated.add(file_id)
         return file_id
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -305,6 +367,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _trickle(self, body: bytes, interval: float) -> None:
+        """A 200 reply whose body comes one byte every ``interval`` seconds."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.flush()
+        for i in range(len(body)):
+            self.wfile.write(body[i : i + 1])
+            self.wfile.flush()
+            time.sleep(interval)
+
     def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps({"error": {"message": message, "code": status}}).encode(), headers)
 
@@ -327,6 +401,7 @@ class _Handler(BaseHTTPRequestHandler):
             and parts[:2] == ["v1", "files"]
             and parts[3] == "content"
             and parts[2] in state.files
+            and not (state.files_404 and parts[2] in state.generated)
         ):
             data = state.files[parts[2]]
             self.send_response(200)
@@ -337,6 +412,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if len(parts) == 3 and parts[:2] == ["v1", "batches"] and parts[2] in state.batches:
             return self._send(200, json.dumps(state.poll(state.batches[parts[2]])).encode())
+        if parts == ["v1", "batches"]:  # newest first, one page
+            listed = [state.poll(batch) for batch in reversed(list(state.batches.values()))]
+            page = {"object": "list", "data": listed, "has_more": False,
+                    "first_id": listed[0]["id"] if listed else None, "last_id": listed[-1]["id"] if listed else None}  # fmt: skip
+            return self._send(200, json.dumps(page).encode())
         return self._error(404, f"no route {self.path}")
 
     def _upload(self, state: JudgeServer, raw: bytes) -> None:
@@ -362,6 +442,9 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("input_file_id") not in state.files:
             return self._error(404, f"no file {body.get('input_file_id')}")
         batch = state.create_batch(body["input_file_id"])
+        batch.metadata = body.get("metadata") or {}
+        if state.create_delay:
+            time.sleep(state.create_delay)
         return self._send(200, json.dumps(state.poll(batch)).encode())
 
     def do_POST(self) -> None:
@@ -418,8 +501,20 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "nochoices":
             return self._send(200, json.dumps({"id": "x", "object": "chat.completion"}).encode())
         reply = completion(body, key, state.bias)
+        if fault == "echo_auth":
+            given = self.headers.get("Authorization", "")
+            with state.lock:
+                state.headers_seen.append(given)
+            reply["choices"][0]["message"]["content"] += f"\n(request header Authorization: {given})"
+            reply["echo"] = {"authorization": given}
+        data = (
+            spoil_usage(reply, fault) if fault and fault.startswith("usage_") else json.dumps(reply).encode()
+        )
         try:
-            self._send(200, json.dumps(reply).encode())
+            if fault == "trickle":
+                self._trickle(data, state.trickle_interval)
+            else:
+                self._send(200, data)
         except OSError:  # the client gave up (timeout) or was killed
             return
         with state.lock:

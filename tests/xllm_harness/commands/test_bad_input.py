@@ -277,3 +277,13 @@ def test_compare_unknown_metric(tmp_path, env):
         write_samples(tmp_path / side, "flores_xllm_en-zh", [json.dumps(SAMPLE_LINE)])
     done = xllm(["compare", "a", "b", "--metrics", "sbleu"], tmp_path, env)
     assert_user_error(done, "compare", "sbleu", "did you mean 'spbleu'")
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [("--max-cost", "nan"), ("--limit", "0"), ("--max-retries", "-1"), ("--batch-poll-interval", "0")],
+)
+def test_judge_numeric_option_out_of_range(tmp_path, env, option, value):
+    write_samples(tmp_path / "run", "xquad_xllm_ar", [json.dumps(SAMPLE_LINE)])
+    args = ["judge", "qa", "run", "--base-url", "http://127.0.0.1:9/v1", option, value]
+    assert_user_error(xllm(args, tmp_path, {**env, "OPENAI_API_KEY": "sk-x"}), "judge", option)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -274,7 +276,9 @@ def test_export_then_import_a_local_batch_run(tmp_path, samples_dir, subprocess_
     )
     assert imported.returncode == 0, imported.stderr
     out = result_file(imported)
-    assert out["import"] == {"file": str(outputs), "unmatched_lines": 1, "malformed_lines": 0}
+    assert out["import"] == {
+        "file": str(outputs), "lines": 8, "used": 7, "duplicate": 0, "foreign": 1, "malformed": 0, "undecodable": 0,
+    }  # fmt: skip
     with JudgeServer(API_KEY) as server:
         sync = run(
             judge_cmd("qa", server, tmp_path / "s.sqlite", str(tmp_path / "run")), subprocess_env, tmp_path
@@ -338,3 +342,286 @@ def test_every_item_gated_says_so(tmp_path, samples_dir, subprocess_env):
     out = result_file(proc)
     assert out["systems"]["a"] == {"model": "hf", "model_args": "pretrained=system-a,dtype=float32"}
     assert out["models"] == {"a": "system-a", "b": "system-b"}
+
+
+# --- money, time and keys: adversarial servers, kills, concurrent runs ------------------------------
+
+
+def popen(cmd: list[str], env: dict, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        cmd, env={**env, "OPENAI_API_KEY": API_KEY}, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+
+
+def wait_for(condition, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the server never saw what the test waits for"
+        time.sleep(0.02)
+
+
+@pytest.mark.slow
+def test_two_processes_on_one_cache_pay_each_request_once(tmp_path, samples_dir, subprocess_env):
+    qa_samples(tmp_path / "run", samples_dir, langs=("en",), n=10)
+    go = threading.Event()
+    hold_first = lambda n: go.wait(120) if n == 1 else None  # noqa: E731  (the first run stays busy)
+    with JudgeServer(API_KEY, on_request=hold_first, batch_turnaround=600) as server:
+        cmd = judge_cmd("qa", server, tmp_path / "c.sqlite", str(tmp_path / "run"), "--concurrency", "2")
+        first = popen(cmd, subprocess_env, tmp_path)
+        wait_for(lambda: server.requests >= 1)  # the first run holds the cache and is sending
+        second = popen(cmd, subprocess_env, tmp_path)
+        assert "waiting for it to finish" in second.stderr.readline()
+        go.set()
+        outs = [first.communicate(timeout=120), second.communicate(timeout=120)]
+        assert (first.returncode, second.returncode) == (0, 0), outs
+        assert server.requests == len(server.seen) == 9  # 10 items, one empty answer: each paid once
+        assert result_file_of(outs[1][0])["usage"]["cache_hits"] == 9
+        # the same with --batch: the second run waits, then finds the first one's batch
+        cmd = judge_cmd("qa", server, tmp_path / "b.sqlite", str(tmp_path / "run"), *BATCH)
+        first = popen(cmd, subprocess_env, tmp_path)
+        wait_for(lambda: server.batch_submissions == 1)
+        second = popen(cmd, subprocess_env, tmp_path)
+        assert "waiting for it to finish" in second.stderr.readline()
+        server.batch_turnaround = 0.05
+        outs = [first.communicate(timeout=120), second.communicate(timeout=120)]
+        assert (first.returncode, second.returncode) == (0, 0), outs
+        assert server.batch_submissions == 1
+
+
+def result_file_of(stdout: str) -> dict:
+    return json.loads(Path(stdout.strip().splitlines()[-1]).read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_kill_during_create_batch_resumes_that_batch(tmp_path, samples_dir, subprocess_env):
+    qa_samples(tmp_path / "run", samples_dir, langs=("en",), n=8)
+    with JudgeServer(API_KEY, batch_turnaround=0.3, create_delay=30.0) as server:
+        cmd = judge_cmd("qa", server, tmp_path / "c.sqlite", str(tmp_path / "run"), *BATCH)
+        victim = popen(cmd, subprocess_env, tmp_path)
+        wait_for(lambda: server.batch_submissions == 1)  # made on the server, its reply not sent yet
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.communicate(timeout=60)
+        server.create_delay = 0.0
+        proc = run(cmd, subprocess_env, tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert server.batch_submissions == 1  # found by its token in the batch list, not created again
+        assert "of an interrupted run: resuming it" in proc.stderr
+        assert result_file(proc)["counts"]["judged"] == 7
+
+
+@pytest.mark.slow
+def test_unusable_usage_is_kept_as_unknown_cost_never_a_crash(tmp_path, samples_dir, subprocess_env):
+    qa_samples(tmp_path / "run", samples_dir, langs=("en",), n=8)
+    spoilt = ("usage_string", "usage_text", "usage_huge", "usage_over")
+    order: list[str] = []
+
+    def script(key: str, attempt: int) -> str | None:
+        if key not in order:
+            order.append(key)
+        index = order.index(key)
+        return spoilt[index] if index < len(spoilt) else None
+
+    prices = ("--price-input", "1", "--price-output", "1")
+    with JudgeServer(API_KEY, script=script) as server:
+        cmd = judge_cmd("qa", server, tmp_path / "c.sqlite", str(tmp_path / "run"), *prices)
+        proc = run(cmd, subprocess_env, tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert server.requests == 7  # each paid once: nothing re-asked because of its usage
+        again = run(cmd, subprocess_env, tmp_path)
+        assert again.returncode == 0 and server.requests == 7  # all kept in the cache
+    usage = result_file(proc)["usage"]
+    assert usage["unknown_usage"] == 4 and usage["requests"] == 7
+    bodies = [server.bodies[key] for key in order[4:]]
+    ok_tokens = sum(
+        math.ceil(len("".join(m["content"] for m in b["messages"]).encode()) / 4) for b in bodies
+    )  # the server's own count for the three good replies' prompts
+    assert usage["prompt_tokens"] == ok_tokens
+    assert "4 repl(ies) of unknown cost" in proc.stderr.strip().splitlines()[-1]
+    assert "usage.completion_tokens 4000000 > max_tokens 128" in proc.stderr
+
+
+@pytest.mark.slow
+def test_batch_with_bad_usage_or_lost_output_ends_and_is_not_stuck(tmp_path, samples_dir, subprocess_env):
+    qa_samples(tmp_path / "run", samples_dir, langs=("en",), n=6)
+    with JudgeServer(API_KEY, batch_turnaround=0.2, batch_fault=lambda c, n: "usage_string") as server:
+        proc = run(judge_cmd("qa", server, tmp_path / "c.sqlite", str(tmp_path / "run"), *BATCH),
+                   subprocess_env, tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert result_file(proc)["usage"]["unknown_usage"] == 5
+    with JudgeServer(API_KEY, batch_turnaround=0.2, files_404=True) as server:
+        cmd = judge_cmd("qa", server, tmp_path / "d.sqlite", str(tmp_path / "run"), *BATCH)
+        lost = run(cmd, subprocess_env, tmp_path)
+        assert lost.returncode == 1 and "Traceback" not in lost.stderr
+        details = Path(lost.stdout.split()[-1]).with_suffix(".details.jsonl").read_text(encoding="utf-8")
+        assert details.count("its output file could not be fetched") == 5
+        assert result_file(lost)["counts"]["failed"] == 5
+        server.files_404 = False
+        again = run(cmd, subprocess_env, tmp_path)  # the batch was closed: the rerun submits anew
+        assert again.returncode == 0, again.stderr
+        assert server.batch_submissions == 2
+
+
+@pytest.mark.slow
+def test_a_trickling_reply_meets_the_total_deadline(tmp_path, samples_dir, subprocess_env):
+    qa_samples(tmp_path / "run", samples_dir, langs=("en",), n=3)
+    trickle = lambda key, attempt: "trickle"  # noqa: E731
+    with JudgeServer(API_KEY, script=trickle, trickle_interval=0.3) as server:
+        cmd = judge_cmd("qa", server, tmp_path / "c.sqlite", str(tmp_path / "run"),
+                        "--timeout", "1.5", "--max-retries", "0")  # fmt: skip
+        start = time.monotonic()
+        proc = run(cmd, subprocess_env, tmp_path)
+        took = time.monotonic() - start
+    assert proc.returncode == 1, proc.stderr
+    assert took < 20  # each reply would take about 70 s to trickle in
+    assert "no complete reply within 1.5 s (--timeout)" in Path(proc.stdout.split()[-1]).with_suffix(
+        ".details.jsonl"
+    ).read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_polling_ends_at_an_unknown_status_and_at_the_deadline(tmp_path, samples_dir, subprocess_env):
+    qa_samples(tmp_path / "run", samples_dir, langs=("en",), n=4)
+    with JudgeServer(API_KEY, batch_turnaround=0.2, batch_outcome=lambda n: "paused") as server:
+        cmd = judge_cmd("qa", server, tmp_path / "c.sqlite", str(tmp_path / "run"), *BATCH)
+        odd = run(cmd, subprocess_env, tmp_path)
+        assert odd.returncode == 1 and "status 'paused', which this client does not know" in odd.stderr
+        assert result_file(odd)["counts"]["skipped"] == {"pending": 4}  # items 0-3, none empty
+        again = run(cmd, subprocess_env, tmp_path)
+        assert again.returncode == 1 and server.batch_submissions == 1  # kept, polled again
+    with JudgeServer(API_KEY, batch_turnaround=600) as server:
+        cmd = judge_cmd("qa", server, tmp_path / "d.sqlite", str(tmp_path / "run"), *BATCH,
+                        "--batch-deadline", "1")  # fmt: skip
+        start = time.monotonic()
+        late = run(cmd, subprocess_env, tmp_path)
+        assert late.returncode == 1 and time.monotonic() - start < 30
+        assert "--batch-deadline 1 s" in late.stderr
+        server.batch_turnaround = 0.05
+        done = run(cmd, subprocess_env, tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert server.batch_submissions == 1
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_spending_and_writes_partial_results(tmp_path, samples_dir, subprocess_env):
+    qa_samples(tmp_path / "run", samples_dir, n=20)  # 38 calls of 1 s each, 2 at a time
+    with JudgeServer(API_KEY, latency=1.0) as server:
+        cmd = judge_cmd("qa", server, tmp_path / "c.sqlite", str(tmp_path / "run"), "--concurrency", "2")
+        proc = popen(cmd, subprocess_env, tmp_path)
+        wait_for(lambda: server.requests >= 3)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert time.monotonic() - sent < 10
+        time.sleep(1.2)  # calls in flight at the interrupt have ended on the server
+        paid = server.requests
+    assert proc.returncode == 130, err
+    assert paid <= 6  # answered before the interrupt, plus at most the two in flight
+    partial = json.loads(Path(out.split()[-1]).read_text(encoding="utf-8"))
+    assert partial["complete"] is False and partial["counts"]["skipped"]["interrupted"] >= 30
+    assert "skipped" in err.strip().splitlines()[-1] and "interrupted" in err
+
+
+@pytest.mark.slow
+def test_an_echoed_key_is_never_stored(tmp_path, samples_dir, subprocess_env):
+    qa_samples(tmp_path / "run", samples_dir, langs=("en",), n=4)
+    echo = lambda key, attempt: "echo_auth"  # noqa: E731
+    with JudgeServer(API_KEY, script=echo, batch_turnaround=0.1) as server:
+        proc = run(judge_cmd("qa", server, tmp_path / "c" / "c.sqlite", str(tmp_path / "run")),
+                   subprocess_env, tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert any(API_KEY in header for header in server.headers_seen)  # the server did send it back
+    files = written_text([tmp_path / "run", tmp_path / "c"])
+    assert "request header Authorization: Bearer" in files  # the scan sees the echoed replies
+    for secret in (API_KEY, API_KEY[8:]):
+        assert secret not in files and secret not in proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_spend_cap_waits_for_calls_in_flight_and_skips_apart_from_failures(
+    tmp_path, samples_dir, subprocess_env
+):
+    qa_samples(tmp_path / "run", samples_dir, langs=("en",), n=12)
+    prices = ("--price-input", "100", "--price-output", "100")
+    with JudgeServer(API_KEY, latency=0.05) as server:
+        capped = run(
+            judge_cmd("qa", server, tmp_path / "c.sqlite", str(tmp_path / "run"), *prices, "--max-cost", "0.35"),
+            subprocess_env, tmp_path,
+        )  # fmt: skip
+    assert capped.returncode == 1, capped.stderr
+    out = result_file(capped)
+    usage, counts = out["usage"], out["counts"]
+    # a worst case is about 0.16 USD here and a real call about 0.05: reserving eight at a time, the
+    # run would stop after the two that fit at first; waiting for them, it goes on while a worst case fits
+    assert 3 <= usage["requests"] < 11 and usage["cost_usd"] <= 0.35
+    assert counts["failed"] == 0 and counts["skipped"]["budget"] == 11 - usage["requests"]
+    spent = f"spent {usage['cost_usd']:.6f} USD"
+    assert spent in capped.stderr and f"cost {usage['cost_usd']:.6f} USD" in capped.stderr
+
+
+def test_numeric_options_are_range_checked(tmp_path, capsys, monkeypatch):
+    from xllm_harness.cli import main
+
+    monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
+    base = [
+        "judge",
+        "qa",
+        str(tmp_path),
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--cache",
+        str(tmp_path / "c"),
+    ]
+    bad = [
+        ("--max-cost", "nan"), ("--max-cost", "-1"), ("--price-input", "-2"), ("--price-output", "inf"),
+        ("--timeout", "0"), ("--timeout", "nan"), ("--temperature", "-0.5"), ("--temperature", "3"),
+        ("--limit", "0"), ("--limit", "-1"), ("--max-retries", "-1"), ("--batch-poll-interval", "0"),
+        ("--batch-poll-interval", "-1"), ("--batch-deadline", "0"), ("--concurrency", "0"), ("--k", "0"),
+        ("--max-tokens", "0"), ("--parse-retries", "-1"), ("--backoff-base", "-1"),
+        ("--batch-discount", "0"), ("--batch-max-requests", "0"), ("--max-connection-failures", "0"),
+    ]  # fmt: skip
+    for option, value in bad:
+        assert (
+            main(
+                [*base, option, value, "--price-input", "1", "--price-output", "1"]
+                if option not in ("--price-input", "--price-output")
+                else [*base, option, value]
+            )
+            == 2
+        )
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"xllm judge: error: {option} ") and "must be" in err, (option, err)
+        assert "\n" not in err and "Traceback" not in err
+
+
+def test_help_shows_an_example_and_the_defaults():
+    from xllm_harness.cli import build_parser
+
+    for job in ("qa", "pairwise"):
+        parser = build_parser()
+        with pytest.raises(SystemExit):
+            parser.parse_args(["judge", job, "--help"])
+    text = subprocess.run(
+        [sys.executable, "-m", "xllm_harness.cli", "judge", "qa", "--help"], capture_output=True, text=True
+    ).stdout
+    assert "examples:" in text and "xllm judge qa results/ --batch" in text
+    assert "(default: 60.0)" in text and "(default: 8)" in text and "(default: 5.0)" in text
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_a_batch_runs_keeps_it_for_the_rerun(tmp_path, samples_dir, subprocess_env):
+    qa_samples(tmp_path / "run", samples_dir, langs=("en",), n=4)
+    with JudgeServer(API_KEY, batch_turnaround=600) as server:
+        cmd = judge_cmd("qa", server, tmp_path / "c.sqlite", str(tmp_path / "run"), *BATCH)
+        proc = popen(cmd, subprocess_env, tmp_path)
+        wait_for(lambda: server.batch_polls >= 2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        assert json.loads(Path(out.split()[-1]).read_text(encoding="utf-8"))["counts"]["skipped"] == {
+            "interrupted": 4
+        }
+        server.batch_turnaround = 0.05
+        again = run(cmd, subprocess_env, tmp_path)
+        assert again.returncode == 0, again.stderr
+        assert server.batch_submissions == 1 and result_file(again)["counts"]["judged"] == 4

@@ -8,7 +8,7 @@ import pytest
 
 from xllm_harness.judging.backend import BudgetExceeded
 from xllm_harness.judging.batch_api import BatchTransport
-from xllm_harness.judging.batch_files import parse_result_lines, split_lines
+from xllm_harness.judging.batch_files import parse_result_lines, select_lines, split_lines
 from xllm_harness.judging.cache import JudgeCache
 from xllm_harness.judging.client import JudgeClient, JudgeSettings
 from xllm_harness.judging.qa import judge_qa
@@ -71,7 +71,7 @@ def test_failed_and_spoiled_lines_are_resubmitted(tmp_path, samples_dir):
     second = server.batches[max(server.batches)]
     assert sorted(line["custom_id"] for line in second.lines) == sorted(spoiled)
     assert results == reference and results["xquad_xllm_en"]["failed"] == 0
-    assert client.usage.retries == 4 and client.transport.malformed_lines == 1
+    assert client.usage.retries == 4 and client.transport.line_counts.malformed == 1
 
 
 @pytest.mark.parametrize("outcome", ["expired", "cancelled"])
@@ -134,7 +134,8 @@ def test_spend_cap_is_checked_against_the_worst_case_before_submitting(tmp_path,
         nothing = client_for(server, tmp_path / "d.sqlite", max_cost=worst[0] / 2, **prices)
         judge_qa(tmp_path / "run", nothing)
         assert server.batch_submissions == 1  # not even one request fits: nothing submitted
-    assert results["xquad_xllm_en"]["failed"] == 6
+    assert results["xquad_xllm_en"]["failed"] == 0  # not sent: counted apart from failures
+    assert results["xquad_xllm_en"]["skipped_by_reason"] == {"budget": 6}
 
 
 def test_large_jobs_are_split_under_the_file_limits(tmp_path, samples_dir):
@@ -169,11 +170,19 @@ def test_split_lines_and_result_lines():
         b'{"custom_id": "b", "response": {"status_code": 400, "body": {"error": {"message": "bad"}}}}\n'
         b'{"custom_id": "c", "response": null, "error": {"code": "batch_expired", "message": "late"}}\n'
         b"not json\n{}\n"
+        b'{"custom_id": "a", "response": {"status_code": 500, "body": {}}}\n'  # a duplicate of a
+        b'{"custom_id": "zz", "response": {"status_code": 200, "body": {}}}\n'  # no request of ours
+        b'{"custom_id": "\xff\xfe", "response": null}\n'  # not UTF-8
     )
-    parsed, malformed = parse_result_lines(data)
-    assert malformed == 2
+    parsed, counts = parse_result_lines(data)
+    assert (counts.lines, counts.malformed, counts.undecodable) == (8, 2, 1)
     assert [(r.custom_id, r.error) for r in parsed] == [
         ("a", None),
         ("b", "HTTP 400: bad"),
         ("c", "batch_expired: late"),
+        ("a", "HTTP 500"),
+        ("zz", None),
     ]
+    chosen = select_lines(parsed, {"a", "b", "c"}, counts)
+    assert chosen["a"].error is None  # the first line of a custom_id wins
+    assert (counts.used, counts.duplicate, counts.foreign) == (3, 1, 1)

@@ -16,7 +16,7 @@ from xllm_harness.judging.prompts import qa_messages
 from xllm_harness.judging.qa import judge_qa
 from xllm_harness.plugins.judges.openai_compat import OpenAICompatJudge
 from xllm_harness.testing.judge_data import API_KEY, WORDS, mi_eval_pair, qa_samples
-from xllm_harness.testing.judge_server import FAULTS, JudgeServer
+from xllm_harness.testing.judge_server import FAULTS, REPLY_FAULTS, JudgeServer
 
 
 def make_client(server: JudgeServer, cache_path, timeout: float = 5.0, **settings) -> JudgeClient:
@@ -214,3 +214,46 @@ def test_k_samples_majority_and_unparseable_qa(tmp_path, samples_dir):
     # 4 answered items x 3 samples (distinct seeds, so distinct requests) + 1 unparseable x 3 x (1 + 1 re-ask)
     assert server.requests == 4 * 3 + 3 * 2
     assert next(d for d in details if d["doc_id"] == 1)["note"].startswith("unparseable")
+
+
+def test_replies_with_bad_usage_slow_bodies_or_echoed_keys(tmp_path, samples_dir):
+    """Each reply fault once per request: a trickled body is given up at the total deadline and
+    asked again; a bad usage is kept as unknown cost; an echoed key never reaches the cache."""
+    expected = qa_samples(tmp_path / "run", samples_dir, langs=("en",), n=14)
+
+    def script(key: str, attempt: int) -> str | None:
+        return REPLY_FAULTS[int(key, 16) % len(REPLY_FAULTS)] if attempt == 0 else None
+
+    with JudgeServer(API_KEY, script=script, trickle_interval=0.2) as server:
+        client = make_client(
+            server, tmp_path / "cache.sqlite", timeout=1.0, price_input=1.0, price_output=1.0
+        )
+        start = time.monotonic()
+        _results, details = judge_qa(tmp_path / "run", client)
+        took = time.monotonic() - start
+    assert set(server.faults) == set(REPLY_FAULTS)
+    assert took < 30  # a trickled reply would take minutes
+    usage = client.usage
+    bad_usage = sum(n for fault, n in server.faults.items() if fault.startswith("usage_"))
+    assert usage.unknown_usage == bad_usage and usage.faults == {"timeout": server.faults["trickle"]}
+    assert [d["verdict"] == "YES" for d in details] == expected["xquad_xllm_en"]
+    stored = "".join(
+        row[0] for row in JudgeCache(tmp_path / "cache.sqlite")._conn().execute("SELECT text FROM replies")
+    )
+    assert "Authorization: Bearer ***" in stored and API_KEY[8:] not in stored
+
+
+def test_a_reply_kept_but_never_parsed_is_read_by_the_rerun(tmp_path):
+    request = ChatRequest(qa_messages("Context: the sky is blue", "blue"))
+    with JudgeServer(API_KEY) as server:
+        first = make_client(server, tmp_path / "first.sqlite")
+        first.run([request])
+        assert server.requests == 1
+        kept = JudgeCache(tmp_path / "first.sqlite").get_raw(first.key(request))
+        assert json.loads(kept)["choices"][0]["message"]["content"] == "YES"  # the body as it came
+        # what a run killed between receiving and parsing leaves: the body, no reply row
+        killed = make_client(server, tmp_path / "killed.sqlite")
+        killed.cache.put_raw(killed.key(request), kept)
+        replies = killed.run([request])
+        assert server.requests == 1 and replies[request].text == "YES"  # read, not bought again
+        assert killed.cache.get(killed.key(request)) is not None and killed.usage.cache_hits == 1
