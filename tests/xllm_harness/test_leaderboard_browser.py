@@ -25,7 +25,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-TASKS = "xquad_xllm_ar,xquad_xllm_zh,mlqa_xllm_ar,flores_xllm_en-ar,flores_xllm_en-zh,mi_eval_xllm_ar"
+TASKS = "xquad_xllm_ar,mlqa_xllm_ar,flores_xllm_en-ar"
+"""One task of each family with an overview heatmap (XQuAD, MLQA, FLORES)."""
 
 
 def _browser_or_skip() -> str:
@@ -40,40 +41,29 @@ def _browser_or_skip() -> str:
 
 @pytest.fixture(scope="module")
 def board(tmp_path_factory, tiny_model, sacrebleu_home) -> Path:
-    """`xllm eval` of two tiny models on the bundled samples, then `xllm leaderboard -o board`."""
-    from xllm_harness.samples import SAMPLES_DIR, tokenizer_corpus
-    from xllm_harness.testing.tiny_models import build_tiny_llama
+    """`xllm eval` of a tiny model on the bundled samples, then `xllm leaderboard -o board`."""
+    from xllm_harness.samples import SAMPLES_DIR
 
     root = tmp_path_factory.mktemp("browser")
-    other = build_tiny_llama(root / "tiny-seed1", tokenizer_corpus(), seed=1)
     env = {
         **os.environ,
         "XLLM_DATA_DIR": str(SAMPLES_DIR),
         "SACREBLEU": str(sacrebleu_home),
         "PYTHONPATH": "",
+        "OMP_NUM_THREADS": "1",  # a tiny model: one thread is faster on a busy 2-core machine
     }
     run = [sys.executable, "-m", "xllm_harness.cli"]
-    for model in (tiny_model, other):
-        done = subprocess.run(
-            [
-                *(*run, "eval", "--model_args", f"pretrained={model},dtype=float32", "--device", "cpu"),
-                *("--tasks", TASKS, "--limit", "10", "--gen_kwargs", "max_gen_toks=8"),
-                *("--output_path", str(root / "results" / model.name), "--log_samples"),
-            ],
-            env=env,
-            cwd=root,
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-    done = subprocess.run(
+    commands = [
+        [
+            *(*run, "eval", "--model_args", f"pretrained={tiny_model},dtype=float32", "--device", "cpu"),
+            *("--tasks", TASKS, "--limit", "5", "--gen_kwargs", "max_gen_toks=4"),
+            *("--output_path", str(root / "results"), "--log_samples"),
+        ],
         [*run, "leaderboard", str(root / "results"), "-o", str(root / "board")],
-        env=env,
-        cwd=root,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    ]
+    for command in commands:
+        done = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-3000:]
     return root / "board"
 
 
@@ -106,7 +96,7 @@ def test_page_in_headless_chromium(board, tmp_path):
         page.goto((board / "leaderboard.html").as_uri())
 
         heatmaps = page.locator("svg.heatmap")
-        assert heatmaps.count() >= 3  # XQuAD, MLQA, FLORES (MI-Eval's off_target too when measured)
+        assert heatmaps.count() == 3  # XQuAD, MLQA, FLORES
         figures = [heatmaps.nth(i) for i in range(heatmaps.count())]
         charts = page.locator("svg.chart")
         figures += [charts.nth(i) for i in range(charts.count())]
@@ -132,15 +122,16 @@ def test_page_in_headless_chromium(board, tmp_path):
         table.locator("th").nth(1).click()  # again: ascending
         assert table.evaluate(names)[: len(values)] != after_sort[: len(values)]
 
-        page.fill("#model-filter", "seed1")
+        ours = table.locator("tbody tr.measured").first.get_attribute("data-model")
+        page.fill("#model-filter", ours)
         shown = table.evaluate(names)
-        assert shown and len(shown) < len(before) and all("seed1" in name for name in shown)
+        assert shown == [ours] and len(before) > 1
         page.fill("#model-filter", "")
-        page.select_option("#lang-filter", "zh")
+        page.select_option("#lang-filter", "en")
         hidden = page.locator("table.board th[data-langs]").evaluate_all(
             "cells => cells.filter(c => c.hidden).map(c => c.textContent)"
         )
-        assert "ar" in hidden and "zh" not in hidden
+        assert "ar" in hidden and "en-ar" not in hidden  # XQuAD's Arabic column goes, en→ar stays
         page.select_option("#lang-filter", "")
 
         shot = tmp_path / "leaderboard.png"
