@@ -231,3 +231,23 @@ def test_disabled_metric_plugin_is_named_not_silently_replaced(tmp_path, samples
     assert [line.split()[1] for line in notices] == ["match", "exact_match", "f1"]  # one line each
     # nothing was aggregated: the footer says the run wrote no results, not that they lack the metrics
     assert "ended before any metric was computed" in done.stderr.splitlines()[-1]
+
+
+def test_bare_lm_eval_with_the_data_missing_says_one_line(tmp_path, tiny_model, subprocess_env):
+    """`lm_eval --tasks xquad_xllm_ar` without the data: the one-line message the docs promise, exit 2,
+    not lm-eval's traceback."""
+    env = {**subprocess_env, "XLLM_DATA_DIR": str(tmp_path / "empty"), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args", f"pretrained={tiny_model}"),
+            *("--device", "cpu", "--tasks", "xquad_xllm_ar"),
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("xllm-harness: error: Dataset file ") and "xllm data fetch xquad" in last
