@@ -191,18 +191,21 @@ class Style:
 
 def system_styles(tables: list[Table]) -> dict[str, Style]:
     """One style per system over all tables, so a system looks the same in every chart: measured
-    systems (sorted) take the palette's colours in order, reported rows too but hatched; past the
-    palette's length the next pattern starts, so no two systems share a style."""
+    systems (sorted) take the palette's colours in order, the reported rows the next colours, hatched;
+    past the palette's length the next pattern starts, so no two systems share a style."""
     measured = sorted({r.label for t in tables if t.family != PAIRWISE for r in t.rows if not r.reported})
     reported = list(
         dict.fromkeys(r.label for t in tables if t.family != PAIRWISE for r in t.rows if r.reported)
     )
     styles = {}
-    for labels, patterns in ((measured, MEASURED_PATTERNS), (reported, REPORTED_PATTERNS)):
+    for offset, labels, patterns in (
+        (0, measured, MEASURED_PATTERNS),
+        (len(measured), reported, REPORTED_PATTERNS),
+    ):
         for i, label in enumerate(labels):
             cycle = i // len(PALETTE)
-            pattern = patterns[cycle % len(patterns)] if cycle < len(patterns) else f"{patterns[-1]}{cycle}"
-            styles[label] = Style(PALETTE[i % len(PALETTE)], pattern)
+            pattern = patterns[cycle] if cycle < len(patterns) else f"{patterns[-1]}{cycle}"
+            styles[label] = Style(PALETTE[(offset + i) % len(PALETTE)], pattern)
     return styles
 
 
@@ -429,12 +432,12 @@ def heatmap_svg(table: Table, limits: tuple[float, float, float], uid: str = "he
             text_y = y + (cell_h / 2 - 3 if sub else cell_h / 2 + 3)
             parts.append(
                 f"<text class='hm-value' x='{x + cell_w / 2 - 1:.1f}' y='{text_y:.1f}' text-anchor='middle' "
-                f"fill='{ink}'>{html.escape(text)}</text>"
-            )
+                f"fill='{ink}' style='fill:{ink}'>{html.escape(text)}</text>"
+            )  # style: the page's CSS colours svg text, which would override the attribute
             if sub:
                 parts.append(
                     f"<text class='hm-interval' x='{x + cell_w / 2 - 1:.1f}' y='{y + cell_h / 2 + 9:.1f}' "
-                    f"text-anchor='middle' fill='{ink}'>{html.escape(sub)}</text>"
+                    f"text-anchor='middle' fill='{ink}' style='fill:{ink}'>{html.escape(sub)}</text>"
                 )
         parts.append("</g>")
     scale_y = top + cell_h * len(table.rows) + 14
