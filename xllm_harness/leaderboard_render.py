@@ -381,7 +381,9 @@ def heatmap_svg(table: Table, limits: tuple[float, float, float], uid: str = "he
     columns = [*table.columns, *table.average_labels]
     cell_w, cell_h, top = 74, 34, 34
     left = 16 + 6.6 * max((len(r.label) for r in table.rows), default=8)
-    width = left + cell_w * len(columns) + 16
+    scale_w = min(240, cell_w * len(columns))
+    metric_title = table.title.split(": ", 1)[-1]
+    width = left + max(cell_w * len(columns), scale_w + 7 * len(metric_title) + 24) + 16
     height = top + cell_h * len(table.rows) + 56
     parts = [
         f"<svg xmlns='http://www.w3.org/2000/svg' class='heatmap' width='{width:.0f}' height='{height}' "
@@ -441,13 +443,11 @@ def heatmap_svg(table: Table, limits: tuple[float, float, float], uid: str = "he
                 )
         parts.append("</g>")
     scale_y = top + cell_h * len(table.rows) + 14
-    scale_w = min(240, cell_w * len(columns))
     parts += [
         f"<rect x='{left}' y='{scale_y}' width='{scale_w}' height='10' fill='url(#{uid}-scale)'/>",
         f"<text class='tick' x='{left}' y='{scale_y + 24}' text-anchor='start'>{low:g}</text>",
         f"<text class='tick' x='{left + scale_w}' y='{scale_y + 24}' text-anchor='end'>{high:g}</text>",
-        f"<text class='axis-label' x='{left + scale_w + 10}' y='{scale_y + 9}'>"
-        f"{html.escape(table.title.split(': ', 1)[-1])}</text>",
+        f"<text class='axis-label' x='{left + scale_w + 10}' y='{scale_y + 9}'>{html.escape(metric_title)}</text>",
         "</svg>",
     ]
     return "".join(parts)

@@ -134,6 +134,7 @@ def test_page_in_headless_chromium(board, tmp_path):
         assert "ar" in hidden and "en-ar" not in hidden  # XQuAD's Arabic column goes, en→ar stays
         page.select_option("#lang-filter", "")
 
+        page.evaluate("window.scrollTo(0, 0)")
         shot = tmp_path / "leaderboard.png"
         page.screenshot(path=str(shot), full_page=False)
         browser.close()
