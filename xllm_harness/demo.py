@@ -1,4 +1,4 @@
-"""The built-in demo: the paper's pipeline end to end on a tiny model, offline, in a few CPU minutes.
+"""The built-in demo: the paper's pipeline end to end on a tiny model, offline, in about a CPU-minute.
 
 1. build a tiny Llama (tokenizer trained on the bundled samples) — the *untrained twin*;
 2. CoIT-train a copy with ``xllm train`` on bundled Alpaca (en, zh) + English→X translation data;

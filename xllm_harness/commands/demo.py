@@ -8,12 +8,12 @@ from pathlib import Path
 from xllm_harness.demo import DEFAULT_LIMIT, DEFAULT_STEPS
 
 DESCRIPTION = """\
-The paper's pipeline end to end, offline, in about 3 CPU minutes (benchmarks/bench_demo.py): build a tiny Llama with random
-weights, CoIT-train a copy with `xllm train` on bundled Alpaca and English->X translation samples,
-evaluate both with `xllm eval` on XQuAD and FLORES-101 samples, and write the leaderboard. It ends
-with what moved (training loss, chrF++) and what did not (QA, and why), and the commands that
-evaluate a real model, and names the leaderboard page (--open opens it). One line per stage with its
-time; each step's output goes to OUTPUT/logs/ (-v shows it instead)."""
+The paper's pipeline end to end, offline, in about one CPU-minute (benchmarks/bench_demo.py): build
+a tiny Llama with random weights, CoIT-train a copy with `xllm train` on bundled Alpaca and
+English->X translation samples, evaluate both with `xllm eval` on XQuAD and FLORES-101 samples, and
+write the leaderboard. It ends with what moved (training loss, chrF++) and what did not (QA, and
+why), and the commands that evaluate a real model, and names the leaderboard page (--open opens it).
+One line per stage with its time; each step's output goes to OUTPUT/logs/ (-v shows it instead)."""
 EPILOG = """\
 examples:
   xllm demo
