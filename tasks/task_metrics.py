@@ -298,7 +298,9 @@ class MissingReport:
         out = _output_path()
         for metric, tasks in sorted(self.missing.items()):
             fix = (
-                f"after `{self.fixes[metric]}`, " if metric in self.fixes else "once what it needs is there, "
+                f"after `{self.fixes[metric]}`, "
+                if metric in self.fixes
+                else "if a model or file was missing, "
             )
             print(
                 f"xllm-harness: {metric} is missing from the results of {_tasks(tasks)} (recorded as "
