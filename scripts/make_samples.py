@@ -16,6 +16,9 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[1] / "xllm_harness" / "samples"
 XQUAD_LANGS = ["ar", "el", "en", "hi", "tr", "vi", "zh"]
+MLQA_STAND_IN_LANGS = ["ar", "en", "hi", "vi", "zh"]
+"""The languages of the mlqa_xllm tasks: their sample is an XQuAD cut in MLQA's file layout (no MLQA
+data is available to this project; see xllm_harness/samples/README.md)."""
 FLORES = ["eng", "ara", "ell", "hin", "tur", "vie", "zho_simpl"]
 PARALLEL = {  # only the sets with an explicit licence (CC0, CC BY 2.0 FR)
     "en-ar": "tico19-test.{}",
@@ -44,6 +47,16 @@ def main(shared: Path) -> None:
         article = dict(full["data"][0])
         article["paragraphs"] = article["paragraphs"][:4]
         out = OUT / "xquad" / f"xquad.{lang}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(
+            json.dumps({"version": full["version"], "data": [article]}, ensure_ascii=False), encoding="utf-8"
+        )
+    shutil.rmtree(OUT / "mlqa", ignore_errors=True)
+    for lang in MLQA_STAND_IN_LANGS:  # XQuAD's 2nd article, first 3 paragraphs (15 questions): NOT MLQA text
+        full = json.loads((shared / "xquad" / f"xquad.{lang}.json").read_text(encoding="utf-8"))
+        article = dict(full["data"][1])
+        article["paragraphs"] = article["paragraphs"][:3]
+        out = OUT / "mlqa" / "test" / f"test-context-{lang}-question-{lang}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(
             json.dumps({"version": full["version"], "data": [article]}, ensure_ascii=False), encoding="utf-8"

@@ -64,6 +64,7 @@ def parse_metrics(value: str | Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+@task_metrics.one_line_errors
 def load_dataset(src: str, tgt: str, **metadata: Any):
     """lm-eval ``custom_dataset``: devtest (scored) and dev (few-shot) of ``src``→``tgt``.
 

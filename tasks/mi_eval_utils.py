@@ -16,6 +16,7 @@ CORPUS_METRICS = ("off_target",)
 HINT = "off_target is the only metric of MI-Eval in lm-eval; the judge scores the answers"
 
 
+@task_metrics.one_line_errors
 def load_dataset(lang: str, **metadata: Any):
     """lm-eval ``custom_dataset``: the MI-Eval items of ``lang``, metric plan checked first."""
     task_metrics.reproduce(metadata)

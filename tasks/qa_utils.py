@@ -33,6 +33,7 @@ def metric_options(metadata: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return options
 
 
+@task_metrics.one_line_errors
 def load_dataset(lang: str, benchmark: str, **metadata: Any):
     """lm-eval ``custom_dataset``: the questions, with the metric plan checked before generation."""
     fields = task_metrics.plan(

@@ -26,6 +26,7 @@ import atexit
 import functools
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -66,6 +67,34 @@ def reproduce(metadata: dict[str, Any]) -> str | None:
     return mode
 
 
+def _under_lm_eval_cli() -> bool:
+    """Whether this process is lm-eval's own command line (``lm_eval ...`` or ``python -m lm_eval``)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    return os.path.basename(sys.argv[0]) in ("lm_eval", "lm-eval") or (
+        spec is not None and spec.name in ("lm_eval.__main__", "lm_eval")
+    )
+
+
+def one_line_errors(load: Callable[..., Any]) -> Callable[..., Any]:
+    """For a task's ``custom_dataset``: under lm-eval's own command line, a user error (missing data, a
+    bad option) is one line and exit status 2, as under ``xllm``, instead of lm-eval's traceback.
+    Elsewhere (``xllm eval``, Python) the error is raised as usual."""
+
+    @functools.wraps(load)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return load(*args, **kwargs)
+        except XllmError as err:
+            if not _under_lm_eval_cli():
+                raise
+            print(f"xllm-harness: error: {err}", file=sys.stderr, flush=True)
+            REPORT.missing.clear()  # nothing ran: no end-of-run summary
+            raise SystemExit(2) from None
+
+    return wrapped
+
+
 def _instance(name: str, options: dict[str, dict[str, Any]]) -> Metric:
     return get_metric(name)(**options.get(name, {}))
 
@@ -77,23 +106,20 @@ def plan(task: str, names: Sequence[str], options: dict[str, dict[str, Any]], hi
     """
     available: list[str] = []
     missing: dict[str, str] = {}
+    errors: dict[str, Exception] = {}
     for name in names:
         try:
             _instance(name, options).check_available()
         except (MissingMetricModelError, UnknownNameError) as err:
-            missing[name] = str(err).strip("'\"")
+            missing[name], errors[name] = str(err).strip("'\""), err
+            REPORT.add(name, task, missing[name], fix=getattr(err, "fix", None))
             continue
         available.append(name)
-    if missing:
-        for name, reason in missing.items():
-            REPORT.add(name, task, reason)
-        listed = "; ".join(f"{name}: {reason}" for name, reason in missing.items())
-        _notice(
-            f"xllm-harness: {', '.join(missing)} will be missing from the results of {task} and of every "
-            f"task that shares the reason below. Generation runs anyway and the other metrics are "
-            f"computed; with --log_samples, `xllm score <output_path> --metrics {','.join(missing)}` adds "
-            f"them later. To choose other metrics: {hint}. Reasons: {listed}"
-        )
+    by_reason: dict[str, list[str]] = {}
+    for name, reason in missing.items():
+        by_reason.setdefault(reason, []).append(name)
+    for same in by_reason.values():
+        _notice(_missing_notice(same, errors[same[0]], hint))
     return {
         "task": task,
         "metrics": ",".join(available),
@@ -189,6 +215,7 @@ def score_aggregation(name: str) -> Callable[[list[dict[str, Any]]], float]:
     reason is in ``<name>_signature``)."""
 
     def aggregate(items: list[dict[str, Any]]) -> float:
+        REPORT.aggregated = True
         result = _corpus_of(name, items)
         return math.nan if isinstance(result, str) else result.score
 
@@ -200,6 +227,7 @@ def signature_aggregation(name: str) -> Callable[[list[dict[str, Any]]], str]:
     """lm-eval aggregation of ``<name>_signature``: the signature, or ``missing: <reason>``."""
 
     def aggregate(items: list[dict[str, Any]]) -> str:
+        REPORT.aggregated = True
         missing = sorted({i["missing"] for i in items if "missing" in i})
         if missing:
             return MISSING + " | ".join(missing)
@@ -212,6 +240,22 @@ def signature_aggregation(name: str) -> Callable[[list[dict[str, Any]]], str]:
     return aggregate
 
 
+def _short(text: str) -> str:
+    """``text`` with the home directory written as ``~``."""
+    home = os.path.expanduser("~")
+    return text.replace(home + "/", "~/") if home not in ("", "/") else text
+
+
+def _missing_notice(names: list[str], err: Exception, hint: str) -> str:
+    """One line, the same for every task (so it prints once per run): what will be missing and the fix."""
+    fix = getattr(err, "fix", None)
+    head = f"xllm-harness: {', '.join(names)} will be missing (the rest runs)"
+    if fix:
+        return f"{head}; fix: {fix}"
+    reason = _short(str(err).strip("'\""))
+    return f"{head}: {reason} To choose other metrics: {hint}."
+
+
 @functools.lru_cache(maxsize=64)
 def _notice(message: str) -> None:
     """Print ``message`` to stderr once per process."""
@@ -219,16 +263,24 @@ def _notice(message: str) -> None:
 
 
 class MissingReport:
-    """The metrics a run could not compute, summarised once when the process ends."""
+    """The metrics a run could not compute, summarised once when the process ends.
+
+    If the process ends before any metric was aggregated (the run failed or was stopped), the summary
+    says so instead of speaking of results that were never written.
+    """
 
     def __init__(self) -> None:
         self.missing: dict[str, dict[str, str]] = {}
+        self.fixes: dict[str, str] = {}
+        self.aggregated = False
         self._registered = False
 
-    def add(self, metric: str, task: str, reason: str, late: bool = False) -> None:
+    def add(self, metric: str, task: str, reason: str, late: bool = False, fix: str | None = None) -> None:
         if late and task not in self.missing.get(metric, {}):
-            _notice(f"xllm-harness: {metric} could not be computed for {task}: {reason}")
+            _notice(f"xllm-harness: {metric} could not be computed for {task}: {_short(reason)}")
         self.missing.setdefault(metric, {})[task] = reason
+        if fix:
+            self.fixes[metric] = fix
         if not self._registered:
             atexit.register(self.summary)
             self._registered = True
@@ -236,14 +288,31 @@ class MissingReport:
     def summary(self) -> None:
         if not self.missing:
             return
-        out = _output_path()
-        for metric, tasks in sorted(self.missing.items()):
+        if not self.aggregated:
             print(
-                f"xllm-harness: {metric} is missing from the results of {', '.join(sorted(tasks))} "
-                f"(recorded as {metric}_signature = 'missing: <reason>'). If a model or file was missing, "
-                f"`xllm score {out} --metrics {metric}` scores the saved samples (--log_samples) once it is there.",
+                "xllm-harness: the run ended before any metric was computed, so it wrote no results; "
+                f"{', '.join(sorted(self.missing))} would have been missing (see the note above).",
                 file=sys.stderr,
             )
+            return
+        out = _output_path()
+        for metric, tasks in sorted(self.missing.items()):
+            fix = (
+                f"after `{self.fixes[metric]}`, "
+                if metric in self.fixes
+                else "if a model or file was missing, "
+            )
+            print(
+                f"xllm-harness: {metric} is missing from the results of {_tasks(tasks)} (recorded as "
+                f"{metric}_signature = 'missing: <reason>'); {fix}`xllm score {out} --metrics {metric}` "
+                "scores the saved samples (--log_samples).",
+                file=sys.stderr,
+            )
+
+
+def _tasks(tasks: dict[str, str]) -> str:
+    names = sorted(tasks)
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def _output_path() -> str:

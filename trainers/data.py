@@ -59,6 +59,10 @@ class BuildResult:
         return summary(self.counts, self.problems, self.notes)
 
 
+SHOWN_PROBLEMS = 5
+"""Malformed records listed by file and line (the rest are counted)."""
+
+
 def summary(
     counts: Mapping[str, int],
     problems: Sequence[Problem] = (),
@@ -69,8 +73,9 @@ def summary(
     max_length: int | None = None,
 ) -> str:
     """Examples per source and in total; with the tokenization counts (``truncated``, ``dropped``
-    per source, at ``max_length``) two more columns; then the notes and every malformed record skipped
-    (the first 20 listed)."""
+    per source, at ``max_length``) two more columns and a warning when more than half are dropped;
+    then the notes and the malformed records skipped (a count, the first :data:`SHOWN_PROBLEMS` listed
+    with file and line)."""
     width = max((len(k) for k in counts), default=6)
     tokenized = truncated is not None and dropped is not None
     rows = [(name, n) for name, n in sorted(counts.items())] + [("total", sum(counts.values()))]
@@ -92,12 +97,20 @@ def summary(
             f"truncated: cut at --max-length {max_length}; dropped: the prompt alone fills it "
             "(no response token to learn from)"
         )
+        seen, gone = sum(counts.values()), sum(dropped.values())
+        if gone * 2 > seen:
+            lines.append(
+                f"warning: --max-length {max_length} drops {gone:,} of the {seen:,} examples (more than half); "
+                "raise --max-length"
+            )
     lines.extend(f"note: {n}" for n in notes)
     if problems:
-        lines.append(f"{len(problems)} malformed record(s) skipped:")
-        lines.extend(f"  {p}" for p in problems[:20])
-        if len(problems) > 20:
-            lines.append(f"  ... and {len(problems) - 20} more")
+        lines.append(
+            f"{len(problems)} malformed record(s) skipped, the first {min(len(problems), SHOWN_PROBLEMS)}:"
+        )
+        lines.extend(f"  {p}" for p in problems[:SHOWN_PROBLEMS])
+        if len(problems) > SHOWN_PROBLEMS:
+            lines.append(f"  ... and {len(problems) - SHOWN_PROBLEMS:,} more")
     return "\n".join(lines)
 
 

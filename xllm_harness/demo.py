@@ -1,4 +1,4 @@
-"""The built-in demo: the paper's pipeline end to end on a tiny model, offline, in a few CPU minutes.
+"""The built-in demo: the paper's pipeline end to end on a tiny model, offline, in about a CPU-minute.
 
 1. build a tiny Llama (tokenizer trained on the bundled samples) — the *untrained twin*;
 2. CoIT-train a copy with ``xllm train`` on bundled Alpaca (en, zh) + English→X translation data;
@@ -16,6 +16,7 @@ import codecs
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,12 @@ FLORES_TASKS = [
     "flores_xllm_ar-en",
 ]
 TRAIN_SPEC = "alpaca_en+alpaca_zh+translation_en-ar+translation_en-el+translation_en-vi"
+DEFAULT_LIMIT = 8
+DEFAULT_STEPS = 60
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+"""Set to 1 for every step (unless already set): a model this small gains nothing from two threads, and
+two threads per process on a busy 2-core machine spin against each other (a training step took 7x
+longer; benchmarks/bench_demo.py). The two evaluations run side by side instead, one per core."""
 QA_ZERO = 0.05
 """Mean QA scores below this are "about zero"."""
 REAL_MODEL_COMMANDS = (
@@ -57,8 +64,29 @@ class Scores:
     qa_f1: float | None
 
 
-def _stage(n: int, total: int, text: str) -> None:
-    print(f"[{n}/{total}] {text}", file=sys.stderr, flush=True)
+class Stages:
+    """One line per stage on stderr, ``[n/total] what ... 12.3 s``, and each stage's time for the end."""
+
+    def __init__(self, total: int, verbose: bool) -> None:
+        self.total, self.verbose = total, verbose
+        self.times: dict[str, float] = {}
+        self._open: tuple[str, float] | None = None
+
+    def start(self, name: str, text: str) -> None:
+        self.finish()
+        n = len(self.times) + 1
+        end = "\n" if self.verbose else " ... "
+        print(f"[{n}/{self.total}] {text}", end=end, file=sys.stderr, flush=True)
+        self._open = (name, time.perf_counter())
+
+    def finish(self) -> None:
+        if self._open is None:
+            return
+        name, started = self._open
+        self.times[name] = time.perf_counter() - started
+        prefix = f"[{len(self.times)}/{self.total}] {name}: " if self.verbose else ""
+        print(f"{prefix}{self.times[name]:.1f} s", file=sys.stderr, flush=True)
+        self._open = None
 
 
 def _xllm(args: list[str], log: Path, verbose: bool) -> None:
@@ -74,7 +102,8 @@ def _xllm(args: list[str], log: Path, verbose: bool) -> None:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         with open(log, "w", encoding="utf-8") as fh:
             lines = ProgressLines(fh)
-            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # the log follows the step as it runs
+            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
             assert proc.stdout is not None
             while chunk := proc.stdout.read1(1 << 16):
                 lines.write(decoder.decode(chunk))
@@ -83,7 +112,7 @@ def _xllm(args: list[str], log: Path, verbose: bool) -> None:
     if code != 0:
         if not verbose:
             tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
-            print("\n".join(tail), file=sys.stderr)
+            print("\n" + "\n".join(tail), file=sys.stderr)
         raise XllmError(f"demo: `xllm {args[0]}` failed (exit {code}); its output is in {log}")
 
 
@@ -91,6 +120,8 @@ def _configure_environment() -> None:
     from xllm_harness.metric_models import spm_model_path
     from xllm_harness.samples import SAMPLES_DIR
 
+    for threads in THREAD_VARIABLES:  # tiny models: one thread per process (see THREAD_VARIABLES)
+        os.environ.setdefault(threads, "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -98,7 +129,11 @@ def _configure_environment() -> None:
     if spm_model_path().is_file():
         os.environ.setdefault("XLLM_FLORES_METRICS", "spbleu,chrf")
     else:  # offline without sacrebleu's FLORES-101 SentencePiece model: chrF++ only, said out loud
-        print(f"note: FLORES is scored with chrF++ only ({spm_model_path()} is absent)", file=sys.stderr)
+        print(
+            "note: FLORES is scored with chrF++ only (spBLEU's SentencePiece model is not installed: "
+            "docs/offline-models.md)",
+            file=sys.stderr,
+        )
         os.environ.setdefault("XLLM_FLORES_METRICS", "chrf")
 
 
@@ -159,24 +194,66 @@ def summary(losses: list[float], before: Scores, after: Scores, out: Path, steps
     return "\n".join(lines)
 
 
+def _eval_args(model: Path, tasks: list[str], limit: int, max_gen_toks: int, results: Path) -> list[str]:
+    return [
+        "eval", "--model", "hf", "--model_args", f"pretrained={model},dtype=float32", "--device", "cpu",
+        "--tasks", ",".join(tasks), "--limit", str(limit), "--gen_kwargs", f"max_gen_toks={max_gen_toks}",
+        "--output_path", str(results / model.name), "--log_samples",
+    ]  # fmt: skip
+
+
+def _in_parallel(jobs: list[tuple[list[str], Path]], verbose: bool) -> None:
+    """Run ``xllm`` commands side by side (one per core; one after the other with ``verbose``, whose
+    output would interleave); the first failure is raised after all have ended."""
+    if verbose:
+        for args, log in jobs:
+            _xllm(args, log, verbose)
+        return
+    errors: list[BaseException] = []
+
+    def run(args: list[str], log: Path) -> None:
+        try:
+            _xllm(args, log, verbose)
+        except BaseException as err:  # re-raised in the calling thread
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
 def run_demo(
-    out: Path, *, limit: int = 8, max_steps: int = 60, max_gen_toks: int = 24, verbose: bool = False
+    out: Path,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    max_steps: int = DEFAULT_STEPS,
+    max_gen_toks: int = 24,
+    verbose: bool = False,
+    open_page: bool = False,
 ) -> Path:
     """Run the demo into ``out``; returns the leaderboard folder."""
+    from transformers.utils import logging as hf_logging
+
     from xllm_harness.samples import tokenizer_corpus
     from xllm_harness.testing.tiny_models import build_tiny_llama
 
     _configure_environment()
+    hf_logging.disable_progress_bar()  # the tiny model's save: no progress bar between the stage lines
     out.mkdir(parents=True, exist_ok=True)
     logs = out / "logs"
     start = time.perf_counter()
+    stages = Stages(4, verbose)
 
-    _stage(1, 4, "building a tiny Llama (random weights, tokenizer trained on the bundled samples)")
+    stages.start("build", "building a tiny Llama (random weights, tokenizer trained on the bundled samples)")
     base = build_tiny_llama(
         out / "tiny-untrained", tokenizer_corpus(), hidden_size=96, layers=2, vocab_size=1024
     )
 
-    _stage(2, 4, f"CoIT training a copy with `xllm train` on {TRAIN_SPEC} (bundled samples)")
+    stages.start("train", f"CoIT training a copy with `xllm train` on {TRAIN_SPEC} (bundled samples)")
     tuned = out / "tiny-coit"
     _xllm(
         [
@@ -189,20 +266,17 @@ def run_demo(
     )  # fmt: skip
 
     tasks = QA_TASKS + FLORES_TASKS
-    _stage(3, 4, f"evaluating both models with `xllm eval` on {len(tasks)} tasks (limit {limit})")
+    stages.start("eval", f"evaluating both models with `xllm eval` on {len(tasks)} tasks (limit {limit})")
     results = out / "results"
-    for model in (base, tuned):
-        _xllm(
-            [
-                "eval", "--model", "hf", "--model_args", f"pretrained={model},dtype=float32", "--device", "cpu",
-                "--tasks", ",".join(tasks), "--limit", str(limit), "--gen_kwargs", f"max_gen_toks={max_gen_toks}",
-                "--output_path", str(results / model.name), "--log_samples",
-            ],
-            logs / f"eval-{model.name}.log",
-            verbose,
-        )  # fmt: skip
+    _in_parallel(
+        [
+            (_eval_args(m, tasks, limit, max_gen_toks, results), logs / f"eval-{m.name}.log")
+            for m in (base, tuned)
+        ],
+        verbose,
+    )
 
-    _stage(4, 4, "leaderboard")
+    stages.start("leaderboard", "leaderboard")
     board = out / "leaderboard"
     title = "xllm-harness demo (tiny models, samples)"
     _xllm(
@@ -210,8 +284,17 @@ def run_demo(
         logs / "leaderboard.log",
         verbose,
     )
+    stages.finish()
 
     before, after = mean_scores(results / base.name), mean_scores(results / tuned.name)
     print(summary(training_losses(tuned), before, after, out, max_steps))
-    print(f"\ndemo finished in {time.perf_counter() - start:.0f}s", file=sys.stderr)
+    page = (board / "leaderboard.html").resolve()
+    print(
+        f"\ndemo finished in {time.perf_counter() - start:.0f} s; the leaderboard page: {page.as_uri()}",
+        file=sys.stderr,
+    )
+    if open_page:
+        import webbrowser
+
+        webbrowser.open(page.as_uri())
     return board

@@ -15,6 +15,11 @@ from xllm_harness.errors import MissingDependencyError
 class MissingMetricModelError(MissingDependencyError, FileNotFoundError):
     """A metric backend or model is not available; the message names the fix and the exact path."""
 
+    def __init__(self, message: str, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.fix = fix
+        """One shell command that installs what is missing, where there is one (for one-line notices)."""
+
 
 def offline() -> bool:
     """True when downloads must not be attempted (``HF_HUB_OFFLINE`` or ``XLLM_OFFLINE``)."""

@@ -14,6 +14,7 @@ recomputes sacrebleu's corpus formula from their sums, vectorised over resamples
 from __future__ import annotations
 
 import functools
+import os
 
 import numpy as np
 
@@ -24,6 +25,8 @@ from xllm_harness.metrics import Metric, MetricResult
 SPM_TOKENIZERS = ("flores101", "spm")
 """sacrebleu tokenizers that need the FLORES-101 SentencePiece model."""
 MAX_NGRAM_ORDER = 4
+SPM_DIR = "${SACREBLEU:-$HOME/.sacrebleu}/models"
+"""The folder of spm_model_path() as a shell expression (for the one-line fix)."""
 
 
 def _missing_spm(reason: str) -> MissingMetricModelError:
@@ -32,7 +35,8 @@ def _missing_spm(reason: str) -> MissingMetricModelError:
         f"spbleu needs sacrebleu's FLORES-101 SentencePiece model at {path} ({reason}). "
         f"Download {SPM_URL} on a machine with internet and copy it to exactly that path "
         "(the folder is $SACREBLEU/models, ~/.sacrebleu/models when SACREBLEU is unset); "
-        "see docs/offline-models.md."
+        "see docs/offline-models.md.",
+        fix=f'curl --create-dirs -Lo "{SPM_DIR}/{os.path.basename(SPM_URL)}" {SPM_URL}',
     )
 
 

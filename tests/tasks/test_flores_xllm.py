@@ -285,7 +285,14 @@ def test_missing_spm_model_keeps_generations_and_xllm_score_fills_spbleu_in(
     done = subprocess.run(
         [
             *(*run, "eval", "--model_args", f"pretrained={tiny_model},dtype=float32", "--device", "cpu"),
-            *("--tasks", "flores_xllm_en-ar", "--limit", "3", "--gen_kwargs", "max_gen_toks=8"),
+            *(
+                "--tasks",
+                "flores_xllm_en-ar,flores_xllm_en-zh",
+                "--limit",
+                "3",
+                "--gen_kwargs",
+                "max_gen_toks=8",
+            ),
             *("--output_path", str(out_dir), "--log_samples"),
         ],
         cwd=tmp_path,
@@ -297,7 +304,10 @@ def test_missing_spm_model_keeps_generations_and_xllm_score_fills_spbleu_in(
     announced = re.search(r"xllm-harness: [^\n]*spbleu[^\n]* will be missing", done.stderr)
     assert announced, done.stderr[-3000:]
     assert announced.start() < done.stderr.index("Running generate_until requests")  # before any generation
-    assert '--metadata \'{"metrics":' in done.stderr and "sacrebleu_tokenizer_spm.model" in done.stderr
+    notices = [line for line in done.stderr.splitlines() if "will be missing" in line]
+    assert len(notices) == 1 and len(notices[0]) < 300  # once per run, one line, for both tasks
+    assert "curl --create-dirs -Lo" in notices[0] and "sacrebleu_tokenizer_spm.model" in notices[0]  # the fix
+    assert str(tmp_path) not in notices[0] and str(Path.home()) not in notices[0]
     assert f"xllm score {out_dir} --metrics spbleu" in done.stderr.splitlines()[-1]
     (results_file,) = out_dir.glob("*/results_*.json")
     (samples_file,) = out_dir.glob("*/samples_flores_xllm_en-ar_*.jsonl")

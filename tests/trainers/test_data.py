@@ -196,3 +196,18 @@ def test_full_shared_files(shared_data):
     assert all("output" in p.message for p in problems_en)
     assert built.counts["alpaca_zh"] + len(built.problems) - len(problems_en) == 10021 + 10444
     assert built.counts["translation_en-zh"] == 1000
+
+
+def test_summary_warns_when_max_length_drops_more_than_half_and_lists_a_few_malformed():
+    from xllm_harness.trainers.sources import Problem
+
+    counts = {"a": 10, "b": 10}
+    kept = data.summary(counts, truncated={"a": 1}, dropped={"a": 10}, max_length=64)  # exactly half
+    assert "warning" not in kept
+    lost = data.summary(counts, truncated={}, dropped={"a": 10, "b": 1}, max_length=64)
+    assert "warning: --max-length 64 drops 11 of the 20 examples (more than half)" in lost
+    problems = [Problem("f.jsonl", line, "not JSON") for line in range(1, 1001)]
+    text = data.summary(counts, problems)
+    assert "1000 malformed record(s) skipped, the first 5:" in text
+    assert "  f.jsonl:5: not JSON" in text and "f.jsonl:6:" not in text and "... and 995 more" in text
+    assert len(text.splitlines()) < 15

@@ -147,7 +147,7 @@ def test_screen_shows_sources_dropped_truncated_and_malformed(model_dir, samples
     assert rows["translation_en-ar"][0] == "6" and rows["translation_en-ar"][2] == "0"
     assert rows["total"][0] == "18" and rows["total"][2] == "1"
     assert "cut at --max-length 256" in screen
-    assert "2 malformed record(s) skipped:" in screen
+    assert "2 malformed record(s) skipped, the first 2:" in screen
     assert f"{alpaca}:4: field(s) output missing" in screen and f"{alpaca}:8: field(s) output" in screen
     # printed before training: the data summary precedes the setup line
     assert screen.index("2 malformed record(s)") < screen.index("world size 1")

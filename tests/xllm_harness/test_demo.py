@@ -42,8 +42,10 @@ def test_demo_end_to_end(tmp_path, subprocess_env):
     ]
     out = subprocess.run(argv, cwd=tmp_path, env=subprocess_env, capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr[-4000:]
-    for stage in ("[1/4]", "[2/4]", "[3/4]", "[4/4]"):
-        assert stage in out.stderr  # progress is shown
+    for stage in ("[1/4]", "[2/4]", "[3/4]", "[4/4]"):  # one line per stage, with its time
+        assert re.search(rf"^{re.escape(stage)} .+ \.\.\. \d+\.\d s$", out.stderr, re.M), out.stderr
+    page = (demo / "leaderboard" / "leaderboard.html").resolve().as_uri()
+    assert page in out.stderr.splitlines()[-1]  # it ends by naming the page
     screen = out.stdout + out.stderr
     assert len(screen.splitlines()) <= SCREEN_LINES, screen
     assert not [n for n in NOISE if n in screen], screen

@@ -1,11 +1,14 @@
 """Leaderboard rendering: Markdown, CSV with intervals, HTML charts (shared labelled axes, legends, stacked
-MI-Eval bars, interval whiskers), and the page in headless Chromium."""
+MI-Eval bars, interval whiskers), the overview heatmaps, one style per system, no empty charts, paths
+relative to the leaderboard folder, figure files, and the page's DOM in headless Chromium (the
+interactive checks are in test_leaderboard_browser.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -14,7 +17,15 @@ from pathlib import Path
 import pytest
 
 from xllm_harness.leaderboard import add_intervals, build_tables, collect, compare_to_baseline, pairwise_table
-from xllm_harness.leaderboard_render import to_csv, to_html, to_markdown
+from xllm_harness.leaderboard_render import (
+    PALETTE,
+    figures,
+    relative_paths,
+    system_styles,
+    to_csv,
+    to_html,
+    to_markdown,
+)
 from xllm_harness.metrics import get_metric
 
 STAMP = "2026-01-01T00-00-00.000001"
@@ -89,15 +100,24 @@ class Svg(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "svg":
-            self.charts.append({**a, "axis": [], "legend": [], "bars": [], "intervals": [], "categories": []})
+            self.charts.append(
+                {**a, "axis": [], "legend": [], "bars": [], "intervals": [], "categories": [], "cells": [],
+                 "values": []}
+            )  # fmt: skip
+        elif self.charts and tag == "rect" and a.get("class") == "hm-cell":
+            self.charts[-1]["cells"].append(a)
         elif self.charts and tag == "rect" and "bar" in (a.get("class") or "").split():
             self.charts[-1]["bars"].append(a)
         elif self.charts and tag == "line" and a.get("class") == "interval":
             self.charts[-1]["intervals"].append(a)
         elif self.charts and tag == "text":
-            self._text = {"axis-label": "axis", "legend-entry": "legend", "category": "categories"}.get(
-                a.get("class")
-            )
+            self._text = {
+                "axis-label": "axis",
+                "legend-entry": "legend",
+                "category": "categories",
+                "hm-value": "values",
+                "hm-interval": "values",
+            }.get(a.get("class"))
 
     def handle_data(self, data):
         if self._text:
@@ -108,10 +128,11 @@ class Svg(HTMLParser):
         self._text = None
 
 
-def charts(page: str) -> list[dict]:
+def charts(page: str, kind: str = "chart") -> list[dict]:
+    """The page's SVGs of one class: ``chart`` (bars) or ``heatmap``."""
     parser = Svg()
     parser.feed(page)
-    return parser.charts
+    return [c for c in parser.charts if c.get("class") == kind]
 
 
 def test_charts_share_one_labelled_axis_per_metric(board):
@@ -237,7 +258,9 @@ def test_html_renders_in_headless_chromium_and_matches_csv(board, tmp_path):
         )
         assert cell.get("data-value", "") == row["value"]  # exact values, not just the rounded display
         assert cell.get("data-ci-low", "") == row["ci_low"] and cell.get("data-ci-high", "") == row["ci_high"]
-    assert len(charts(dom.stdout)) == len(board)  # Chromium keeps every chart
+    drawn = [kind for kind, _, _ in figures(board)]
+    assert len(charts(dom.stdout)) == drawn.count("chart") + drawn.count("pairwise")  # Chromium keeps them
+    assert len(charts(dom.stdout, "heatmap")) == drawn.count("heatmap") == 3  # XQuAD, MLQA, FLORES
     shot = tmp_path / "shot.png"
     subprocess.run(
         [binary, *flags, f"--screenshot={shot}", "--window-size=1200,2000", page.as_uri()],
@@ -246,3 +269,65 @@ def test_html_renders_in_headless_chromium_and_matches_csv(board, tmp_path):
         check=True,
     )
     assert shot.stat().st_size > 10_000
+
+
+def test_overview_heatmaps_put_the_papers_rows_beside_the_measured_ones(board):
+    (xquad, _mlqa, flores) = charts(to_html(board), "heatmap")
+    assert (xquad["data-family"], xquad["data-metric"]) == ("xquad_xllm", "match")
+    assert flores["data-metric"] == "chrf"  # FLORES' first metric with a measured number
+    ar = [c for c in xquad["cells"] if c["data-column"] == "ar"]
+    assert len(ar) == 2 + 4  # base, tuned, and the paper's four systems (Table 6)
+    low, high = float(xquad["data-vmin"]), float(xquad["data-vmax"])
+    assert low == 0.0 and all(low <= float(c["data-value"]) <= high for c in ar)
+    base, tuned = (next(c for c in ar if c["data-value"] == v) for v in ("0.25", "0.5"))
+    assert base["fill"] != tuned["fill"]  # coloured by value
+    assert "0.250" in xquad["values"] and any(v.startswith("[") for v in xquad["values"])  # value, interval
+    assert "missing" not in xquad["values"]
+
+
+def test_one_style_per_system_the_same_in_every_chart(board):
+    styles = system_styles(board)
+    assert len(set(styles.values())) == len(styles)  # every system told apart
+    assert {s.colour for s in styles.values()} <= set(PALETTE)
+    assert all(s.pattern in ("hatch", "crosshatch") for label, s in styles.items() if "reported" in label)
+    fills: dict[str, set[str]] = {}
+    page = to_html(board)
+    for chart in charts(page):
+        legend_fill = {b["data-model"]: b["fill"] for b in chart["bars"]}
+        for model, fill in legend_fill.items():
+            colour = fill if fill.startswith("#") else styles[model].colour
+            fills.setdefault(model, set()).add(colour)
+    assert fills["base"] == {styles["base"].colour} and fills["tuned"] == {styles["tuned"].colour}
+
+
+def test_a_metric_with_nothing_to_show_gets_a_line_not_an_empty_chart(tmp_path):
+    zero = {"xquad_xllm_ar": ["other"] * 10, "xquad_xllm_zh": ["other"] * 10}
+    write_run(tmp_path / "runs" / "zero", "/abs/models/zero", zero)
+    tables = build_tables(collect([tmp_path / "runs"]).scores, include_reported=False)
+    page = to_html(tables)
+    assert not charts(page)  # every match and F1 is 0
+    assert page.count("No chart: every value is 0") == 2
+    assert "- no chart: every value is 0" in to_markdown(tables)
+
+
+def test_paths_are_relative_to_the_leaderboard_folder(tmp_path):
+    board = tmp_path / "runs" / "board"
+    note = f"missing for base ar: no samples file {tmp_path}/runs/base/samples_x.jsonl."
+    assert relative_paths(note, board) == "missing for base ar: no samples file ../base/samples_x.jsonl."
+    home = Path.home()
+    far = f"needs {home}/.sacrebleu/models/spm.model (absent)"
+    if len(Path(os.path.relpath(home, board)).parts) > 3:
+        assert relative_paths(far, board) == "needs ~/.sacrebleu/models/spm.model (absent)"
+    assert relative_paths(note, None) == note
+
+
+def test_every_figure_is_written_as_svg_and_png(board, tmp_path):
+    from xllm_harness.leaderboard_figures import write_figures
+
+    written = write_figures(board, tmp_path / "figures")
+    names = [name for _, name, _ in figures(board)]
+    assert sorted(p.name for p in written) == sorted(f"{n}.{ext}" for n in names for ext in ("svg", "png"))
+    for path in written:
+        head = path.read_bytes()[:200]
+        assert head.startswith(b"\x89PNG") if path.suffix == ".png" else b"<svg" in head
+        assert path.stat().st_size > 2_000

@@ -20,7 +20,13 @@ def register(sub) -> None:
     p.add_argument(
         "paths", nargs="+", type=Path, help="result folders (lm-eval --output_path, xllm score/judge)"
     )
-    p.add_argument("--output", "-o", type=Path, default=None, help="folder for leaderboard.{md,csv,html}")
+    p.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        default=None,
+        help="folder for leaderboard.{md,csv,html} and figures/ (each figure as SVG and PNG)",
+    )
     p.add_argument(
         "--name",
         action="append",
@@ -81,14 +87,22 @@ def run(args: argparse.Namespace) -> int:
     mi_eval = pairwise_table(found.pairwise, intervals=not args.no_intervals)
     if mi_eval is not None:
         tables.append(mi_eval)
-    markdown = to_markdown(tables, found.notes)
+    base = args.output if args.output is not None else Path.cwd()
+    markdown = to_markdown(tables, found.notes, base=base)
     print(markdown)
     if args.output is not None:
+        from xllm_harness.leaderboard_figures import write_figures
+
         args.output.mkdir(parents=True, exist_ok=True)
         (args.output / "leaderboard.md").write_text(markdown, encoding="utf-8")
         (args.output / "leaderboard.csv").write_text(to_csv(tables), encoding="utf-8")
         (args.output / "leaderboard.html").write_text(
-            to_html(tables, args.title, found.notes), encoding="utf-8"
+            to_html(tables, args.title, found.notes, base=base), encoding="utf-8"
         )
-        print(f"wrote {args.output}/leaderboard.{{md,csv,html}}", file=sys.stderr)
+        figures = write_figures(tables, args.output / "figures")
+        print(
+            f"wrote {args.output}/leaderboard.{{md,csv,html}} and {len(figures)} figure files in "
+            f"{args.output / 'figures'}",
+            file=sys.stderr,
+        )
     return 0
