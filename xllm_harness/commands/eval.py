@@ -53,10 +53,10 @@ class _RenamedSubparsers:
 
 
 def register(sub) -> None:
-    from lm_eval._cli.run import Run
+    from xllm_harness.lm_eval_internals import run_command
 
     renamed = _RenamedSubparsers(sub)
-    Run.create(renamed)
+    run_command().create(renamed)
     p = renamed.parser
     ours = p.add_argument_group("xllm")
     ours.add_argument(
@@ -78,14 +78,14 @@ def validated_config(args: argparse.Namespace):
     step; they become one-line errors here. lm-eval reads the options again when it runs: its messages
     are kept for that time.
     """
-    from lm_eval.config.evaluate_config import EvaluatorConfig
+    from xllm_harness.lm_eval_internals import evaluator_config
 
     lm_logger = logging.getLogger("lm_eval")
     level = lm_logger.level
     lm_logger.setLevel(logging.ERROR)
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            return EvaluatorConfig.from_cli(lm_eval_namespace(args))
+            return evaluator_config(lm_eval_namespace(args))
     except (ValueError, TypeError, FileNotFoundError) as err:
         raise InputError(f"{err}") from None
     finally:
@@ -127,10 +127,9 @@ def reproduce_generation(args: argparse.Namespace, cfg) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lm_eval._cli.run import Run
-
     from xllm_harness.console import quiet_output
     from xllm_harness.lm_eval_bridge import our_task_index
+    from xllm_harness.lm_eval_internals import run_command
 
     cfg = validated_config(args)
     check_tasks(cfg, args.include_defaults)
@@ -138,5 +137,5 @@ def run(args: argparse.Namespace) -> int:
     reproduce_generation(args, cfg)
     verbose = args.verbosity is not None
     with our_task_index(args.include_defaults), quiet_output(verbose=verbose, log_level=args.verbosity):
-        Run._execute(lm_eval_namespace(args))
+        run_command()._execute(lm_eval_namespace(args))
     return 0
