@@ -63,13 +63,10 @@ def patch_task_manager(cls: type) -> None:
 
 
 def on_lm_eval_import(manager_module) -> None:
-    """What the lm-eval hook does once ``lm_eval.tasks.manager`` is imported: our tasks, our
-    aggregations' standard errors as lm-eval 0.4.13 treats them, quiet output."""
-    from xllm_harness import lm_eval_internals
+    """What the lm-eval hook does once ``lm_eval.tasks.manager`` is imported: our tasks, quiet output."""
     from xllm_harness.console import install_lm_eval_quieting
 
     patch_task_manager(manager_module.TaskManager)
-    lm_eval_internals.install()
     install_lm_eval_quieting()
 
 
@@ -121,9 +118,6 @@ def our_task_index(include_defaults: bool = False) -> Iterator[None]:
     """
     import lm_eval.tasks
 
-    from xllm_harness import lm_eval_internals
-
-    lm_eval_internals.install()
     original = lm_eval.tasks.TaskManager
     defaults = include_defaults
 

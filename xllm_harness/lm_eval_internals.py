@@ -115,14 +115,16 @@ def no_stderr(aggregation: Callable) -> Callable:
     """Mark an aggregation as one whose standard error lm-eval must not bootstrap: a corpus score
     (100k resamples of a whole-corpus metric) or a signature string. lm-eval 0.4.13 bootstraps only
     its own list of aggregations and reports ``N/A`` for others; 0.5 bootstraps every aggregation but
-    ``mean`` (in a process pool, so it also needs a picklable function). With :func:`install` the
-    marked ones get ``N/A`` on both."""
+    ``mean`` (in a process pool, so it also needs a picklable function). The
+    marked ones get ``N/A`` on both: marking one installs :func:`honour_no_stderr`, so it holds on
+    every route into lm-eval, the import hook switched off included."""
     setattr(aggregation, NO_STDERR, True)
+    honour_no_stderr()
     return aggregation
 
 
-def install() -> None:
-    """Make lm-eval honour :func:`no_stderr` (idempotent; a no-op where it already does, 0.4.13)."""
+def honour_no_stderr() -> None:
+    """Make lm-eval honour :func:`no_stderr` (idempotent; 0.4.13 already gives such aggregations none)."""
     import lm_eval.api.metrics as metrics
 
     original = metrics.stderr_for_metric

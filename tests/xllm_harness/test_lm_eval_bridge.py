@@ -146,7 +146,6 @@ def test_our_aggregations_have_no_bootstrapped_stderr():
     pool); ours (corpus scores, signature strings) report N/A on every version, lm-eval's own still
     get theirs."""
     import lm_eval.api.metrics as metrics
-    import lm_eval.tasks  # noqa: F401  (the hook installs the opt-out once lm-eval's tasks are imported)
 
     from xllm_harness.tasks import flores_utils, qa_utils
 
