@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fnmatch
 import io
 import logging
 
@@ -93,15 +94,18 @@ def validated_config(args: argparse.Namespace):
 
 
 def check_tasks(cfg, include_defaults: bool) -> None:
-    """Every task name resolves in our index; an unknown one gets a "did you mean"."""
+    """Every task name (or glob, as lm-eval matches them) resolves in our index; an unknown one gets a
+    "did you mean"."""
     from xllm_harness.lm_eval_bridge import task_manager
 
     if not cfg.tasks:
         raise InputError("--tasks: name at least one task or group (`xllm tasks` lists them)")
     names = cfg.tasks.split(",") if isinstance(cfg.tasks, str) else cfg.tasks
     tm = task_manager(include_defaults=include_defaults, include_path=cfg.include_path)
+    known = tm.all_tasks  # tasks, groups and tags (lm-eval's match_tasks keeps unknown names on 0.5)
     for name in names:
-        if isinstance(name, str) and not name.endswith(".yaml") and not tm.match_tasks([name]):
+        pattern = name.split("@", 1)[0] if isinstance(name, str) else name  # 0.5's task@format
+        if isinstance(name, str) and not name.endswith(".yaml") and not fnmatch.filter(known, pattern):
             hint = "`xllm tasks` lists them" + (
                 "" if include_defaults else "; --include_defaults adds lm-eval's"
             )
