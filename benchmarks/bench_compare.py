@@ -1,11 +1,13 @@
-"""``xllm compare`` against ``sacrebleu --paired-bs`` on the same files: time ratio and p-values side by side.
+"""``xllm compare`` against sacrebleu's paired bootstrap on the same data: time ratio and p-values side by side.
 
 Two systems × 12 FLORES-101 devtest directions (1012 segments each), laid out as lm-eval ``--log_samples``
 folders. System A drops every 6th word of the reference on even lines, system B on odd lines (close
 systems, so p-values are not all at their floor). COMET segment statistics are "already computed":
 written into ``xllm_scores_*.json`` as ``xllm score`` records them (synthetic values: no COMET model
-runs here). spBLEU uses a test SentencePiece model in a private ``$SACREBLEU`` unless the real
-FLORES-101 model is provisioned (``--sacrebleu-home``).
+runs here). sacrebleu's side is its Python API (the code behind ``sacrebleu --paired-bs``, whose JSON
+output crashes under numpy 2) called in this process, so its time has no process start-up. spBLEU uses
+a test SentencePiece model in a private ``$SACREBLEU`` unless the real FLORES-101 model is provisioned
+(``--sacrebleu-home``).
 
     XLLM_SHARED_DATA=/work/shared/data python benchmarks/bench_compare.py [--resamples 1000]
 """
@@ -69,22 +71,16 @@ def write_system(folder: Path, data: Path, parity: int, rng: np.random.Generator
     return hyps_by_task
 
 
-def sacrebleu_paired(work: Path, task: str, ref: list[str], a: list[str], b: list[str], n: int, env) -> dict:
-    files = {}
-    for name, content in (("ref", ref), ("a", a), ("b", b)):
-        files[name] = work / f"{task}.{name}"
-        files[name].write_text("\n".join(content) + "\n", encoding="utf-8")
-    command = [
-        str(Path(sys.executable).with_name("sacrebleu")), str(files["ref"]), "-i", str(files["a"]), str(files["b"]),
-        "-m", "bleu", "chrf", "-tok", "flores101", "--chrf-word-order", "2",
-        "--paired-bs", "--paired-bs-n", str(n), "--format", "json",
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
-    _, system = json.loads(done.stdout)
-    return {
-        "spbleu": system[next(k for k in system if k.startswith("BLEU"))]["p_value"],
-        "chrf": system[next(k for k in system if k.startswith("chrF"))]["p_value"],
-    }
+def sacrebleu_paired(ref: list[str], a: list[str], b: list[str], n: int) -> dict:
+    """p-values of sacrebleu's own paired bootstrap, A the baseline: its Python API, the code behind
+    ``sacrebleu --paired-bs`` (the CLI itself cannot write its JSON under numpy 2)."""
+    from sacrebleu.metrics import BLEU, CHRF
+    from sacrebleu.significance import PairedTest
+
+    metrics = {"spbleu": BLEU(tokenize="flores101"), "chrf": CHRF(word_order=2)}
+    _, scores = PairedTest([("a", a), ("b", b)], metrics, [ref], test_type="bs", n_samples=n)()
+    bleu, chrf = (v for k, v in scores.items() if k != "System")  # in the order of `metrics`
+    return {"spbleu": bleu[1].p_value, "chrf": chrf[1].p_value}
 
 
 def main() -> None:
@@ -96,6 +92,8 @@ def main() -> None:
     data = Path(args.data)
     work = Path(tempfile.mkdtemp(prefix="bench_compare_"))
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "SACREBLEU_SEED": "12345"}
+    if "sacrebleu" in sys.modules:
+        sys.exit("bench_compare: sacrebleu was imported before $SACREBLEU was set (it reads it on import)")
     if args.sacrebleu_home:
         env["SACREBLEU"] = args.sacrebleu_home
     else:
@@ -105,6 +103,7 @@ def main() -> None:
         build_test_spm(work / "sacrebleu" / "models" / SPM_NAME, tokenizer_corpus())
         env["SACREBLEU"] = str(work / "sacrebleu")
         print("spBLEU: test SentencePiece model (not FLORES-101's): p-values comparable, scores not spBLEU")
+    os.environ.update(SACREBLEU=env["SACREBLEU"], SACREBLEU_SEED=env["SACREBLEU_SEED"])  # for its API here
     rng = np.random.default_rng(0)
     hyps_a = write_system(work / "a", data, 0, rng)
     hyps_b = write_system(work / "b", data, 1, rng)
@@ -139,7 +138,7 @@ def main() -> None:
     for direction in DIRECTIONS:
         task = f"flores_xllm_{direction}"
         ref = lines(data, direction.split("-")[1])
-        theirs[task] = sacrebleu_paired(work, task, ref, hyps_a[task], hyps_b[task], args.resamples, env)
+        theirs[task] = sacrebleu_paired(ref, hyps_a[task], hyps_b[task], args.resamples)
     sacrebleu_s = time.perf_counter() - start
 
     print(f"{'task':20s} {'metric':7s} {'delta':>8s} {'p ours':>8s} {'p sacrebleu':>11s}")
@@ -155,7 +154,8 @@ def main() -> None:
         f"  warm (statistics recorded by `xllm score`, {score_s:.1f} s for both systems): {ours_s['warm']:.2f} s"
     )
     print(
-        f"sacrebleu --paired-bs, 12 directions x (spbleu, chrf), {args.resamples} resamples: {sacrebleu_s:.2f} s"
+        f"sacrebleu's paired bootstrap (Python API, in this process: no start-up), 12 directions x "
+        f"(spbleu, chrf), {args.resamples} resamples: {sacrebleu_s:.2f} s"
     )
     print(
         f"ratio sacrebleu / xllm compare: cold {sacrebleu_s / ours_s['cold']:.1f}x, "

@@ -125,7 +125,7 @@ def run_hf_trainer(model_dir: Path, out: Path, examples, *, micro_batch: int, ac
     training_args = TrainingArguments(
         output_dir=str(out), per_device_train_batch_size=micro_batch,
         gradient_accumulation_steps=accumulation, max_steps=steps, learning_rate=1e-3,
-        lr_scheduler_type="cosine", warmup_ratio=0.0, weight_decay=0.0, max_grad_norm=1.0, save_strategy="no",
+        lr_scheduler_type="cosine", warmup_steps=0, weight_decay=0.0, max_grad_norm=1.0, save_strategy="no",
         report_to=[], logging_strategy="no", use_cpu=not torch.cuda.is_available(), bf16=bf16, seed=0,
         disable_tqdm=True, dataloader_num_workers=0, **fsdp,
     )  # fmt: skip

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from xllm_harness import qa
+from xllm_harness.lm_eval_internals import process_results_metric
 from xllm_harness.tasks import task_metrics
 
 SAMPLE_METRICS = ("match", "exact_match", "f1")
@@ -54,6 +55,7 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
     }
 
 
+f1 = process_results_metric("f1")  # the YAML's `metric:` of f1 (lm-eval 0.5 has an f1 of its own)
 agg_match_signature = task_metrics.signature_aggregation("match")
 agg_exact_match_signature = task_metrics.signature_aggregation("exact_match")
 agg_f1_signature = task_metrics.signature_aggregation("f1")

@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from xllm_harness.errors import InputError, UnknownNameError, XllmError
+from xllm_harness.lm_eval_internals import no_stderr
 from xllm_harness.lm_eval_outputs import MISSING_PREFIX as MISSING
 from xllm_harness.metric_models import MissingMetricModelError
 from xllm_harness.metrics import Metric, MetricResult, get_metric
@@ -220,7 +221,7 @@ def score_aggregation(name: str) -> Callable[[list[dict[str, Any]]], float]:
         return math.nan if isinstance(result, str) else result.score
 
     aggregate.__name__ = f"agg_{name}"
-    return aggregate
+    return no_stderr(aggregate)
 
 
 def signature_aggregation(name: str) -> Callable[[list[dict[str, Any]]], str]:
@@ -237,7 +238,7 @@ def signature_aggregation(name: str) -> Callable[[list[dict[str, Any]]], str]:
         return MISSING + result if isinstance(result, str) else result.signature
 
     aggregate.__name__ = f"agg_{name}_signature"
-    return aggregate
+    return no_stderr(aggregate)
 
 
 def _short(text: str) -> str:

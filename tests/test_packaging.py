@@ -28,7 +28,8 @@ def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def fresh_venv(tmp_path_factory) -> Path:
+def wheel(tmp_path_factory) -> Path:
+    """The wheel built from the repo's files (tracked and not ignored), outside the repo."""
     root = tmp_path_factory.mktemp("wheel")
     src = root / "src"
     files = subprocess.run(
@@ -57,7 +58,12 @@ def fresh_venv(tmp_path_factory) -> Path:
     )
     # setuptools' packaging warnings (license format, data folders outside `packages`) have their cause fixed
     assert "Warning" not in built.stdout + built.stderr, built.stdout[-4000:] + built.stderr[-4000:]
-    wheel = next((root / "dist").glob("xllm_harness-*.whl"))
+    return next((root / "dist").glob("xllm_harness-*.whl"))
+
+
+@pytest.fixture(scope="module")
+def fresh_venv(wheel, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("venv")
     env_dir = root / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     site = next(env_dir.glob("lib/python*/site-packages"))
@@ -150,3 +156,28 @@ def test_installed_wheel_and_example_plugin(fresh_venv, tiny_model, samples_dir,
         next((tmp_path / "out").rglob("samples_xquad_xllm_de_*.jsonl")).read_text().splitlines()[0]
     )
     assert "Bitte beantworten Sie die Fragen" in sample["arguments"]["gen_args_0"]["arg_0"]
+
+
+VLLM = "vllm==0.33.0"
+"""The newest vLLM that resolves from this registry (0.34.0 pins flashinfer-python 0.7.3, not served here)."""
+NO_REGISTRY = ("NewConnectionError", "Could not fetch URL", "Failed to establish a new connection")
+
+
+@pytest.mark.timeout(1800)
+def test_all_extra_resolves_beside_vllm(wheel, tmp_path):
+    """``pip install "xllm-harness[all]" vllm==0.33.0`` resolves into one fresh environment: a dry run
+    against the package registry (nothing is downloaded beyond metadata, nothing installed). About a
+    minute on an idle machine (pip fetches vLLM's and CUDA packages' metadata); 4 minutes under load."""
+    report = tmp_path / "report.json"
+    command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+               "--report", str(report), f"{wheel}[all]", VLLM]  # fmt: skip
+    out = subprocess.run(command, capture_output=True, text=True, timeout=1500)
+    if out.returncode and any(sign in out.stderr for sign in NO_REGISTRY):
+        pytest.skip(f"the package registry is not reachable: {out.stderr.strip().splitlines()[-1]}")
+    assert out.returncode == 0, out.stderr[-4000:]
+    resolved = {
+        item["metadata"]["name"].lower().replace("_", "-"): item["metadata"]["version"]
+        for item in json.loads(report.read_text())["install"]
+    }
+    assert resolved["vllm"] == "0.33.0" and resolved["xllm-harness"] == "0.1.0"
+    assert {"lm-eval", "transformers", "torch", "openai"} <= set(resolved), sorted(resolved)

@@ -26,7 +26,8 @@ import warnings
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-NOISY_MESSAGES = {"lm_eval.api.task": ("Custom kwargs can be passed to `--metadata`",)}
+from xllm_harness import lm_eval_internals
+
 PKG_RESOURCES_WARNING = "pkg_resources is deprecated as an API"
 SIGNATURE_SUFFIX = "_signature"
 PROGRESS_LINE_INTERVAL_S = 60.0
@@ -55,15 +56,13 @@ class _DropNoise(logging.Filter):
 
 def quiet_git_commit_hash() -> str | None:
     """lm-eval's commit-hash lookup without git's ``fatal: not a git repository`` on standard error."""
-    from lm_eval.loggers.utils import get_commit_from_path
-
     try:
         found = subprocess.run(["git", "describe", "--always"], capture_output=True, text=True, check=False)
     except FileNotFoundError:  # git not installed
         found = None
     if found is not None and found.returncode == 0:
         return found.stdout.strip()
-    return get_commit_from_path(os.getcwd())
+    return lm_eval_internals.commit_from_path(os.getcwd())
 
 
 def table_without_signatures(make_table):
@@ -92,18 +91,12 @@ def _drop_signatures(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
 def install_lm_eval_quieting() -> None:
     """Filters and wrappers on lm-eval's noisy spots (idempotent; needs only lm_eval.utils imported)."""
     warnings.filterwarnings("ignore", message=PKG_RESOURCES_WARNING, category=UserWarning)
-    for name, fragments in NOISY_MESSAGES.items():
+    for name, fragments in lm_eval_internals.NOISY_MESSAGES.items():
         logger = logging.getLogger(name)
         if not any(isinstance(f, _DropNoise) for f in logger.filters):
             logger.addFilter(_DropNoise(fragments))
-    import lm_eval.loggers.utils
-    import lm_eval.utils
-
-    lm_eval.utils.make_table = table_without_signatures(lm_eval.utils.make_table)
-    for module_name in ("lm_eval.evaluator", "lm_eval.loggers.utils"):
-        module = sys.modules.get(module_name)
-        if module is not None and hasattr(module, "get_git_commit_hash"):
-            module.get_git_commit_hash = quiet_git_commit_hash
+    lm_eval_internals.wrap_make_table(table_without_signatures)
+    lm_eval_internals.replace_commit_hash_lookup(quiet_git_commit_hash)
 
 
 class ProgressLines(io.TextIOBase):
@@ -163,9 +156,8 @@ def quiet_output(verbose: bool = False, log_level: str | None = None) -> Iterato
     saved = (_details["verbose"], lm_logger.level, sys.stderr)
     _details["verbose"] = verbose
     import lm_eval.evaluator  # noqa: F401  (its commit-hash lookup is replaced below)
-    from lm_eval.utils import setup_logging
 
-    setup_logging(log_level.upper() if log_level else logging.WARNING)  # LMEVAL_LOG_LEVEL still wins
+    lm_eval_internals.setup_logging(log_level.upper() if log_level else logging.WARNING)
 
     with warnings.catch_warnings():
         install_lm_eval_quieting()

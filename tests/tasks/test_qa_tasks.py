@@ -50,7 +50,7 @@ def test_lm_eval_task_checks(qa_tasks, name):
         if delimiter.isspace():
             assert not text.endswith(tuple(" \t\n")), "doc_to_text must not end in whitespace"
         target = task.doc_to_target(doc)
-        assert isinstance(target, str) and target == doc["answers"][0]
+        assert str(target) == doc["answers"][0]  # lm-eval 0.5 turns a digit-only target ("308") into an int
     task.build_all_requests(limit=10, rank=0, world_size=1)
     assert len(task.instances) == 10
     request = task.instances[0]

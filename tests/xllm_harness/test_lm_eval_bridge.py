@@ -139,3 +139,17 @@ def test_xllm_eval_rejects_unknown_tasks(capsys):
 
     assert main(["eval", "--model_args", "pretrained=x", "--tasks", "xquad_xllm_xx"]) == 2
     assert "unknown task 'xquad_xllm_xx'" in capsys.readouterr().err
+
+
+def test_our_aggregations_have_no_bootstrapped_stderr():
+    """lm-eval 0.5 bootstraps the stderr of every aggregation but ``mean`` (100k resamples, in a process
+    pool); ours (corpus scores, signature strings) report N/A on every version, lm-eval's own still
+    get theirs."""
+    import lm_eval.api.metrics as metrics
+
+    from xllm_harness.tasks import flores_utils, qa_utils
+
+    for aggregation in (flores_utils.agg_spbleu, flores_utils.agg_chrf_signature, qa_utils.agg_f1_signature):
+        assert metrics.stderr_for_metric(aggregation, bootstrap_iters=1000) is None
+    assert metrics.stderr_for_metric(metrics.median, bootstrap_iters=1000) is not None
+    assert metrics.stderr_for_metric(metrics.mean, bootstrap_iters=1000) is not None

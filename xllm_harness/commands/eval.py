@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fnmatch
 import io
 import logging
 
@@ -53,10 +54,10 @@ class _RenamedSubparsers:
 
 
 def register(sub) -> None:
-    from lm_eval._cli.run import Run
+    from xllm_harness.lm_eval_internals import run_command
 
     renamed = _RenamedSubparsers(sub)
-    Run.create(renamed)
+    run_command().create(renamed)
     p = renamed.parser
     ours = p.add_argument_group("xllm")
     ours.add_argument(
@@ -78,14 +79,14 @@ def validated_config(args: argparse.Namespace):
     step; they become one-line errors here. lm-eval reads the options again when it runs: its messages
     are kept for that time.
     """
-    from lm_eval.config.evaluate_config import EvaluatorConfig
+    from xllm_harness.lm_eval_internals import evaluator_config
 
     lm_logger = logging.getLogger("lm_eval")
     level = lm_logger.level
     lm_logger.setLevel(logging.ERROR)
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            return EvaluatorConfig.from_cli(lm_eval_namespace(args))
+            return evaluator_config(lm_eval_namespace(args))
     except (ValueError, TypeError, FileNotFoundError) as err:
         raise InputError(f"{err}") from None
     finally:
@@ -93,15 +94,18 @@ def validated_config(args: argparse.Namespace):
 
 
 def check_tasks(cfg, include_defaults: bool) -> None:
-    """Every task name resolves in our index; an unknown one gets a "did you mean"."""
+    """Every task name (or glob, as lm-eval matches them) resolves in our index; an unknown one gets a
+    "did you mean"."""
     from xllm_harness.lm_eval_bridge import task_manager
 
     if not cfg.tasks:
         raise InputError("--tasks: name at least one task or group (`xllm tasks` lists them)")
     names = cfg.tasks.split(",") if isinstance(cfg.tasks, str) else cfg.tasks
     tm = task_manager(include_defaults=include_defaults, include_path=cfg.include_path)
+    known = tm.all_tasks  # tasks, groups and tags (lm-eval's match_tasks keeps unknown names on 0.5)
     for name in names:
-        if isinstance(name, str) and not name.endswith(".yaml") and not tm.match_tasks([name]):
+        pattern = name.split("@", 1)[0] if isinstance(name, str) else name  # 0.5's task@format
+        if isinstance(name, str) and not name.endswith(".yaml") and not fnmatch.filter(known, pattern):
             hint = "`xllm tasks` lists them" + (
                 "" if include_defaults else "; --include_defaults adds lm-eval's"
             )
@@ -127,10 +131,9 @@ def reproduce_generation(args: argparse.Namespace, cfg) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lm_eval._cli.run import Run
-
     from xllm_harness.console import quiet_output
     from xllm_harness.lm_eval_bridge import our_task_index
+    from xllm_harness.lm_eval_internals import run_command
 
     cfg = validated_config(args)
     check_tasks(cfg, args.include_defaults)
@@ -138,5 +141,5 @@ def run(args: argparse.Namespace) -> int:
     reproduce_generation(args, cfg)
     verbose = args.verbosity is not None
     with our_task_index(args.include_defaults), quiet_output(verbose=verbose, log_level=args.verbosity):
-        Run._execute(lm_eval_namespace(args))
+        run_command()._execute(lm_eval_namespace(args))
     return 0

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from xllm_harness.cli import build_parser, main
+from xllm_harness.lm_eval_internals import run_command, run_parser
 
 LIMIT = 12
 CACHED = re.compile(r"Cached requests: (\d+), Requests remaining: (\d+)")
@@ -27,10 +28,7 @@ def eval_parser() -> argparse.ArgumentParser:
 
 
 def test_every_lm_eval_run_option_is_an_xllm_eval_option():
-    from lm_eval._cli.harness import HarnessCLI
-
-    lm_run = HarnessCLI()._subparsers.choices["run"]
-    theirs = {s for a in lm_run._actions for s in a.option_strings}
+    theirs = {s for a in run_parser()._actions for s in a.option_strings}
     ours = {s for a in eval_parser()._actions for s in a.option_strings}
     assert theirs <= ours, sorted(theirs - ours)
     for option in ("--use_cache", "--cache_requests", "--wandb_args", "--hf_hub_log_args", "--config"):
@@ -40,10 +38,8 @@ def test_every_lm_eval_run_option_is_an_xllm_eval_option():
 
 def test_lm_eval_options_reach_lm_eval(tmp_path, monkeypatch):
     """The namespace handed to lm-eval's run is lm-eval's own reading of the options."""
-    from lm_eval._cli.run import Run
-
     seen = {}
-    monkeypatch.setattr(Run, "_execute", staticmethod(lambda args: seen.update(vars(args))))
+    monkeypatch.setattr(run_command(), "_execute", staticmethod(lambda args: seen.update(vars(args))))
     config = tmp_path / "run.yaml"
     config.write_text("num_fewshot: 0\n", encoding="utf-8")
     model = tmp_path / "model"
@@ -70,10 +66,8 @@ def test_lm_eval_options_reach_lm_eval(tmp_path, monkeypatch):
 
 
 def test_reproduce_x_llm_turns_the_stop_strings_off(tmp_path, monkeypatch):
-    from lm_eval._cli.run import Run
-
     seen = {}
-    monkeypatch.setattr(Run, "_execute", staticmethod(lambda args: seen.update(vars(args))))
+    monkeypatch.setattr(run_command(), "_execute", staticmethod(lambda args: seen.update(vars(args))))
     model = tmp_path / "model"
     model.mkdir()
     (model / "config.json").write_text("{}", encoding="utf-8")
