@@ -28,7 +28,6 @@ from typing import Any, TextIO
 
 from xllm_harness import lm_eval_internals
 
-PKG_RESOURCES_WARNING = "pkg_resources is deprecated as an API"
 SIGNATURE_SUFFIX = "_signature"
 PROGRESS_LINE_INTERVAL_S = 60.0
 
@@ -90,7 +89,6 @@ def _drop_signatures(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
 
 def install_lm_eval_quieting() -> None:
     """Filters and wrappers on lm-eval's noisy spots (idempotent; needs only lm_eval.utils imported)."""
-    warnings.filterwarnings("ignore", message=PKG_RESOURCES_WARNING, category=UserWarning)
     for name, fragments in lm_eval_internals.NOISY_MESSAGES.items():
         logger = logging.getLogger(name)
         if not any(isinstance(f, _DropNoise) for f in logger.filters):

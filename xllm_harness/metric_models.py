@@ -38,19 +38,6 @@ def metric_device(requested: str | None = None) -> str:
     return "cuda:0" if torch.cuda.is_available() else "cpu"
 
 
-def require(module: str, extra: str, package: str):
-    """Import ``module`` or raise a message naming the pip extra that installs it."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as err:
-        raise MissingMetricModelError(
-            f"The {extra} metric needs the {package} package ({err}): "
-            f"pip install 'xllm-harness[{extra}]' (or pip install {package})."
-        ) from None
-
-
 def to_device(batch, device):
     """Move tensors in a (nested) dict / list / tuple to ``device``."""
     import torch

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import subprocess
-import sys
-
-import pytest
 
 from xllm_harness.console import ProgressLines, quiet_output, table_without_signatures
 
@@ -78,18 +74,3 @@ def test_custom_kwargs_hint_is_dropped_unless_verbose():
     finally:
         task_logger.removeHandler(seen)
     assert seen.messages == ["a real warning", hint]
-
-
-@pytest.mark.slow
-def test_pkg_resources_warning_is_gone(tmp_path, subprocess_env):
-    pytest.importorskip("torchmetrics")
-    code = "import xllm_harness.console as c; c.install_lm_eval_quieting(); import torchmetrics"
-    out = subprocess.run(
-        [sys.executable, "-W", "default", "-c", code],
-        cwd=tmp_path,
-        env=subprocess_env,
-        capture_output=True,
-        text=True,
-    )
-    assert out.returncode == 0, out.stderr
-    assert "pkg_resources" not in out.stderr

@@ -45,16 +45,11 @@ def _split(value: str | None) -> list[str] | None:
 
 def run(args: argparse.Namespace) -> int:
     import json
-    import warnings
     from pathlib import Path
 
-    from xllm_harness.console import PKG_RESOURCES_WARNING
     from xllm_harness.errors import MissingDependencyError
     from xllm_harness.scoring import score_folder
 
-    warnings.filterwarnings(
-        "ignore", message=PKG_RESOURCES_WARNING, category=UserWarning
-    )  # torchmetrics (COMET)
     model_opts = {"batch_size": args.batch_size, "device": args.device}
     options = {
         "comet": {"model": args.comet_model, **model_opts},
