@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from xllm_harness import paper
-from xllm_harness.errors import InputError, MissingDependencyError, MissingFileError, unknown_name
+from xllm_harness.errors import InputError, MissingDependencyError, MissingFileError, XllmError, unknown_name
 from xllm_harness.lm_eval_outputs import (
     OUTCOMES,
     Missing,
@@ -62,7 +62,11 @@ METRIC_TITLES = {
     "bleurt": "BLEURT (x100)",
     "off_target": "off-target rate",
     "win_tie_loss": "win / tie / loss shares of A against B",
+    "consistency_x_given_en": "cross-lingual consistency, P(right in X | right in English)",
+    "consistency_kappa": "cross-lingual agreement with English, Cohen's kappa",
 }
+CONSISTENCY_SUFFIX = "_consistency"
+"""Family name of a consistency table: ``<family>_consistency`` (its own heatmap in the overview)."""
 TABLE_SCALE = {"comet": 100.0, "bleurt": 100.0}
 """Metrics shown on a fixed scale: the value's signature must declare its own (``scale:N``), and the
 table shows ``value × TABLE_SCALE / N``; a value that declares no scale is shown as missing."""
@@ -571,6 +575,62 @@ def pairwise_table(comparisons: list[Pairwise], intervals: bool = True) -> Table
             ],
         )
     return Table(PAIRWISE, "MI-Eval (pairwise judge)", "win_tie_loss", columns, ["avg win"], rows, notes)
+
+
+def consistency_tables(paths: Sequence[Path], warn: Warn) -> list[Table]:
+    """Per parallel task family: P(right in X | right in English) and Cohen's kappa with its interval,
+    one row per model (and per judge), one column per language (:mod:`xllm_harness.consistency`);
+    none when no family has an English task and another language with saved samples."""
+    from xllm_harness.consistency import consistency, consistency_matrix
+
+    try:
+        results = consistency(paths)
+    except InputError:
+        return []
+    except XllmError as err:
+        warn(f"no consistency table: {err}")
+        return []
+    families = get_families()
+    tables = []
+    for family in sorted({r.family for r in results}):
+        subset = [r for r in results if r.family == family]
+        title = families[family].display_title if family in families else family
+        for statistic in ("x_given_en", "kappa"):
+            matrix = consistency_matrix(subset, statistic)
+            rows = []
+            for entry in matrix["rows"]:
+                label = entry["model"] + ("" if entry["source"] == "match" else f" ({entry['source']})")
+                cells = {
+                    lang: Cell(
+                        value,
+                        "",
+                        f"{entry['model']}: {entry['n'].get(lang, 0)} items in both languages",
+                        interval=tuple(entry["intervals"][lang]) if entry["intervals"][lang] else None,
+                    )
+                    for lang, value in entry["values"].items()
+                    if value is not None
+                }
+                values = {c: entry["values"][c] for c in matrix["columns"]}
+                rows.append(Row(label, values, {"avg": _mean(list(values.values()))}, cells=cells))
+            notes = [
+                "items matched on the question id across languages; outcomes from the per-item 0/1 metric "
+                "(match) and, where present, the QA judge's verdicts; see docs/compare.md",
+                "avg: mean over the languages; absent when one of them is",
+            ]
+            if statistic == "kappa":
+                notes.append("intervals: percentile bootstrap over paragraphs (items where none is known)")
+            tables.append(
+                Table(
+                    family + CONSISTENCY_SUFFIX,
+                    title,
+                    f"consistency_{statistic}",
+                    matrix["columns"],
+                    ["avg"],
+                    rows,
+                    notes,
+                )
+            )
+    return tables
 
 
 def _share_intervals(comp: Pairwise, cells: dict[str, Cell]) -> None:

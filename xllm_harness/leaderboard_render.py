@@ -42,7 +42,7 @@ HEATMAP_STOPS = ("#440154", "#3B528B", "#21918C", "#5EC962", "#FDE725")
 """viridis (perceptually uniform, colour-blind safe), low to high."""
 CSV_FIELDS = [
     "table", "family", "metric", "model", "reported", "column", "value",
-    "ci_low", "ci_high", "missing", "vs_baseline", "p_holm",
+    "ci_low", "ci_high", "design_effect", "missing", "vs_baseline", "p_holm",
 ]  # fmt: skip
 
 
@@ -134,6 +134,9 @@ def csv_rows(tables: list[Table]) -> list[dict[str, str]]:
                         "value": "" if value is None else repr(float(value)),
                         "ci_low": "" if interval is None else repr(float(interval[0])),
                         "ci_high": "" if interval is None else repr(float(interval[1])),
+                        "design_effect": ""
+                        if cell is None or cell.design_effect is None
+                        else repr(float(cell.design_effect)),
                         "missing": (cell.missing or "") if cell is not None else "",
                         "vs_baseline": (cell.vs_baseline or "") if cell is not None else "",
                         "p_holm": "" if cell is None or cell.p_holm is None else repr(cell.p_holm),
@@ -594,6 +597,9 @@ def _html_cell(table: Table, row: Row, column: str, base: Path | None) -> str:
             lo, hi = cell.interval
             attrs += f" data-ci-low='{lo!r}' data-ci-high='{hi!r}'"
             extra = f"<span class='ci'>[{_fmt(lo)}, {_fmt(hi)}]</span>"
+            if cell.design_effect is not None:
+                attrs += f" data-design-effect='{cell.design_effect!r}'"
+                extra += f"<span class='ci'> deff {cell.design_effect:.1f}</span>"
         if cell.vs_baseline:
             classes.append(cell.vs_baseline)
     cls = f" class='{' '.join(classes)}'" if classes else ""

@@ -3,6 +3,7 @@ every language (consistency 1) and independently per language (agreement of inde
 
 from __future__ import annotations
 
+import csv
 import json
 import zlib
 
@@ -110,3 +111,30 @@ def test_bad_input(tmp_path, samples_dir, capsys):
     assert main(["consistency", str(tmp_path), "--metric", "f1"]) == 2
     assert "not a 0/1 metric" in capsys.readouterr().err
     assert main(["consistency", str(tmp_path), "--metric", "nope"]) == 2
+
+
+def test_leaderboard_shows_consistency_tables_with_a_heatmap(tmp_path, samples_dir, capsys):
+    """Two scripted models: one right on the same ids everywhere, one independently per language; the
+    leaderboard's consistency tables (CSV, Markdown, HTML heatmap) tell them apart."""
+    write_qa_run(tmp_path / "runs" / "aligned", samples_dir, LANGS, by_id, model="aligned")
+    write_qa_run(tmp_path / "runs" / "independent", samples_dir, LANGS, independent, model="independent")
+    out = tmp_path / "board"
+    assert main(["leaderboard", str(tmp_path / "runs"), "-o", str(out), "--no-intervals"]) == 0
+    capsys.readouterr()
+    rows = [r for r in csv.DictReader((out / "leaderboard.csv").open(encoding="utf-8"))]
+    given = {
+        (r["model"], r["column"]): float(r["value"])
+        for r in rows
+        if r["metric"] == "consistency_x_given_en" and r["value"]
+    }
+    assert given[("aligned", "zh")] == given[("aligned", "hi")] == 1.0
+    assert given[("independent", "zh")] < 0.9 and given[("independent", "hi")] < 0.9
+    kappa = [
+        r
+        for r in rows
+        if r["metric"] == "consistency_kappa" and r["model"] == "aligned" and r["column"] == "zh"
+    ]
+    assert float(kappa[0]["value"]) == pytest.approx(1.0, abs=1e-9)
+    page = (out / "leaderboard.html").read_text(encoding="utf-8")
+    assert "cross-lingual consistency" in page and page.count("<svg") >= 2
+    assert "cross-lingual consistency" in (out / "leaderboard.md").read_text(encoding="utf-8")

@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         build_tables,
         collect,
         compare_to_baseline,
+        consistency_tables,
         interval_notes,
         pairwise_table,
     )
@@ -75,7 +76,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_intervals:
         add_intervals(found.scores)
     tables = build_tables(found.scores, include_reported=not args.no_reported)
-    if not any(not row.reported for table in tables for row in table.rows) and not found.pairwise:
+    consistency = consistency_tables(args.paths, warn)
+    if not any(not row.reported for table in tables for row in table.rows) and not (
+        found.pairwise or consistency
+    ):
         raise InputError(
             f"no results found under {', '.join(map(str, args.paths))} (expected lm-eval results_*.json, "
             "xllm_scores_*.json or judge_*.json files of a registered task family)"
@@ -84,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         compare_to_baseline(tables, args.baseline, alpha=args.alpha)
     if not args.no_intervals:
         interval_notes(tables)
+    tables += consistency
     mi_eval = pairwise_table(found.pairwise, intervals=not args.no_intervals)
     if mi_eval is not None:
         tables.append(mi_eval)
