@@ -43,7 +43,7 @@ from xllm_harness.errors import InputError, XllmError, unknown_name
 from xllm_harness.jsonio import read_json, read_jsonl
 from xllm_harness.lm_eval_outputs import newest, read_sample_lines, sample_files, sample_folders
 from xllm_harness.metrics import Metric, get_metrics
-from xllm_harness.scoring import SampleSet, default_metrics, make_metrics, read_samples
+from xllm_harness.scoring import SampleSet, default_metrics, metric_for, read_samples
 from xllm_harness.significance import POWER, Comparison, holm, items_needed, paired_comparison
 
 NEEDS_MODEL = ("comet", "bleurt")
@@ -342,7 +342,7 @@ def compare(
     folder_a, folder_b = pairs[0].a.path.parent, pairs[0].b.path.parent
     judged_a, judged_b = qa_verdicts(folder_a), qa_verdicts(folder_b)
     outcomes = pairwise_outcomes(folder_a, folder_b)
-    instances: dict[str, Metric] = {}
+    instances: dict[tuple[str, str], Metric] = {}
     parsed: dict[Path, Any] = {}
     rows: list[Row] = []
     skipped = [] if skipped is None else skipped
@@ -356,9 +356,13 @@ def compare(
                 if row is not None:
                     rows.append(row)
                 continue
-            if name not in instances:
-                instances[name] = make_metrics([name], plan.options)[name]
-            metric = instances[name]
+            if pair.a.metric_options.get(name, {}) != pair.b.metric_options.get(name, {}):
+                raise InputError(
+                    f"{pair.task} {name}: A and B were scored with different metric options "
+                    f"({pair.a.metric_options.get(name, {})} in {pair.a.path}, "
+                    f"{pair.b.metric_options.get(name, {})} in {pair.b.path}); compare runs of the same settings"
+                )
+            metric = metric_for(name, pair.a, plan.options, instances)
             rec_a, rec_b = recorded_a.get(name), recorded_b.get(name)
             if rec_a and rec_b and rec_a[1] == rec_b[1] and name not in plan.recompute:
                 (stats_a, signature), (stats_b, _) = rec_a, rec_b

@@ -168,11 +168,12 @@ def binary_metric(name: str) -> Metric:
 def metric_outcomes(path: Path, task: str, metric: Metric) -> Outcomes | None:
     """Per-item 0/1 outcomes of ``metric`` on one samples file (``None`` unless its documents hold
     gold answers: QA; MI-Eval outputs are right or wrong only by a judge's verdict)."""
-    from xllm_harness.scoring import read_samples
+    from xllm_harness.scoring import metric_for, read_samples
 
     samples = read_samples(path, task)
     if samples.kind != "qa":
         return None
+    metric = metric_for(metric.name, samples)  # with the options the task recorded (reproduce=x-llm)
     stats = metric.statistics(samples.hypotheses, samples.references, samples.sources, samples.lang)
     rows = {row["doc_id"]: row for row in read_sample_lines(path)}
     keys = [_item_key(rows[d]) for d in samples.doc_ids]

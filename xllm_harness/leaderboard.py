@@ -676,7 +676,7 @@ def _recompute(metric: Metric, cell: Cell, samples_cache: dict[str, Any]) -> str
 
     Whether they are the statistics of the recorded number is checked afterwards (:func:`_reproduces`).
     """
-    from xllm_harness.scoring import read_samples
+    from xllm_harness.scoring import metric_for, read_samples
 
     if cell.samples is None or not Path(cell.samples).is_file():
         return "no samples file (run with --log_samples)"
@@ -686,6 +686,7 @@ def _recompute(metric: Metric, cell: Cell, samples_cache: dict[str, Any]) -> str
         if cell.samples not in samples_cache:
             samples_cache[cell.samples] = read_samples(Path(cell.samples))
         samples = samples_cache[cell.samples]
+        metric = metric_for(metric.name, samples)  # with the options the task recorded
         stats = metric.statistics(samples.hypotheses, samples.references, samples.sources, samples.lang)
     except NotImplementedError:
         return f"{metric.name} provides no statistics"

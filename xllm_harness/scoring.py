@@ -62,6 +62,27 @@ class SampleSet:
     doc_ids: list[int] = field(default_factory=list)
     kind: str = "generic"
     """What the documents hold: ``translation`` (source/target), ``qa`` (answers) or ``generic``."""
+    metric_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The metric options the task ran with (``--metadata``, e.g. ``reproduce: x-llm`` gives ``match``
+    ``golds: first``), as the task stored them in every document; every route scores with them."""
+
+
+def recorded_options(path: Path, docs: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The metric options stored in the documents by the task (one value for the whole file)."""
+    seen = {d.get("metric_options") or "{}" for d in docs}
+    if len(seen) > 1:
+        raise InputError(
+            f"{path}: the documents record different metric_options ({len(seen)} values); a samples file "
+            "holds one run of one task"
+        )
+    raw = seen.pop() if seen else "{}"
+    try:
+        options = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError as err:
+        raise InputError(f"{path}: the documents' metric_options is not JSON ({err})") from None
+    if not isinstance(options, dict) or not all(isinstance(v, dict) for v in options.values()):
+        raise InputError(f"{path}: the documents' metric_options must map metric names to option objects")
+    return options
 
 
 def read_samples(
@@ -89,7 +110,13 @@ def read_samples(
         if "answers" in first
         else "generic"
     )
-    out = SampleSet(task=task, path=Path(path), timestamp=timestamp, kind=kind)
+    out = SampleSet(
+        task=task,
+        path=Path(path),
+        timestamp=timestamp,
+        kind=kind,
+        metric_options=recorded_options(Path(path), [r["doc"] for r in rows]),
+    )
     langs = set()
     sources = []
     for row in rows:
@@ -134,6 +161,26 @@ def make_metrics(names: Sequence[str], options: dict[str, dict[str, Any]] | None
     registered = get_metrics()
     options = options or {}
     return {n: registered[n](**{k: v for k, v in options.get(n, {}).items() if v is not None}) for n in names}
+
+
+def metric_for(
+    name: str,
+    samples: SampleSet,
+    options: dict[str, dict[str, Any]] | None = None,
+    cache: dict[tuple[str, str], Metric] | None = None,
+) -> Metric:
+    """The metric ``name`` as the task that wrote ``samples`` computed it: the options recorded in its
+    documents, with ``options[name]`` (the command line's, ``None`` values ignored) on top. The one way
+    every route (score, compare, leaderboard, consistency) instantiates a metric for saved samples."""
+    given = {k: v for k, v in (options or {}).get(name, {}).items() if v is not None}
+    merged = {**samples.metric_options.get(name, {}), **given}
+    key = (name, json.dumps(merged, sort_keys=True, default=str))
+    if cache is not None and key in cache:
+        return cache[key]
+    metric = make_metrics([name], {name: merged})[name]
+    if cache is not None:
+        cache[key] = metric
+    return metric
 
 
 def score_with_statistics(metric: Metric, samples: SampleSet) -> tuple[MetricResult, np.ndarray]:
@@ -188,7 +235,7 @@ def score_model_dir(
             raise InputError(f"--tasks {','.join(tasks)} matches no samples file in {model_dir}")
     payload = _header(model_dir, [file_timestamp(p) for p in latest.values()], log)
     out = model_dir / f"xllm_scores_{dt.datetime.now().strftime('%Y-%m-%dT%H-%M-%S.%f')}.json"
-    instances: dict[str, Metric] = {}
+    instances: dict[tuple[str, str], Metric] = {}
     broken: dict[str, str] = {}
     for task, path in sorted(latest.items()):
         samples = read_samples(path, task, file_timestamp(path), filter_name)
@@ -203,9 +250,8 @@ def score_model_dir(
             try:
                 if name in broken:
                     raise MissingDependencyError(broken[name])
-                if name not in instances:
-                    instances[name] = make_metrics([name], options)[name]
-                result, stats = score_with_statistics(instances[name], samples)
+                metric = metric_for(name, samples, options, instances)
+                result, stats = score_with_statistics(metric, samples)
             except NotComputable as err:  # no number for these outputs: recorded as missing, with the reason
                 payload["errors"].setdefault(task, {})[name] = str(err)
                 log(f"{task:28s} {name:12s} not scored: {err}")
