@@ -418,8 +418,13 @@ def bench_comet(work: Path, scale: Scale, args, log) -> Part:
     for _ in range(scale.comet_repeats):  # alternating, so other load on the machine hits both alike
         if baseline:
             start = time.perf_counter()
-            subprocess.run(cmd, check=True, capture_output=True, env=bench_env())
-            cli_s.append(time.perf_counter() - start)
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=bench_env())
+            if proc.returncode != 0:
+                (work / "comet-score.log").write_text(proc.stdout + proc.stderr)
+                log(f"comet-score failed (exit {proc.returncode}); log: {work / 'comet-score.log'}")
+                baseline = False
+            else:
+                cli_s.append(time.perf_counter() - start)
         start = time.perf_counter()
         ours = metric.corpus_score(hyp, refs, sources=src)
         ours_s.append(time.perf_counter() - start)
@@ -436,7 +441,7 @@ def bench_comet(work: Path, scale: Scale, args, log) -> Part:
     }
     if not baseline:
         part.notes.append(
-            f"no comet-score baseline: {args.comet_score} does not exist (unbabel-comet does not install "
+            f"no comet-score baseline: {args.comet_score} did not run (unbabel-comet does not install "
             "beside transformers 5: build the parity environment, bash scripts/parity/setup.sh, or pass "
             "--comet-score PATH)"
         )
