@@ -51,12 +51,16 @@ def to_device(batch, device):
     return batch
 
 
-SPM_URL = "https://dl.fbaipublicfiles.com/fairseq/models/flores/sacrebleu_tokenizer_spm.model"
-"""sacrebleu's FLORES-101 SentencePiece model (spBLEU's ``flores101`` tokenizer)."""
-
-
-def spm_model_path() -> Path:
-    """Where sacrebleu looks for the FLORES-101 SentencePiece model (its own location logic)."""
+def spm_url(tokenize: str = "flores101") -> str:
+    """Where sacrebleu downloads the SentencePiece model of its tokenizer ``tokenize`` (its own table)."""
     from sacrebleu.tokenizers import tokenizer_spm
 
-    return Path(tokenizer_spm.SACREBLEU_DIR) / "models" / os.path.basename(SPM_URL)
+    return tokenizer_spm.SPM_MODELS[tokenize]["url"]
+
+
+def spm_model_path(tokenize: str = "flores101") -> Path:
+    """Where sacrebleu looks for that model: ``$SACREBLEU/models/<last part of the URL>`` (its own logic;
+    FLORES-101 is spBLEU's default, ``flores200`` and ``spBLEU-1K`` are sacrebleu 2.6's others)."""
+    from sacrebleu.tokenizers import tokenizer_spm
+
+    return Path(tokenizer_spm.SACREBLEU_DIR) / "models" / os.path.basename(spm_url(tokenize))

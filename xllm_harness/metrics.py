@@ -56,6 +56,8 @@ class Metric(ABC):
     """The metric needs the language of the hypotheses (``lang=``)."""
     needs_sources: ClassVar[bool] = False
     """The metric needs the source segments (``sources=``), e.g. COMET."""
+    higher_is_better: ClassVar[bool] = True
+    """The direction of the score: False for error scores such as MetricX (0 best, 25 worst)."""
 
     # --- the public API: argument checks, then the subclass's computation -------------------
 

@@ -1,9 +1,12 @@
-"""String-overlap translation metrics from sacrebleu: spBLEU (FLORES-101) and chrF++.
+"""String-overlap translation metrics from sacrebleu: spBLEU and chrF++.
 
-- ``spbleu``: ``sacrebleu.BLEU(tokenize="flores101", effective_order=True)`` (x-LLM's setting). The
-  SentencePiece model is sacrebleu's own: it downloads it on first use into
-  ``$SACREBLEU/models/sacrebleu_tokenizer_spm.model`` (``~/.sacrebleu`` when ``SACREBLEU`` is unset);
-  offline, provision that file (docs/offline-models.md).
+- ``spbleu``: ``sacrebleu.BLEU(tokenize="flores101", effective_order=True)`` (x-LLM's setting, the
+  FLORES-101 paper's SentencePiece model). ``tokenize=`` picks another of sacrebleu 2.6's SentencePiece
+  tokenizers (:data:`SPM_TOKENIZERS`), and two names fix it: ``spbleu200`` (``flores200``, NLLB's
+  FLORES-200 model) and ``spbleu1k`` (``spBLEU-1K``, the 1,000-language model). The signature names
+  the tokenizer (``tok:flores101``, ``tok:flores200``, ``tok:spBLEU-1K``). Each model is sacrebleu's
+  own download, into ``$SACREBLEU/models/<file>`` (``~/.sacrebleu`` when ``SACREBLEU`` is unset);
+  offline, provision that file (:func:`~xllm_harness.metric_models.spm_model_path`, docs/offline-models.md).
 - ``chrf``: chrF++ (``sacrebleu.CHRF(word_order=2)``).
 
 Corpus scores and signatures are sacrebleu's own (0–100). For resampling, the per-segment sufficient
@@ -18,22 +21,32 @@ import os
 
 import numpy as np
 
+from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
-from xllm_harness.metric_models import SPM_URL, MissingMetricModelError, offline, spm_model_path
+from xllm_harness.metric_models import MissingMetricModelError, offline, spm_model_path, spm_url
 from xllm_harness.metrics import Metric, MetricResult
 
-SPM_TOKENIZERS = ("flores101", "spm")
-"""sacrebleu tokenizers that need the FLORES-101 SentencePiece model."""
+SPM_TOKENIZERS = ("flores101", "flores200", "spBLEU-1K")
+"""sacrebleu's SentencePiece tokenizers (its ``spm`` is an old alias of ``flores101``)."""
+
+
+def bleu_tokenizers() -> list[str]:
+    """Every ``tokenize=`` sacrebleu's BLEU knows (``13a``, ``intl``... and the SentencePiece ones)."""
+    from sacrebleu.metrics.bleu import _TOKENIZERS
+
+    return list(_TOKENIZERS)
+
+
 MAX_NGRAM_ORDER = 4
 SPM_DIR = "${SACREBLEU:-$HOME/.sacrebleu}/models"
 """The folder of spm_model_path() as a shell expression (for the one-line fix)."""
 
 
-def _missing_spm(reason: str) -> MissingMetricModelError:
-    path = spm_model_path()
+def _missing_spm(tokenize: str, reason: str) -> MissingMetricModelError:
+    path = spm_model_path(tokenize)
     return MissingMetricModelError(
-        f"spbleu needs sacrebleu's FLORES-101 SentencePiece model at {path} ({reason}). "
-        f"Download {SPM_URL} on a machine with internet and copy it to exactly that path "
+        f"spBLEU (tokenize={tokenize}) needs sacrebleu's SentencePiece model at {path} ({reason}). "
+        f"Download {spm_url(tokenize)} on a machine with internet and copy it to exactly that path "
         "(the folder is $SACREBLEU/models, ~/.sacrebleu/models when SACREBLEU is unset); "
         "see docs/offline-models.md.",
         fix=f'curl --create-dirs -Lo "{SPM_DIR}/{os.path.basename(SPM_URL)}" {SPM_URL}',
@@ -57,12 +70,13 @@ def _ordered_sum(columns: np.ndarray) -> np.ndarray:
 def _make_bleu(tokenize: str, effective_order: bool, spm_state: tuple | None = None):
     from sacrebleu.metrics import BLEU
 
-    if tokenize in SPM_TOKENIZERS and not spm_model_path().exists() and offline():
-        raise _missing_spm("file absent and offline mode is on")
+    spm = tokenize in SPM_TOKENIZERS or tokenize == "spm"
+    if spm and not spm_model_path(tokenize).exists() and offline():
+        raise _missing_spm(tokenize, "file absent and offline mode is on")
     try:
         return BLEU(tokenize=tokenize, effective_order=effective_order)
     except (OSError, SystemExit) as err:  # sacrebleu's download failed
-        raise _missing_spm(f"download failed: {err}") from None
+        raise _missing_spm(tokenize, f"download failed: {err}") from None
 
 
 def _make_chrf(word_order: int):
@@ -91,12 +105,19 @@ def _stats(kind: str, options: tuple, hypotheses: list[str], references: list[li
 
 
 class SpBLEU(Metric):
-    """Corpus spBLEU: BLEU over FLORES-101 SentencePiece pieces, effective order (as x-LLM)."""
+    """Corpus spBLEU: BLEU over SentencePiece pieces (FLORES-101 by default), effective order (as x-LLM)."""
 
     name = "spbleu"
     statistic = "corpus"
+    default_tokenize = "flores101"
 
-    def __init__(self, tokenize: str = "flores101", effective_order: bool = True) -> None:
+    def __init__(self, tokenize: str | None = None, effective_order: bool = True) -> None:
+        tokenize = tokenize or self.default_tokenize
+        if tokenize not in bleu_tokenizers():
+            raise InputError(
+                f"{self.name}: unknown tokenize={tokenize!r}; supported: {', '.join(bleu_tokenizers())} "
+                f"(spBLEU's SentencePiece ones: {', '.join(SPM_TOKENIZERS)})"
+            )
         self.tokenize = tokenize
         self.effective_order = effective_order
 
@@ -109,9 +130,11 @@ class SpBLEU(Metric):
     def _options(self) -> tuple:
         """What the sacrebleu object depends on, the SentencePiece file's state included (a cached
         object never outlives the model file it tokenizes with)."""
-        path = spm_model_path()
+        if self.tokenize not in SPM_TOKENIZERS and self.tokenize != "spm":
+            return self.tokenize, self.effective_order, None
+        path = spm_model_path(self.tokenize)
         state = (str(path), path.stat().st_mtime_ns) if path.exists() else None
-        return self.tokenize, self.effective_order, state if self.tokenize in SPM_TOKENIZERS else None
+        return self.tokenize, self.effective_order, state
 
     def signature(self) -> str:
         return str(self._bleu().get_signature())
@@ -163,6 +186,20 @@ class SpBLEU(Metric):
         return score, np.asarray(stats, dtype=np.float64)
 
 
+class SpBLEU200(SpBLEU):
+    """spBLEU with the FLORES-200 SentencePiece model (``tok:flores200``)."""
+
+    name = "spbleu200"
+    default_tokenize = "flores200"
+
+
+class SpBLEU1K(SpBLEU):
+    """spBLEU with the 1,000-language SentencePiece model of sacrebleu 2.6 (``tok:spBLEU-1K``)."""
+
+    name = "spbleu1k"
+    default_tokenize = "spBLEU-1K"
+
+
 class ChrFPlusPlus(Metric):
     """Corpus chrF++: character 6-grams plus word bigrams (sacrebleu ``CHRF(word_order=2)``)."""
 
@@ -210,4 +247,4 @@ class ChrFPlusPlus(Metric):
 
 @hookimpl
 def xllm_metrics() -> list[type[Metric]]:
-    return [SpBLEU, ChrFPlusPlus]
+    return [SpBLEU, SpBLEU200, SpBLEU1K, ChrFPlusPlus]

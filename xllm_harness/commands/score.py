@@ -66,9 +66,12 @@ def run(args: argparse.Namespace) -> int:
     if not any(p["results"] for p in payloads.values()):  # nothing could be scored: leave no empty files
         for path in written:
             path.unlink()
-        reasons = sorted(
-            {m for p in payloads.values() for e in p.get("errors", {}).values() for m in e.values()}
-        )
+        failed: dict[tuple[str, str], list[str]] = {}
+        for payload in payloads.values():
+            for task, per_metric in payload.get("errors", {}).items():
+                for metric, message in per_metric.items():
+                    failed.setdefault((metric, message), []).append(task)
+        reasons = [f"{metric} ({', '.join(tasks)}): {message}" for (metric, message), tasks in failed.items()]
         raise MissingDependencyError("nothing scored: " + " | ".join(reasons or ["no metric applies"]))
     problems: dict[tuple[str, str], list[str]] = {}
     for path, payload in payloads.items():

@@ -82,3 +82,70 @@ def test_multiple_and_variable_references(use_sacrebleu_home):
         expected = _sacrebleu(name).corpus_score(hyp, streams).score
         assert metric.corpus_score(hyp, refs).score == pytest.approx(expected, abs=1e-9)
         assert float(metric.score_from_statistics(stats.sum(axis=0), 2)) == pytest.approx(expected, abs=1e-9)
+
+
+SPM_CHOICES = [("spbleu", "flores101", 1), ("spbleu200", "flores200", 4000), ("spbleu1k", "spBLEU-1K", 9000)]
+"""(metric, sacrebleu tokenizer, vocabulary of the test model placed where sacrebleu looks for it)."""
+
+
+@pytest.fixture
+def three_spm_models(tmp_path, monkeypatch, metric_corpus):
+    """A ``$SACREBLEU`` whose ``models/`` holds a different test SentencePiece model for each tokenizer."""
+    from sacrebleu.tokenizers import tokenizer_spm
+
+    from xllm_harness.metric_models import spm_model_path
+    from xllm_harness.testing.tiny_metric_models import build_test_spm
+
+    monkeypatch.setenv("SACREBLEU", str(tmp_path))
+    monkeypatch.setattr(tokenizer_spm, "SACREBLEU_DIR", str(tmp_path))
+    for _, tokenize, vocab in SPM_CHOICES:
+        build_test_spm(spm_model_path(tokenize), metric_corpus, vocab_size=vocab)
+    return tmp_path
+
+
+def test_each_spm_tokenizer_reads_its_own_model_and_is_named(three_spm_models, samples_dir):
+    """spbleu / spbleu200 / spbleu1k (and spbleu with tokenize=...) give sacrebleu's own score with that
+    tokenizer, read the file sacrebleu reads for it, and name it in the signature."""
+    hyp, refs = _system(samples_dir, "hin")
+    hyp, refs = hyp[:150], refs[:150]
+    scores = {}
+    for name, tokenize, _ in SPM_CHOICES:
+        sb = BLEU(tokenize=tokenize, effective_order=True)
+        expected = sb.corpus_score(hyp, [[r[0] for r in refs]]).score
+        for metric in (get_metric(name)(), get_metric("spbleu")(tokenize=tokenize)):
+            result = metric.corpus_score(hyp, refs)
+            assert result.score == pytest.approx(expected, abs=1e-9)
+            assert f"tok:{sb.tokenizer.signature()}" in result.signature
+            assert result.signature == str(sb.get_signature())
+        scores[tokenize] = expected
+    assert len({round(s, 6) for s in scores.values()}) == 3  # three models, three tokenizations
+    assert get_metric("spbleu")().tokenize == "flores101"  # the default is the paper's
+
+
+def test_unknown_spm_tokenizer_names_the_supported_ones():
+    from xllm_harness.errors import InputError
+
+    with pytest.raises(
+        InputError, match=r"unknown tokenize='flores300'; supported: .*13a.*flores200.*spBLEU-1K"
+    ):
+        get_metric("spbleu")(tokenize="flores300")
+
+
+@pytest.mark.parametrize(
+    ("name", "tokenize", "file"),
+    [
+        ("spbleu200", "flores200", "flores200sacrebleuspm"),
+        ("spbleu1k", "spBLEU-1K", "spbleu-1k_tokenizer_spm.model"),
+    ],
+)
+def test_missing_spm_model_offline_names_path_and_url(name, tokenize, file, tmp_path, monkeypatch):
+    from sacrebleu.tokenizers import tokenizer_spm
+
+    from xllm_harness.metric_models import MissingMetricModelError
+
+    monkeypatch.setattr(tokenizer_spm, "SACREBLEU_DIR", str(tmp_path))
+    with pytest.raises(MissingMetricModelError) as err:
+        get_metric(name)().corpus_score(["a b"], [["a b"]])
+    message = str(err.value)
+    assert str(tmp_path / "models" / file) in message
+    assert tokenizer_spm.SPM_MODELS[tokenize]["url"] in message and "docs/offline-models.md" in message
