@@ -17,7 +17,6 @@ recomputes sacrebleu's corpus formula from their sums, vectorised over resamples
 from __future__ import annotations
 
 import functools
-import os
 
 import numpy as np
 
@@ -49,7 +48,7 @@ def _missing_spm(tokenize: str, reason: str) -> MissingMetricModelError:
         f"Download {spm_url(tokenize)} on a machine with internet and copy it to exactly that path "
         "(the folder is $SACREBLEU/models, ~/.sacrebleu/models when SACREBLEU is unset); "
         "see docs/offline-models.md.",
-        fix=f'curl --create-dirs -Lo "{SPM_DIR}/{os.path.basename(SPM_URL)}" {SPM_URL}',
+        fix=f'curl --create-dirs -Lo "{SPM_DIR}/{spm_model_path(tokenize).name}" {spm_url(tokenize)}',
     )
 
 

@@ -321,7 +321,9 @@ def test_missing_spm_model_keeps_generations_and_xllm_score_fills_spbleu_in(
     results = json.loads(results_file.read_text(encoding="utf-8"))["results"]["flores_xllm_en-ar"]
     assert isinstance(results["chrf,none"], float) and "nw:2" in results["chrf_signature,none"]
     assert "spbleu,none" not in results
-    assert results["spbleu_signature,none"].startswith("missing: spbleu needs sacrebleu's FLORES-101")
+    assert results["spbleu_signature,none"].startswith(
+        "missing: spBLEU (tokenize=flores101) needs sacrebleu's SentencePiece model"
+    )
 
     env["SACREBLEU"] = str(sacrebleu_home)
     done = subprocess.run(
@@ -353,7 +355,7 @@ def test_late_failure_is_recorded_with_its_reason(samples_data, use_sacrebleu_ho
     spbleu = [i["spbleu"] for i in items]
     assert math.isnan(flores_utils.agg_spbleu(spbleu))
     assert flores_utils.agg_spbleu_signature([i["spbleu_signature"] for i in items]).startswith(
-        "missing: spbleu needs"
+        "missing: spBLEU (tokenize=flores101) needs"
     )
     assert flores_utils.agg_chrf([i["chrf"] for i in items]) == pytest.approx(100.0)
 

@@ -120,7 +120,13 @@ def test_each_analyzer_help_has_description_defaults_and_example(capsys, name):
 
 def test_defaults_are_shown(capsys):
     page = " ".join(help_page(capsys, "analyze", "scaling_law").split())  # undo line wrapping
-    for default in ("default: 1000)", "default: 0.95)", "default: studentized)", "default: 0)", "default: 1.0)"):
+    for default in (
+        "default: 1000)",
+        "default: 0.95)",
+        "default: studentized)",
+        "default: 0)",
+        "default: 1.0)",
+    ):
         assert default in page
     assert "(default: None)" not in page and "(default: False)" not in page
 
