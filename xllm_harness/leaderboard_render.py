@@ -660,8 +660,9 @@ def to_html(
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         "<p class='note'>Italic rows (hatched in charts) are numbers reported in the x-LLaMA paper, not "
-        "measured here. Bracketed numbers: 95 % bootstrap interval over items. Click a column header to "
-        "sort; the filters apply to every table.</p>",
+        "measured here. Bracketed numbers: 95 % intervals (Wilson for proportions, QA resampled by "
+        "paragraph with its design effect, bootstrap otherwise). Click a column header to sort; the "
+        "filters apply to every table.</p>",
     ]
     parts += [f"<p class='note'>{html.escape(relative_paths(note, base))}</p>" for note in notes or []]
     parts.append(
