@@ -20,7 +20,7 @@ Plugins contribute metric classes through the ``xllm_metrics`` hook.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -58,6 +58,11 @@ class Metric(ABC):
     """The metric needs the source segments (``sources=``), e.g. COMET."""
     higher_is_better: ClassVar[bool] = True
     """The direction of the score: False for error scores such as MetricX (0 best, 25 worst)."""
+    languages: ClassVar[frozenset[str] | None] = None
+    """Model-based metrics: the language codes their encoder was trained on (``None``: no model, any
+    language); a language outside them is scored with a warning (:meth:`coverage_warning`)."""
+    languages_source: ClassVar[str] = ""
+    """Where ``languages`` comes from (a paper or model card), shown in the warning."""
 
     # --- the public API: argument checks, then the subclass's computation -------------------
 
@@ -131,6 +136,24 @@ class Metric(ABC):
             raise NotImplementedError(f"{self.name}: corpus metrics implement score_from_statistics")
         return np.asarray(totals, dtype=np.float64)[..., 0] / n
 
+    def coverage_warning(self, langs: Iterable[str | None]) -> str | None:
+        """A warning naming the languages of ``langs`` outside :attr:`languages` (``None`` when all are
+        in it). A code matches by its primary subtag (``zh_hant`` → ``zh``)."""
+        if self.languages is None:
+            return None
+        outside = sorted({lang for lang in langs if lang and _primary(lang) not in self.languages})
+        if not outside:
+            return None
+        return (
+            f"{self.name}: {', '.join(outside)} not among the {len(self.languages)} languages its model was "
+            f"trained on ({self.languages_source}); the score is less reliable there"
+        )
+
+    def segment_details(self, result: MetricResult) -> list[dict[str, Any]] | None:
+        """Per segment, what a metric reports beyond the score (XCOMET: error spans), from ``result`` of
+        :meth:`score_with_statistics`; ``None`` when it reports nothing more."""
+        return None
+
     def check_available(self) -> None:
         """Raise :class:`~xllm_harness.metric_models.MissingMetricModelError` when the backend or
         model is missing. Cheap (no model is loaded); tasks call it before generation starts."""
@@ -199,6 +222,10 @@ class Metric(ABC):
             raise InputError(f"{self.name} needs one source segment per hypothesis (sources=...)")
         if self.needs_lang and not lang:
             raise InputError(f"{self.name} needs the language of the hypotheses (lang=...)")
+
+
+def _primary(code: str) -> str:
+    return code.lower().replace("-", "_").split("_")[0]
 
 
 def get_metrics() -> dict[str, type[Metric]]:

@@ -72,7 +72,7 @@ def _split(value: str | None) -> list[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xllm_harness.compare import Plan, compare, report, table, write_report
+    from xllm_harness.compare import Plan, compare, disagreement_lines, report, table, write_report
     from xllm_harness.errors import InputError
 
     if args.resamples < 1:
@@ -112,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
         f"\n{significant} of {len(rows)} differences significant at alpha={args.alpha} after Holm-Bonferroni "
         f"({args.resamples} paired resamples, seed {args.seed}); delta = B - A"
     )
+    for line in disagreement_lines(payload["disagreements"]):
+        print(line)
     print(
         f"MDE: the smallest true difference detected with 80% power at two-sided alpha={args.alpha}; "
         "deff: design effect of paragraph clustering (QA)"
