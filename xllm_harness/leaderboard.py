@@ -812,7 +812,9 @@ def _disagreement_notes(tables: list[Table], baseline: str) -> None:
                 if cell.vs_baseline and not row.reported:
                     winner = row.label if (cell.vs_baseline == "higher") == higher_is_better else baseline
                     key = (table.family, row.label, column)
-                    prefer.setdefault(key, {}).setdefault(winner, []).append(table.title)
+                    prefer.setdefault(key, {}).setdefault(winner, []).append(
+                        METRIC_TITLES.get(table.metric, table.metric)
+                    )
     for (family, model, column), winners in prefer.items():
         if len(winners) < 2:
             continue
