@@ -15,7 +15,7 @@ from xllm_harness.cli import main
 from xllm_harness.leaderboard import add_intervals, build_tables, collect, compare_to_baseline
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_compare import drop_third, flores_data, write_flores_run  # noqa: E402, F401  (the fixture too)
+from test_compare import drop_third, write_flores_run
 
 LENGTH_METRICS = '''
 from xllm_harness.hookspecs import hookimpl
@@ -47,6 +47,11 @@ def xllm_metrics():
     return [Length, Verbosity]
 '''
 TASK = "flores_xllm_en-zh"
+
+
+@pytest.fixture
+def flores_data(monkeypatch, samples_dir, use_sacrebleu_home):
+    monkeypatch.setenv("XLLM_DATA_DIR", str(samples_dir))
 
 
 def test_compare_flags_metrics_that_prefer_different_systems(tmp_path, flores_data, install_plugin, capsys):
