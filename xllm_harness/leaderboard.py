@@ -47,7 +47,7 @@ from xllm_harness.lm_eval_outputs import (
     samples_of_results,
     stamped_files,
 )
-from xllm_harness.metrics import Metric, get_metrics
+from xllm_harness.metrics import COVERAGE_FIELD, Metric, get_metrics
 from xllm_harness.model_names import readable_names
 from xllm_harness.taskgen import TaskFamily, family_of, get_families
 
@@ -519,9 +519,19 @@ def _table(family: TaskFamily, metric: str, per_model: dict[str, dict[str, Cell]
         "missing", [(f"{r.label} {c}", cell.missing) for r in rows for c, cell in r.cells.items()]
     )
     notes += _grouped(
-        "warning", [(f"{r.label} {c}", cell.warning) for r in rows for c, cell in r.cells.items()]
+        "warning", [(f"{r.label} {c}", _coverage(metric, cell)) for r in rows for c, cell in r.cells.items()]
     )
     return Table(family.name, family.display_title, metric, columns, labels, rows, notes, groups)
+
+
+def _coverage(metric: str, cell: Cell) -> str | None:
+    """The language-coverage warning of a number: recorded by ``xllm score``, or in its signature."""
+    if cell.warning:
+        return cell.warning
+    found = re.search(rf"(?:^|\|){COVERAGE_FIELD}:([^|]+)", cell.signature)
+    if found is None:
+        return None
+    return f"{metric}: {found.group(1)} not among the languages its model was trained on; the score is less reliable there"
 
 
 def build_tables(scores: dict[str, Scores] | Collection, include_reported: bool = True) -> list[Table]:

@@ -29,6 +29,9 @@ import numpy as np
 from xllm_harness.errors import InputError, unknown_name
 from xllm_harness.registry import collect, get_registry
 
+COVERAGE_FIELD = "outside-model-languages"
+"""Signature field naming the hypotheses' language when the metric's model was not trained on it."""
+
 
 class NotComputable(InputError):
     """The metric gives no number for these outputs (e.g. none of them can be identified); callers
@@ -86,7 +89,13 @@ class Metric(ABC):
         """The corpus result and the ``(N, K)`` per-segment statistics behind it, computed once (what
         ``xllm score`` stores so that intervals and ``xllm compare`` never rerun a model)."""
         self._check(hypotheses, references, sources, lang)
-        return self._score_and_statistics(list(hypotheses), [list(r) for r in references], sources, lang)
+        result, stats = self._score_and_statistics(
+            list(hypotheses), [list(r) for r in references], sources, lang
+        )
+        outside = self.uncovered([lang])
+        if outside:  # scored, and the signature says where the model was not trained
+            result.signature += f"|{COVERAGE_FIELD}:{','.join(outside)}"
+        return result, stats
 
     def sentence_score(
         self,
@@ -136,17 +145,21 @@ class Metric(ABC):
             raise NotImplementedError(f"{self.name}: corpus metrics implement score_from_statistics")
         return np.asarray(totals, dtype=np.float64)[..., 0] / n
 
-    def coverage_warning(self, langs: Iterable[str | None]) -> str | None:
-        """A warning naming the languages of ``langs`` outside :attr:`languages` (``None`` when all are
-        in it). A code matches by its primary subtag (``zh_hant`` → ``zh``)."""
+    def uncovered(self, langs: Iterable[str | None]) -> list[str]:
+        """The languages of ``langs`` outside :attr:`languages` (none for metrics without a model). A code
+        matches by its primary subtag (``zh_hant`` → ``zh``)."""
         if self.languages is None:
-            return None
-        outside = sorted({lang for lang in langs if lang and _primary(lang) not in self.languages})
+            return []
+        return sorted({lang for lang in langs if lang and _primary(lang) not in self.languages})
+
+    def coverage_warning(self, langs: Iterable[str | None]) -> str | None:
+        """A warning naming the languages of ``langs`` outside :attr:`languages`, or ``None``."""
+        outside = self.uncovered(langs)
         if not outside:
             return None
         return (
-            f"{self.name}: {', '.join(outside)} not among the {len(self.languages)} languages its model was "
-            f"trained on ({self.languages_source}); the score is less reliable there"
+            f"{self.name}: {', '.join(outside)} not among the {len(self.languages or ())} languages its model "
+            f"was trained on ({self.languages_source}); the score is less reliable there"
         )
 
     def segment_details(self, result: MetricResult) -> list[dict[str, Any]] | None:

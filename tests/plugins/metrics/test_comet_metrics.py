@@ -115,6 +115,7 @@ def test_language_outside_the_encoder_is_scored_with_a_warning(
     assert out["results"][task]["comet"] is not None  # scored all the same
     warning = out["warnings"][task]["comet"]
     assert warning.startswith("comet: tlh not among") and "Conneau et al. 2020" in warning
+    assert out["signatures"][task]["comet"].endswith("|outside-model-languages:tlh")
     assert "chrf" not in out["warnings"][task]  # no model, no language list
     assert f"warning: {task}: {warning}" in err
     (table,) = [t for t in build_tables(collect([tmp_path / "out"]).scores) if t.metric == "comet"]
