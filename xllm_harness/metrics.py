@@ -231,7 +231,11 @@ class Metric(ABC):
                 raise TypeError(f"{self.name}: hypothesis {i} is {type(hyp).__name__}, not a string")
             if isinstance(refs, str) or not refs or not all(isinstance(r, str) for r in refs):
                 raise InputError(f"{self.name}: segment {i} needs a non-empty list of reference strings")
-        if self.needs_sources and (sources is None or len(sources) != len(hypotheses)):
+        if self.needs_sources and sources is None:  # e.g. QA outputs: recorded as not scored, per task
+            raise NotComputable(
+                f"{self.name} needs the source segments; these outputs have no source segments"
+            )
+        if self.needs_sources and len(sources or ()) != len(hypotheses):
             raise InputError(f"{self.name} needs one source segment per hypothesis (sources=...)")
         if self.needs_lang and not lang:
             raise InputError(f"{self.name} needs the language of the hypotheses (lang=...)")

@@ -194,12 +194,6 @@ def metric_for(
 def score_with_statistics(metric: Metric, samples: SampleSet) -> tuple[MetricResult, np.ndarray]:
     """The metric's corpus result on ``samples`` and the per-document statistics it came from (one
     computation: :meth:`Metric.score_with_statistics`)."""
-    if metric.needs_sources and samples.sources is None:
-        raise InputError(
-            f"task {samples.task or samples.path}: {metric.name} needs the source segments, and the documents "
-            f"of {samples.path} have none (no 'source' field: not a translation task); score it with a "
-            "reference-based metric"
-        )
     return metric.score_with_statistics(samples.hypotheses, samples.references, samples.sources, samples.lang)
 
 

@@ -122,15 +122,14 @@ def test_language_outside_the_encoder_is_scored_with_a_warning(
     assert any("tlh" in note and "less reliable" in note for note in table.notes)
 
 
-def test_qe_without_sources_names_the_task(tmp_path, fixture_models):
-    folder = tmp_path / "m"
-    folder.mkdir()
+def test_qe_without_sources_names_the_task(tmp_path, fixture_models, capsys):
+    folder = tmp_path / "out" / "m"
+    folder.mkdir(parents=True)
     line = {"doc_id": 0, "doc": {"question": "q", "answers": ["a"]}, "target": "a", "filtered_resps": ["a"]}
-    path = folder / f"samples_toy_task_{STAMP}.jsonl"
-    path.write_text(json.dumps(line) + "\n")
-    samples = read_samples(path, "toy_task")
-    with pytest.raises(InputError, match=r"task toy_task: cometkiwi needs the source segments"):
-        score_with_statistics(get_metric("cometkiwi")(), samples)
+    (folder / f"samples_toy_task_{STAMP}.jsonl").write_text(json.dumps(line) + "\n")
+    assert main(["score", str(tmp_path / "out"), "--metrics", "cometkiwi"]) == 2
+    err = capsys.readouterr().err
+    assert "cometkiwi (toy_task): cometkiwi needs the source segments" in err and "Traceback" not in err
 
 
 def test_cometkiwi_refuses_a_model_that_needs_references(tmp_path, fixture_models):
