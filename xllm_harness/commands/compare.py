@@ -83,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
         options={
             "comet": {"model": args.comet_model, **models},
             "bleurt": {"model": args.bleurt_model, **models},
+            "cometkiwi": models,
+            "xcomet": models,
         },
         recompute={
             name for name, given in (("comet", args.comet_model), ("bleurt", args.bleurt_model)) if given
