@@ -140,3 +140,20 @@ def test_cometkiwi_refuses_a_model_that_needs_references(tmp_path, fixture_model
         InputError, match=r"cometkiwi: model .*regression-xlmr \(regression_metric\) needs references"
     ):
         score_with_statistics(kiwi, read_samples(path, "flores_xllm_en-de"))
+
+
+def test_unknown_model_class_is_one_line_with_the_supported_list(
+    tmp_path, fixture_models, monkeypatch, capsys
+):
+    import shutil
+
+    import yaml
+
+    model = Path(shutil.copytree(FIXTURES / "xcomet-xlmrxl", tmp_path / "ranking"))
+    hparams = yaml.safe_load((model / "hparams.yaml").read_text())
+    (model / "hparams.yaml").write_text(yaml.safe_dump({**hparams, "class_identifier": "ranking_metric"}))
+    monkeypatch.setenv("XLLM_XCOMET_MODEL", str(model))
+    flores_run(tmp_path / "out" / "m")
+    assert main(["score", str(tmp_path / "out"), "--metrics", "xcomet"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "'ranking_metric' is not supported" in line and "unified_metric, xcomet_metric" in line
