@@ -531,7 +531,9 @@ def _coverage(metric: str, cell: Cell) -> str | None:
     found = re.search(rf"(?:^|\|){COVERAGE_FIELD}:([^|]+)", cell.signature)
     if found is None:
         return None
-    return f"{metric}: {found.group(1)} not among the languages its model was trained on; the score is less reliable there"
+    cls = get_metrics().get(metric)
+    recorded = found.group(1).split(",")
+    return (cls.coverage_warning(recorded) if cls else None) or f"{metric}: {COVERAGE_FIELD}:{found.group(1)}"
 
 
 def build_tables(scores: dict[str, Scores] | Collection, include_reported: bool = True) -> list[Table]:

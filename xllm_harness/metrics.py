@@ -145,21 +145,23 @@ class Metric(ABC):
             raise NotImplementedError(f"{self.name}: corpus metrics implement score_from_statistics")
         return np.asarray(totals, dtype=np.float64)[..., 0] / n
 
-    def uncovered(self, langs: Iterable[str | None]) -> list[str]:
+    @classmethod
+    def uncovered(cls, langs: Iterable[str | None]) -> list[str]:
         """The languages of ``langs`` outside :attr:`languages` (none for metrics without a model). A code
         matches by its primary subtag (``zh_hant`` → ``zh``)."""
-        if self.languages is None:
+        if cls.languages is None:
             return []
-        return sorted({lang for lang in langs if lang and _primary(lang) not in self.languages})
+        return sorted({lang for lang in langs if lang and _primary(lang) not in cls.languages})
 
-    def coverage_warning(self, langs: Iterable[str | None]) -> str | None:
+    @classmethod
+    def coverage_warning(cls, langs: Iterable[str | None]) -> str | None:
         """A warning naming the languages of ``langs`` outside :attr:`languages`, or ``None``."""
-        outside = self.uncovered(langs)
+        outside = cls.uncovered(langs)
         if not outside:
             return None
         return (
-            f"{self.name}: {', '.join(outside)} not among the {len(self.languages or ())} languages its model "
-            f"was trained on ({self.languages_source}); the score is less reliable there"
+            f"{cls.name}: {', '.join(outside)} not among the {len(cls.languages or ())} languages its model "
+            f"was trained on ({cls.languages_source}); the score is less reliable there"
         )
 
     def segment_details(self, result: MetricResult) -> list[dict[str, Any]] | None:

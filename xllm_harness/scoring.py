@@ -17,9 +17,10 @@ writes, beside lm-eval's files, ``<model dir>/xllm_scores_<timestamp>.json``::
 
 ``details`` (only for metrics that report more than a score, e.g. XCOMET's ``error_spans`` and
 ``mqm_score``) and ``warnings`` (e.g. a language outside those a metric's model was trained on:
-:meth:`Metric.coverage_warning`) are present only when not empty. ``statistics`` are the metric's per-document statistics (``Metric.statistics``, in ``doc_ids`` order)
-for resampling: the leaderboard's intervals and ``--baseline`` tests use them. The file is rewritten
-after every (task, metric), so an interrupted run keeps what it finished.
+:meth:`Metric.coverage_warning`) are present only when not empty. ``statistics`` are the metric's
+per-document statistics (``Metric.statistics``, in ``doc_ids`` order) for resampling: the
+leaderboard's intervals and ``--baseline`` tests use them. The file is rewritten after every (task,
+metric), so an interrupted run keeps what it finished.
 """
 
 from __future__ import annotations
