@@ -22,6 +22,10 @@ resampled together: the test is then a paired cluster bootstrap and each row car
 effect. Every row reports the minimum difference detectable at 80 % power (``mde``) at the two-sided
 level ``alpha``; with a planned difference, the items a new comparison would need.
 
+Where two metrics both find a significant difference on one task (direction) but prefer different
+systems (each in its own direction: MetricX is lower-is-better), the report's ``disagreements`` and the
+screen say so (:func:`disagreements`).
+
 The result is written beside A as ``compare_<timestamp>.json`` (see :func:`write_report`).
 """
 
@@ -32,7 +36,7 @@ import fnmatch
 import json
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -193,10 +197,9 @@ def _reorder(samples: SampleSet, index: list[int]) -> SampleSet:
     if index == list(range(len(index))):
         return samples
     pick = lambda values: [values[i] for i in index]  # noqa: E731
-    return SampleSet(
-        task=samples.task, path=samples.path, timestamp=samples.timestamp, hypotheses=pick(samples.hypotheses),
-        references=pick(samples.references), sources=pick(samples.sources) if samples.sources else None,
-        lang=samples.lang, kind=samples.kind, doc_ids=pick(samples.doc_ids),
+    return replace(
+        samples, hypotheses=pick(samples.hypotheses), references=pick(samples.references),
+        sources=pick(samples.sources) if samples.sources else None, doc_ids=pick(samples.doc_ids),
     )  # fmt: skip
 
 
@@ -404,6 +407,35 @@ def compare(
     return rows
 
 
+def _prefers_b(row: Row) -> bool:
+    """Whether the row's metric finds B better (its direction: MetricX-like error scores are lower-is-better)."""
+    cls = get_metrics().get(row.metric)
+    higher_is_better = cls.higher_is_better if cls is not None else True  # judge shares: higher is better
+    return (row.comparison.delta > 0) == higher_is_better
+
+
+def disagreements(rows: list[Row]) -> list[dict[str, Any]]:
+    """Per task (direction), the significant metrics that prefer A and those that prefer B, where both
+    kinds exist: the metrics rank the two systems in opposite directions."""
+    by_task: dict[str, dict[str, list[str]]] = {}
+    for row in rows:
+        if row.significant and row.comparison.delta != 0:
+            side = "prefer_b" if _prefers_b(row) else "prefer_a"
+            by_task.setdefault(row.task, {"prefer_a": [], "prefer_b": []})[side].append(row.metric)
+    return [
+        {"task": task, **sides} for task, sides in by_task.items() if sides["prefer_a"] and sides["prefer_b"]
+    ]
+
+
+def disagreement_lines(found: list[dict[str, Any]]) -> list[str]:
+    """One screen line per task where significant metrics disagree."""
+    return [
+        f"metrics disagree on {d['task']}: {', '.join(d['prefer_a'])} significantly prefer A, "
+        f"{', '.join(d['prefer_b'])} significantly prefer B"
+        for d in found
+    ]
+
+
 def _defaults(task, recorded_a, recorded_b, judged_a, judged_b, outcomes) -> list[str]:
     names = [
         m
@@ -481,6 +513,7 @@ def report(
         "power": f"mde: smallest true difference detected with {POWER:.0%} power at the two-sided level mde_alpha",
         **extra,
         "comparisons": [row.to_dict() for row in rows],
+        "disagreements": disagreements(rows),
         "skipped": skipped or [],
     }
 

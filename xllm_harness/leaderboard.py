@@ -47,7 +47,7 @@ from xllm_harness.lm_eval_outputs import (
     samples_of_results,
     stamped_files,
 )
-from xllm_harness.metrics import Metric, get_metrics
+from xllm_harness.metrics import COVERAGE_FIELD, Metric, get_metrics
 from xllm_harness.model_names import readable_names
 from xllm_harness.taskgen import TaskFamily, family_of, get_families
 
@@ -98,6 +98,8 @@ class Cell:
     vs_baseline: str | None = None
     """``higher`` or ``lower``: significantly so against the baseline (Holm-adjusted)."""
     p_holm: float | None = None
+    warning: str | None = None
+    """What ``xllm score`` warned about this number (e.g. a language outside the metric model's)."""
 
     @property
     def rank(self) -> tuple[bool, str, str]:
@@ -280,6 +282,7 @@ def _read_scores(path: Path) -> list[_Found]:
     signatures = data.get("signatures") or {}
     statistics, doc_ids = data.get("statistics") or {}, data.get("doc_ids") or {}
     samples = data.get("samples_files") or {}
+    warnings = data.get("warnings") or {}
     found = []
     for task, metrics in results.items():
         for metric in metrics:
@@ -290,6 +293,7 @@ def _read_scores(path: Path) -> list[_Found]:
                 "samples": samples.get(task),
                 "stats": np.asarray(stats, dtype=np.float64) if stats is not None else None,
                 "doc_ids": doc_ids.get(task),
+                "warning": (warnings.get(task) or {}).get(metric),
             }
             found.append(
                 _Found(
@@ -514,7 +518,22 @@ def _table(family: TaskFamily, metric: str, per_model: dict[str, dict[str, Cell]
     notes += _grouped(
         "missing", [(f"{r.label} {c}", cell.missing) for r in rows for c, cell in r.cells.items()]
     )
+    notes += _grouped(
+        "warning", [(f"{r.label} {c}", _coverage(metric, cell)) for r in rows for c, cell in r.cells.items()]
+    )
     return Table(family.name, family.display_title, metric, columns, labels, rows, notes, groups)
+
+
+def _coverage(metric: str, cell: Cell) -> str | None:
+    """The language-coverage warning of a number: recorded by ``xllm score``, or in its signature."""
+    if cell.warning:
+        return cell.warning
+    found = re.search(rf"(?:^|\|){COVERAGE_FIELD}:([^|]+)", cell.signature)
+    if found is None:
+        return None
+    cls = get_metrics().get(metric)
+    recorded = found.group(1).split(",")
+    return (cls.coverage_warning(recorded) if cls else None) or f"{metric}: {COVERAGE_FIELD}:{found.group(1)}"
 
 
 def build_tables(scores: dict[str, Scores] | Collection, include_reported: bool = True) -> list[Table]:
@@ -789,7 +808,33 @@ def compare_to_baseline(
                 f"▲/▼: significantly higher/lower than {baseline} (paired test per cell, Holm-adjusted over the "
                 f"{len(compared)} cells compared, p < {alpha}); cells without statistics on the same items are not compared"
             )
+    _disagreement_notes(tables, baseline)
     return len(compared)
+
+
+def _disagreement_notes(tables: list[Table], baseline: str) -> None:
+    """Under each family's tables: where two metrics both differ significantly from the baseline on one
+    column (direction) but prefer different models, each metric read in its own direction."""
+    prefer: dict[tuple[str, str, str], dict[str, list[str]]] = {}
+    for table in tables:
+        cls = get_metrics().get(table.metric)
+        higher_is_better = cls.higher_is_better if cls is not None else True
+        for row in table.rows:
+            for column, cell in row.cells.items():
+                if cell.vs_baseline and not row.reported:
+                    winner = row.label if (cell.vs_baseline == "higher") == higher_is_better else baseline
+                    key = (table.family, row.label, column)
+                    prefer.setdefault(key, {}).setdefault(winner, []).append(
+                        METRIC_TITLES.get(table.metric, table.metric)
+                    )
+    for (family, model, column), winners in prefer.items():
+        if len(winners) < 2:
+            continue
+        said = "; ".join(f"{', '.join(titles)} prefer {winner}" for winner, titles in winners.items())
+        note = f"metrics disagree for {model} against {baseline} on {column}: {said} (each significantly)"
+        for table in tables:
+            if table.family == family:
+                table.notes.append(note)
 
 
 def _grouped(what: str, places: list[tuple[str, str | None]]) -> list[str]:

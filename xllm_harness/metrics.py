@@ -20,7 +20,7 @@ Plugins contribute metric classes through the ``xllm_metrics`` hook.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -28,6 +28,9 @@ import numpy as np
 
 from xllm_harness.errors import InputError, unknown_name
 from xllm_harness.registry import collect, get_registry
+
+COVERAGE_FIELD = "outside-model-languages"
+"""Signature field naming the hypotheses' language when the metric's model was not trained on it."""
 
 
 class NotComputable(InputError):
@@ -58,6 +61,11 @@ class Metric(ABC):
     """The metric needs the source segments (``sources=``), e.g. COMET."""
     higher_is_better: ClassVar[bool] = True
     """The direction of the score: False for error scores such as MetricX (0 best, 25 worst)."""
+    languages: ClassVar[frozenset[str] | None] = None
+    """Model-based metrics: the language codes their encoder was trained on (``None``: no model, any
+    language); a language outside them is scored with a warning (:meth:`coverage_warning`)."""
+    languages_source: ClassVar[str] = ""
+    """Where ``languages`` comes from (a paper or model card), shown in the warning."""
 
     # --- the public API: argument checks, then the subclass's computation -------------------
 
@@ -81,7 +89,13 @@ class Metric(ABC):
         """The corpus result and the ``(N, K)`` per-segment statistics behind it, computed once (what
         ``xllm score`` stores so that intervals and ``xllm compare`` never rerun a model)."""
         self._check(hypotheses, references, sources, lang)
-        return self._score_and_statistics(list(hypotheses), [list(r) for r in references], sources, lang)
+        result, stats = self._score_and_statistics(
+            list(hypotheses), [list(r) for r in references], sources, lang
+        )
+        outside = self.uncovered([lang])
+        if outside:  # scored, and the signature says where the model was not trained
+            result.signature += f"|{COVERAGE_FIELD}:{','.join(outside)}"
+        return result, stats
 
     def sentence_score(
         self,
@@ -130,6 +144,30 @@ class Metric(ABC):
         if self.statistic != "mean":
             raise NotImplementedError(f"{self.name}: corpus metrics implement score_from_statistics")
         return np.asarray(totals, dtype=np.float64)[..., 0] / n
+
+    @classmethod
+    def uncovered(cls, langs: Iterable[str | None]) -> list[str]:
+        """The languages of ``langs`` outside :attr:`languages` (none for metrics without a model). A code
+        matches by its primary subtag (``zh_hant`` → ``zh``)."""
+        if cls.languages is None:
+            return []
+        return sorted({lang for lang in langs if lang and _primary(lang) not in cls.languages})
+
+    @classmethod
+    def coverage_warning(cls, langs: Iterable[str | None]) -> str | None:
+        """A warning naming the languages of ``langs`` outside :attr:`languages`, or ``None``."""
+        outside = cls.uncovered(langs)
+        if not outside:
+            return None
+        return (
+            f"{cls.name}: {', '.join(outside)} not among the {len(cls.languages or ())} languages its model "
+            f"was trained on ({cls.languages_source}); the score is less reliable there"
+        )
+
+    def segment_details(self, result: MetricResult) -> list[dict[str, Any]] | None:
+        """Per segment, what a metric reports beyond the score (XCOMET: error spans), from ``result`` of
+        :meth:`score_with_statistics`; ``None`` when it reports nothing more."""
+        return None
 
     def check_available(self) -> None:
         """Raise :class:`~xllm_harness.metric_models.MissingMetricModelError` when the backend or
@@ -195,10 +233,18 @@ class Metric(ABC):
                 raise TypeError(f"{self.name}: hypothesis {i} is {type(hyp).__name__}, not a string")
             if isinstance(refs, str) or not refs or not all(isinstance(r, str) for r in refs):
                 raise InputError(f"{self.name}: segment {i} needs a non-empty list of reference strings")
-        if self.needs_sources and (sources is None or len(sources) != len(hypotheses)):
+        if self.needs_sources and sources is None:  # e.g. QA outputs: recorded as not scored, per task
+            raise NotComputable(
+                f"{self.name} needs the source segments; these outputs have no source segments"
+            )
+        if self.needs_sources and len(sources or ()) != len(hypotheses):
             raise InputError(f"{self.name} needs one source segment per hypothesis (sources=...)")
         if self.needs_lang and not lang:
             raise InputError(f"{self.name} needs the language of the hypotheses (lang=...)")
+
+
+def _primary(code: str) -> str:
+    return code.lower().replace("-", "_").split("_")[0]
 
 
 def get_metrics() -> dict[str, type[Metric]]:

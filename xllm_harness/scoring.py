@@ -12,11 +12,15 @@ writes, beside lm-eval's files, ``<model dir>/xllm_scores_<timestamp>.json``::
      "source_results": <results_*.json path or null>,
      "results": {task: {metric: score}}, "signatures": {task: {metric: signature}},
      "num_samples": {task: n}, "samples_files": {task: path}, "doc_ids": {task: [doc_id, ...]},
-     "statistics": {task: {metric: [[...] per document]}}, "errors": {task: {metric: message}}}
+     "statistics": {task: {metric: [[...] per document]}}, "errors": {task: {metric: message}},
+     "details": {task: {metric: [{...} per document]}}, "warnings": {task: {metric: message}}}
 
-``statistics`` are the metric's per-document statistics (``Metric.statistics``, in ``doc_ids`` order)
-for resampling: the leaderboard's intervals and ``--baseline`` tests use them. The file is rewritten
-after every (task, metric), so an interrupted run keeps what it finished.
+``details`` (only for metrics that report more than a score, e.g. XCOMET's ``error_spans`` and
+``mqm_score``) and ``warnings`` (e.g. a language outside those a metric's model was trained on:
+:meth:`Metric.coverage_warning`) are present only when not empty. ``statistics`` are the metric's
+per-document statistics (``Metric.statistics``, in ``doc_ids`` order) for resampling: the
+leaderboard's intervals and ``--baseline`` tests use them. The file is rewritten after every (task,
+metric), so an interrupted run keeps what it finished.
 """
 
 from __future__ import annotations
@@ -59,6 +63,8 @@ class SampleSet:
     references: list[list[str]] = field(default_factory=list)
     sources: list[str] | None = None
     lang: str | None = None
+    src_lang: str | None = None
+    """The language of ``sources`` (translation tasks), when one for the whole file."""
     doc_ids: list[int] = field(default_factory=list)
     kind: str = "generic"
     """What the documents hold: ``translation`` (source/target), ``qa`` (answers) or ``generic``."""
@@ -117,12 +123,13 @@ def read_samples(
         kind=kind,
         metric_options=recorded_options(Path(path), [r["doc"] for r in rows]),
     )
-    langs = set()
+    langs, src_langs = set(), set()
     sources = []
     for row in rows:
         hyp, doc = response(row), row["doc"]
         out.doc_ids.append(row["doc_id"])
         langs.add(doc.get("tgt_lang") or doc.get("lang"))
+        src_langs.add(doc.get("src_lang"))
         if kind == "translation":
             out.hypotheses.append(clean_hypothesis(hyp))
             out.references.append([doc["target"]])
@@ -137,6 +144,8 @@ def read_samples(
     out.sources = sources or None
     langs.discard(None)
     out.lang = langs.pop() if len(langs) == 1 else None
+    src_langs.discard(None)
+    out.src_lang = src_langs.pop() if len(src_langs) == 1 and kind == "translation" else None
     return out
 
 
@@ -214,6 +223,8 @@ def _header(model_dir: Path, timestamps: list[str], log) -> dict[str, Any]:
         "doc_ids": {},
         "statistics": {},
         "errors": {},
+        "details": {},
+        "warnings": {},
     }
 
 
@@ -271,10 +282,20 @@ def score_model_dir(
             payload["signatures"].setdefault(task, {})[name] = result.signature
             if stats is not None:
                 payload["statistics"].setdefault(task, {})[name] = stats.tolist()
+            details = metric.segment_details(result)
+            if details is not None:
+                payload["details"].setdefault(task, {})[name] = details
+            warning = metric.coverage_warning([samples.src_lang, samples.lang])
+            if warning:
+                payload["warnings"].setdefault(task, {})[name] = warning
             _write(out, payload)
-            log(f"{task:28s} {name:12s} {result.score:9.4f}")
-    if not payload["errors"]:
-        del payload["errors"]
+            log(
+                f"{task:28s} {name:12s} {result.score:9.4f}"
+                + (" (warning: language coverage)" if warning else "")
+            )
+    for key in ("errors", "details", "warnings"):
+        if not payload[key]:
+            del payload[key]
     _write(out, payload)
     return out
 

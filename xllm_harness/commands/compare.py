@@ -72,7 +72,7 @@ def _split(value: str | None) -> list[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xllm_harness.compare import Plan, compare, report, table, write_report
+    from xllm_harness.compare import Plan, compare, disagreement_lines, report, table, write_report
     from xllm_harness.errors import InputError
 
     if args.resamples < 1:
@@ -83,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
         options={
             "comet": {"model": args.comet_model, **models},
             "bleurt": {"model": args.bleurt_model, **models},
+            "cometkiwi": models,
+            "xcomet": models,
         },
         recompute={
             name for name, given in (("comet", args.comet_model), ("bleurt", args.bleurt_model)) if given
@@ -112,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
         f"\n{significant} of {len(rows)} differences significant at alpha={args.alpha} after Holm-Bonferroni "
         f"({args.resamples} paired resamples, seed {args.seed}); delta = B - A"
     )
+    for line in disagreement_lines(payload["disagreements"]):
+        print(line)
     print(
         f"MDE: the smallest true difference detected with 80% power at two-sided alpha={args.alpha}; "
         "deff: design effect of paragraph clustering (QA)"

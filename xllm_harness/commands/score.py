@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     model_opts = {"batch_size": args.batch_size, "device": args.device}
     options = {
         "comet": {"model": args.comet_model, **model_opts},
+        "cometkiwi": model_opts,
+        "xcomet": model_opts,
         "bleurt": {"model": args.bleurt_model, **model_opts},
     }
     written = score_folder(
@@ -82,6 +84,10 @@ def run(args: argparse.Namespace) -> int:
                 problems.setdefault((metric, message), []).append(task)
     # a metric the user asked for is an error; one of the family's defaults that cannot run is a note
     level = "error" if args.metrics else "note"
+    for payload in payloads.values():  # scored, but outside what the metric's model knows
+        for task, per_metric in payload.get("warnings", {}).items():
+            for message in per_metric.values():
+                print(f"xllm score: warning: {task}: {message}", file=sys.stderr)
     for (metric, message), tasks in problems.items():
         print(f"xllm score: {level}: {metric} not scored ({', '.join(tasks)}): {message}", file=sys.stderr)
     if problems:

@@ -27,6 +27,17 @@ from xllm_harness.metrics import Metric, MetricResult
 from .checkpoint import DEFAULT_MODEL, locate
 from .predict import DTYPES, MAX_LENGTH
 
+_REMBERT_CODES = """
+    af am ar az be bg bn bs ca ceb co cs cy da de el en eo es et eu fa fi fil fr fy ga gd gl gu ha haw
+    he hi hmn hr ht hu hy id ig is it ja jv ka kk km kn ko ku ky la lb lo lt lv mg mi mk ml mn mr ms mt
+    my ne nl no ny pa pl ps pt ro ru sd si sk sl sm sn so sq sr st su sv sw ta te tg th tr uk ur uz vi
+    xh yi yo zh zu
+"""
+REMBERT_LANGUAGES = frozenset(_REMBERT_CODES.split())
+"""The languages of RemBERT, BLEURT-20's encoder. Source: Chung et al. 2021, "Rethinking Embedding
+Coupling in Pre-trained Language Models" (110 languages of Wikipedia and mC4), as the ISO codes of the
+``google/rembert`` model card (its ``iw`` written ``he``; script variants count once)."""
+
 IMPLEMENTATION = "xllm-bleurt-1"
 """Names our BLEURT code in signatures; bump it when a change could move a score."""
 
@@ -71,6 +82,8 @@ class Bleurt(Metric):
     """Corpus BLEURT: mean segment score (x100), references first, truncated to 512 tokens."""
 
     name = "bleurt"
+    languages = REMBERT_LANGUAGES
+    languages_source = "RemBERT's 110 languages, Chung et al. 2021"
 
     def __init__(
         self,

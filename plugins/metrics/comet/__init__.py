@@ -12,6 +12,11 @@
 - Reference-free models (CometKiwi, XCOMET) score without references when given none
   (``references`` of empty strings); XCOMET's error spans are kept per segment in ``extra``.
 - The system score is the mean segment score, reported ×100 like the paper's tables.
+- Three metric names over this one loader: ``comet`` (``XLLM_COMET_MODEL``, default
+  ``Unbabel/wmt22-comet-da``), ``cometkiwi`` (quality estimation: never given the references;
+  ``XLLM_COMETKIWI_MODEL``, default ``Unbabel/wmt22-cometkiwi-da``) and ``xcomet`` (``XLLM_XCOMET_MODEL``,
+  default ``Unbabel/XCOMET-XL``; its error spans and MQM score per segment are :meth:`Comet.segment_details`).
+- Declared languages: XLM-R's (:mod:`.languages`); others are scored with a coverage warning.
 
 Importing this module imports no torch: everything heavy loads on first use.
 """
@@ -27,6 +32,7 @@ from xllm_harness.metric_models import metric_device
 from xllm_harness.metrics import Metric, MetricResult
 
 from .checkpoint import LAYOUT, resolve_checkpoint  # noqa: F401  (LAYOUT: part of the error texts' API)
+from .languages import XLMR_LANGUAGES, XLMR_SOURCE
 
 DEFAULT_MODEL = "Unbabel/wmt22-comet-da"
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -74,6 +80,13 @@ class Comet(Metric):
 
     name = "comet"
     needs_sources = True
+    languages = XLMR_LANGUAGES
+    languages_source = XLMR_SOURCE
+    default_model: str = DEFAULT_MODEL
+    model_env: str = "XLLM_COMET_MODEL"
+    """The environment variable naming this metric's model (after ``model=``, before the default)."""
+    reference_free: bool = False
+    """Quality estimation: the references are never given to the model (``nrefs:0``)."""
 
     def __init__(
         self,
@@ -84,7 +97,7 @@ class Comet(Metric):
         max_tokens: int | None = None,
         distributed: bool = False,
     ) -> None:
-        self.model = model or os.environ.get("XLLM_COMET_MODEL") or DEFAULT_MODEL
+        self.model = model or os.environ.get(self.model_env) or self.default_model
         self.batch_size = int(batch_size or os.environ.get("XLLM_COMET_BATCH_SIZE") or 256)
         self.max_tokens = int(max_tokens or os.environ.get("XLLM_COMET_MAX_TOKENS") or 16384)
         self.device = device
@@ -95,7 +108,8 @@ class Comet(Metric):
         return self.precision or default_precision(metric_device(self.device))
 
     def signature(self) -> str:
-        return f"model:{self.model}|nrefs:1|precision:{self._precision()}|scale:100|version:{IMPLEMENTATION}"
+        nrefs = 0 if self.reference_free else 1
+        return f"model:{self.model}|nrefs:{nrefs}|precision:{self._precision()}|scale:100|version:{IMPLEMENTATION}"
 
     def check_available(self) -> None:
         resolve_checkpoint(self.model)
@@ -109,6 +123,13 @@ class Comet(Metric):
         from .predict import predict
 
         scorer = load_model(self.model, self.device, self.precision)
+        if self.reference_free:
+            if not scorer.reference_free:
+                raise InputError(
+                    f"{self.name}: model {self.model} ({scorer.net.kind}) needs references; give a quality-"
+                    "estimation model (e.g. Unbabel/wmt22-cometkiwi-da) or use the `comet` metric"
+                )
+            references = [""] * len(hypotheses)
         refs = [r[0].strip() if isinstance(r, (list, tuple)) else str(r).strip() for r in references]
         samples = [{"src": s.strip(), "mt": h.strip()} for s, h in zip(sources, hypotheses, strict=True)]
         if all(refs) or not scorer.reference_free:
@@ -134,7 +155,39 @@ class Comet(Metric):
         self._last = None
         return result
 
+    def segment_details(self, result: MetricResult) -> list[dict[str, Any]] | None:
+        """Per segment, what the model says beyond its score: XCOMET's ``error_spans`` (text, severity,
+        confidence, character ``start``/``end`` in the translation) and ``mqm_score``; ``None`` without."""
+        spans, mqm = result.extra.get("error_spans"), result.extra.get("mqm_scores")
+        if spans is None and mqm is None:
+            return None
+        n = len(result.extra["segments"])
+        return [
+            {
+                **({"error_spans": spans[i]} if spans is not None else {}),
+                **({"mqm_score": mqm[i]} if mqm is not None else {}),
+            }
+            for i in range(n)
+        ]
+
+
+class CometKiwi(Comet):
+    """CometKiwi quality estimation (Rei et al. 2022): source and translation only, references unused."""
+
+    name = "cometkiwi"
+    default_model = "Unbabel/wmt22-cometkiwi-da"
+    model_env = "XLLM_COMETKIWI_MODEL"
+    reference_free = True
+
+
+class XComet(Comet):
+    """XCOMET (Guerreiro et al. 2024): a score with the reference, and the error spans behind it."""
+
+    name = "xcomet"
+    default_model = "Unbabel/XCOMET-XL"
+    model_env = "XLLM_XCOMET_MODEL"
+
 
 @hookimpl
 def xllm_metrics() -> list[type[Metric]]:
-    return [Comet]
+    return [Comet, CometKiwi, XComet]

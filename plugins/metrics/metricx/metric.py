@@ -27,6 +27,7 @@ from xllm_harness.plugins.metrics.metricx.checkpoints import (
     tokenizer_folder,
 )
 from xllm_harness.plugins.metrics.metricx.inputs import MAX_INPUT_LENGTH, input_text
+from xllm_harness.plugins.metrics.metricx.languages import MT5_LANGUAGES, MT5_SOURCE
 
 
 class MetricX(Metric):
@@ -36,6 +37,8 @@ class MetricX(Metric):
     needs_sources = True
     higher_is_better = False
     qe = False
+    languages = MT5_LANGUAGES
+    languages_source = MT5_SOURCE
 
     def __init__(
         self,
