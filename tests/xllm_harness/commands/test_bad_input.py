@@ -55,6 +55,13 @@ def env(subprocess_env, tmp_path) -> dict[str, str]:
 # --- xllm eval -----------------------------------------------------------------------------------
 
 
+def test_eval_model_path_typo_gets_did_you_mean(tmp_path, env):
+    (tmp_path / "demo_out" / "tiny-coit").mkdir(parents=True)
+    args = ["eval", "--model_args", "pretrained=./demo_out/tiny-coitt", "--tasks", "xquad_xllm_ar"]
+    done = xllm(args, tmp_path, env)
+    assert_user_error(done, "eval", "pretrained=./demo_out/tiny-coitt", "did you mean './demo_out/tiny-coit'")
+
+
 def test_eval_unknown_task_gets_did_you_mean(tmp_path, env):
     done = xllm(["eval", "--model_args", "pretrained=/no/model", "--tasks", "xquad_xllm_arr"], tmp_path, env)
     assert_user_error(done, "eval", "xquad_xllm_arr", "did you mean 'xquad_xllm_ar'")
