@@ -4,8 +4,11 @@ from the lm-eval run is added to the same folder and the leaderboard shows it.""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -138,3 +141,23 @@ def test_the_exit_code_table_names_every_code_a_command_returns(repo_root):
     assert {"0", "1", "2", "130"} <= rows
     for page in ("leaderboard.md", "translation.md", "judges.md", "plugins.md", "architecture.md"):
         assert "(exit-codes.md)" in (repo_root / "docs" / page).read_text(encoding="utf-8"), page
+
+
+def test_interrupted_is_130_without_a_traceback(tmp_path, subprocess_env):
+    """Ctrl-C while ``xllm score`` reads its samples (a named pipe nobody finishes writing)."""
+    folder = tmp_path / "out" / "m"
+    folder.mkdir(parents=True)
+    fifo = folder / f"samples_flores_xllm_en-zh_{STAMP}.jsonl"
+    os.mkfifo(fifo)
+    cmd = [sys.executable, "-m", "xllm_harness.cli", "score", str(tmp_path / "out"), "--metrics", "chrf"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=subprocess_env, stderr=subprocess.PIPE, text=True)
+    writer = os.open(fifo, os.O_WRONLY)  # returns once the command has opened the pipe to read it
+    os.write(writer, b'{"doc_id": 0, ')
+    proc.send_signal(signal.SIGINT)
+    # the signal may land on another thread of the command (numpy's), which does not end the blocked
+    # read; the end of the pipe does, and Python raises KeyboardInterrupt as soon as the read returns
+    time.sleep(0.5)
+    os.close(writer)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "interrupted" and "Traceback" not in err
