@@ -723,7 +723,7 @@ def add_intervals(scores: dict[str, Scores], n_resamples: int = 1000, level: flo
         for (_, name), cell in entry.values.items()
         if cell.value is not None and not cell.no_interval
     ]
-    for name, cell in progress_bar(cells, desc="intervals (bootstrap)", unit="cell"):
+    for name, cell in progress_bar(cells, desc="intervals (bootstrap)", unit="cell", enabled=bool(cells)):
         metric = _metric(name)
         if metric is None:
             cell.no_interval = f"{name} is not a registered metric"
