@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from xllm_harness.console import progress_bar
 from xllm_harness.errors import InputError, MissingFileError
 from xllm_harness.registry import collect
 from xllm_harness.trainers.sources import DIRECTIONS, Example, LoadOptions, Problem, TrainSource
@@ -186,7 +187,7 @@ def build(
     sources = get_train_sources()
     options = LoadOptions(direction=direction, instructions=instructions, language_names=language_names)
     examples: list[Example] = []
-    for item in items:
+    for item in progress_bar(items, desc="reading data", unit="source"):
         if item.kind not in sources:
             raise InputError(
                 f"data spec item {item.name!r}: unknown kind {item.kind!r}; registered: {', '.join(sorted(sources))} "

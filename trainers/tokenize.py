@@ -83,15 +83,13 @@ def encode_all(
 ):
     """Encode every example (batched through the fast tokenizer); returns the encodings and what was
     truncated or dropped."""
-    import sys
-
-    from tqdm.auto import tqdm
+    from xllm_harness.console import progress_bar
 
     if tokenizer.eos_token_id is None:
         raise InputError("the tokenizer has no EOS token: the target is output + EOS (paper eq. 1)")
     stats = EncodeStats()
     out = []
-    bar = tqdm(total=len(examples), desc="tokenizing", disable=not progress, file=sys.stderr)
+    bar = progress_bar(desc="tokenizing", total=len(examples), unit="example", enabled=progress)
     for start in range(0, len(examples), chunk):
         part = examples[start : start + chunk]
         prompts = tokenizer([alpaca_prompt(e.instruction, e.input) for e in part], add_special_tokens=True)

@@ -299,19 +299,18 @@ def train_step(accelerator, model, optimizer, scheduler, data: TrainData, step: 
 def train_loop(args: TrainArgs, accelerator, model, optimizer, scheduler, data: TrainData, start_step: int):
     """Steps ``start_step`` … ``total_steps``: log each, checkpoint every ``--save-every`` (not the last:
     the final model is saved instead)."""
-    from tqdm.auto import tqdm
-
+    from xllm_harness.console import progress_bar
     from xllm_harness.trainers import checkpoint
 
     out = Path(args.output_dir)
     main = accelerator.is_main_process
     model.train()
-    bar = tqdm(
+    bar = progress_bar(
+        desc="training",
         total=data.total_steps,
         initial=start_step,
-        desc="training",
-        file=sys.stderr,
-        disable=not (args.progress and main),
+        unit="step",
+        enabled=args.progress and main,
     )
     started = time.perf_counter()
     for step in range(start_step, data.total_steps):

@@ -10,6 +10,10 @@ one line a minute for long steps) instead of carriage-return redraws. Details co
 
 :func:`install_lm_eval_quieting` is applied by the lm-eval hook too, so a bare ``lm_eval`` run gets
 the same treatment as far as it reaches.
+
+:func:`progress_bar` is the one progress bar of our own long work (COMET/BLEURT batches, judge calls,
+training steps, tokenizing, ``xllm data build``'s sources, the leaderboard's bootstrap): on a terminal a
+tqdm bar with its rate and time left; in a log, through :class:`ProgressLines`, one line per stage.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from xllm_harness import lm_eval_internals
@@ -142,6 +146,39 @@ class ProgressLines(io.TextIOBase):
     @property
     def encoding(self) -> str:  # type: ignore[override]
         return getattr(self.stream, "encoding", "utf-8")
+
+
+def progress_bar(
+    iterable: Iterable[Any] | None = None,
+    *,
+    desc: str,
+    total: int | None = None,
+    unit: str = "it",
+    enabled: bool = True,
+    initial: int = 0,
+    leave: bool = True,
+):
+    """A tqdm bar on standard error: redrawn in place with rate and time left when standard error is a
+    terminal; otherwise its final state is one line when the stage ends (``desc: 100%|...| 12/12
+    [00:03<00:00, 3.51batch/s]``), plus one a minute for long stages. ``enabled=False`` (``--no-progress``,
+    a rank other than 0) shows nothing. Use it as tqdm: iterate it, or ``update()`` and ``close()``."""
+    from tqdm.auto import tqdm
+
+    stream = sys.stderr
+    tty = stream.isatty()
+    file = stream if tty or not enabled or isinstance(stream, ProgressLines) else ProgressLines(stream)
+    return tqdm(
+        iterable,
+        desc=desc,
+        total=total,
+        unit=unit,
+        initial=initial,
+        file=file,
+        disable=not enabled,
+        leave=leave or not tty,  # off a terminal the final state is the stage's line
+        dynamic_ncols=tty,
+        ascii=None if tty else True,
+    )
 
 
 @contextlib.contextmanager

@@ -35,10 +35,11 @@ class MissingDependencyError(XllmError):
     """An optional package or a model file is not installed; the message says how to get it."""
 
 
-def did_you_mean(name: str, choices: Iterable[str], n: int = 3) -> str:
-    """`` (did you mean 'a', 'b'?)`` for the closest registered names, or ``""``."""
+def did_you_mean(name: str, choices: Iterable[str], n: int = 3, prefix: str = "") -> str:
+    """`` (did you mean 'a', 'b'?)`` for the closest registered names, or ``""``. Names are compared
+    without ``prefix`` and shown with it (a folder's siblings: ``./runs/`` + ``tiny-coit``)."""
     close = difflib.get_close_matches(name, list(choices), n=n, cutoff=0.6)
-    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    return f" (did you mean {', '.join(repr(prefix + c) for c in close)}?)" if close else ""
 
 
 def unknown_name(kind: str, name: str, choices: Iterable[str], hint: str = "") -> UnknownNameError:

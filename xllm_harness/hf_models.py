@@ -3,8 +3,9 @@
 A reference is a local folder (``save_pretrained`` output, with a ``config.json``) or a Hub id
 (``name`` or ``org/name``). :func:`check_pretrained` turns the usual mistakes (a path that does not
 exist, a folder without a config, a file, a Hub id that is not cached while offline or cannot be
-fetched) into one :class:`MissingFileError` naming the option, the path and what is missing, instead
-of a long traceback from deep inside transformers. ``xllm eval``, ``xllm train`` and the analyzers
+fetched) into one :class:`MissingFileError` naming the option, the path and what is missing, with the
+nearest existing sibling folders or cached Hub ids ("did you mean"), instead of a long traceback from
+deep inside transformers. ``xllm eval``, ``xllm train`` and the analyzers
 use it.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from xllm_harness.errors import MissingFileError
+from xllm_harness.errors import MissingFileError, did_you_mean
 
 CONFIG_FILE = "config.json"
 HUB_ID = re.compile(r"^[A-Za-z0-9_][\w.-]*(/[A-Za-z0-9_][\w.-]*)?$")
@@ -46,8 +47,31 @@ def check_pretrained(reference: str, option: str = "--model", revision: str | No
     if path.exists():
         raise MissingFileError(f"{label}: is a file; give the model's folder (with {CONFIG_FILE})")
     if not looks_like_hub_id(reference):
-        raise MissingFileError(f"{label}: no such folder (check the path to the model)")
+        raise MissingFileError(f"{label}: no such folder{_siblings(reference)} (check the path to the model)")
     _check_hub_model(reference, label, revision)
+
+
+def _siblings(reference: str) -> str:
+    """ " (did you mean ...)" for the existing folders beside ``reference`` whose names are closest,
+    written with the user's own prefix (``./demo_out/tiny-coitt`` → ``./demo_out/tiny-coit``)."""
+    name = reference.rstrip("/").rsplit("/", 1)[-1]
+    prefix = reference.rstrip("/")[: -len(name)] if name else ""
+    parent = Path(prefix or ".").expanduser()
+    if not name or not parent.is_dir():
+        return ""
+    try:
+        folders = [child.name for child in parent.iterdir() if child.is_dir()]
+    except OSError:  # unreadable folder: no suggestion
+        return ""
+    return did_you_mean(name, folders, prefix=prefix)
+
+
+def _cached_hub_ids(cache: str) -> list[str]:
+    """The model ids in the Hugging Face cache (its folders are named ``models--org--name``)."""
+    root = Path(cache)
+    if not root.is_dir():
+        return []
+    return [p.name[len("models--") :].replace("--", "/") for p in root.glob("models--*") if p.is_dir()]
 
 
 def _check_hub_model(repo_id: str, label: str, revision: str | None) -> None:
@@ -56,8 +80,9 @@ def _check_hub_model(repo_id: str, label: str, revision: str | None) -> None:
     if isinstance(try_to_load_from_cache(repo_id, CONFIG_FILE, revision=revision), str):
         return
     if constants.HF_HUB_OFFLINE:
+        near = _siblings(repo_id) or did_you_mean(repo_id, _cached_hub_ids(constants.HF_HUB_CACHE))
         raise MissingFileError(
-            f"{label}: not a local folder, and not in the Hugging Face cache ({constants.HF_HUB_CACHE}) "
+            f"{label}: not a local folder, and not in the Hugging Face cache ({constants.HF_HUB_CACHE}){near} "
             f"while HF_HUB_OFFLINE=1 forbids downloading it; download it first (`hf download {repo_id}`) "
             "or give a local model folder"
         )

@@ -732,32 +732,38 @@ def add_intervals(scores: dict[str, Scores], n_resamples: int = 1000, level: flo
     proportions, else the percentile bootstrap; QA items resampled by paragraph, with the design
     effect (:func:`xllm_harness.significance.score_interval`)."""
     from xllm_harness.clusters import sample_clusters
+    from xllm_harness.console import progress_bar
     from xllm_harness.significance import score_interval
 
     samples_cache: dict[str, Any] = {}
-    for entry in scores.values():
-        for (_, name), cell in entry.values.items():
-            if cell.value is None or cell.no_interval:
+    cells = [
+        (name, cell)
+        for entry in scores.values()
+        for (_, name), cell in entry.values.items()
+        if cell.value is not None and not cell.no_interval
+    ]
+    for name, cell in progress_bar(cells, desc="intervals (bootstrap)", unit="cell", enabled=bool(cells)):
+        metric = _metric(name)
+        if metric is None:
+            cell.no_interval = f"{name} is not a registered metric"
+            continue
+        if cell.stats is None:
+            cell.no_interval = _recompute(metric, cell, samples_cache)
+            if cell.no_interval:
                 continue
-            metric = _metric(name)
-            if metric is None:
-                cell.no_interval = f"{name} is not a registered metric"
-                continue
-            if cell.stats is None:
-                cell.no_interval = _recompute(metric, cell, samples_cache)
-                if cell.no_interval:
-                    continue
-            factor = _factor(name, cell)
-            if not _reproduces(metric, cell, factor):
-                reason = "its statistics (from the samples, default metric settings) do not give the recorded score"
-                cell.stats, cell.no_interval = None, reason
-                continue
-            clusters = None
-            if cell.samples and cell.doc_ids is not None and Path(cell.samples).is_file():
-                clusters = sample_clusters(cell.samples, cell.doc_ids)
-            found = score_interval(metric, cell.stats, clusters, n_resamples=n_resamples, level=level)
-            cell.interval = (found.low * factor, found.high * factor)
-            cell.design_effect = found.design_effect
+        factor = _factor(name, cell)
+        if not _reproduces(metric, cell, factor):
+            reason = (
+                "its statistics (from the samples, default metric settings) do not give the recorded score"
+            )
+            cell.stats, cell.no_interval = None, reason
+            continue
+        clusters = None
+        if cell.samples and cell.doc_ids is not None and Path(cell.samples).is_file():
+            clusters = sample_clusters(cell.samples, cell.doc_ids)
+        found = score_interval(metric, cell.stats, clusters, n_resamples=n_resamples, level=level)
+        cell.interval = (found.low * factor, found.high * factor)
+        cell.design_effect = found.design_effect
 
 
 def compare_to_baseline(
@@ -768,13 +774,14 @@ def compare_to_baseline(
     Needs :func:`add_intervals` first (it provides the statistics). Returns the number of cells compared.
     """
     from xllm_harness.clusters import sample_clusters
+    from xllm_harness.console import progress_bar
     from xllm_harness.significance import holm, paired_comparison
 
     measured = {r.label for t in tables for r in t.rows if not r.reported}
     if baseline not in measured:
         raise unknown_name("--baseline model", baseline, measured, "Give a model name the tables show.")
     compared: list[tuple[Cell, float, Table]] = []
-    for table in tables:
+    for table in progress_bar(tables, desc=f"vs {baseline} (paired bootstrap)", unit="table"):
         base = next((r for r in table.rows if r.label == baseline and not r.reported), None)
         if base is None:
             continue

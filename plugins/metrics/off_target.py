@@ -1,10 +1,9 @@
 """``off_target``: the share of outputs not in the language they should be in.
 
 Each output is identified with :mod:`xllm_harness.langid` (the same identifier as the judge's
-language gate): ``is_language(output, lang)``. An output that cannot be identified — fewer than
-``langid.MIN_LETTERS`` letters once digits, punctuation and names are set aside (short QA spans,
-names, numbers) — is *not measurable* and left out of the rate, for every task alike; the result's
-``extra`` gives how many were measurable. If none is, there is no rate: :class:`NotMeasurable` (an
+language gate): ``is_language(output, lang)``. An output it cannot measure (``None``; rule 3 of
+docs/language-id.md) is left out of the rate, for every task alike; the result's ``extra`` gives how
+many were measurable. If none is, there is no rate: :class:`NotMeasurable` (an
 :class:`~xllm_harness.errors.InputError`) says so, and the caller records the score as missing.
 
 Per-segment statistics for resampling: ``[off_target (0/1), measurable (0/1)]``; the score is

@@ -12,8 +12,8 @@ import pytest
 from xllm_harness.cli import COMMANDS, build_parser, main
 from xllm_harness.errors import InputError
 
-OWNED = ["plugins", "tasks", "tasks-dir", "eval", "data", "demo"]
-DATA_ACTIONS = ["list", "fetch", "path"]
+OWNED = ["plugins", "tasks", "tasks-dir", "eval", "data", "demo", "train"]
+DATA_ACTIONS = ["list", "fetch", "path", "build"]
 
 
 def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -85,6 +85,22 @@ def test_defaults_are_shown():
     assert "(default: demo_out)" in text and "(default: 8)" in text
     fetch = subcommands(subcommands(build_parser())["data"])["fetch"].format_help()
     assert "(default: 3)" in fetch
+
+
+@pytest.mark.parametrize("path", [("train",), ("data", "build")])
+def test_every_option_is_explained_with_its_default(path):
+    """Each option of ``xllm train`` and ``xllm data build`` has a help text, and each real default
+    (not a flag's False, not None) is printed as ``(default: X)`` beside it."""
+    parser = build_parser()
+    for name in path:
+        parser = subcommands(parser)[name]
+    text = " ".join(parser.format_help().split())  # the formatter wraps lines
+    for action in parser._actions:
+        if not action.option_strings or action.dest == "help":
+            continue
+        assert action.help, f"{action.option_strings[0]} has no help text"
+        if action.default not in (None, False, True):
+            assert f"(default: {action.default})" in text, action.option_strings[0]
 
 
 @pytest.mark.parametrize("action", DATA_ACTIONS)

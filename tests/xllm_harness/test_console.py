@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import logging
+import os
+import pty
+import re
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
 
 from xllm_harness.console import ProgressLines, quiet_output, table_without_signatures
 
@@ -74,3 +83,77 @@ def test_custom_kwargs_hint_is_dropped_unless_verbose():
     finally:
         task_logger.removeHandler(seen)
     assert seen.messages == ["a real warning", hint]
+
+
+def on_terminal(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    """Run ``cmd`` with standard error on a pseudo-terminal; its exit code and what the terminal showed."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 100 columns
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=follower, cwd=cwd, env=env)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    return proc.wait(timeout=120), shown.decode("utf-8", "replace")
+
+
+BAR_SCRIPT = """
+import time
+from xllm_harness.console import progress_bar
+for _ in progress_bar(range(4), desc="stage one", unit="batch"):
+    time.sleep(0.15)
+bar = progress_bar(desc="stage two", total=3, unit="call", leave=False)
+for _ in range(3):
+    time.sleep(0.15)
+    bar.update(1)
+bar.close()
+for _ in progress_bar(range(3), desc="hidden stage", enabled=False):
+    pass
+"""
+
+
+def test_progress_bar_redraws_on_a_terminal_and_is_one_line_per_stage_in_a_log(tmp_path, subprocess_env):
+    cmd = [sys.executable, "-c", BAR_SCRIPT]
+    code, shown = on_terminal(cmd, subprocess_env, tmp_path)
+    assert code == 0, shown
+    # a bar redrawn in place, with the rate and the time left ([elapsed<left, rate])
+    assert shown.count("\r") >= 4, shown
+    assert re.search(r"stage one: +\d+%.*\d/4 \[\d\d:\d\d<\d\d:\d\d, +[\d.]+batch/s\]", shown), shown
+    assert "stage two" in shown and "hidden stage" not in shown
+    logged = subprocess.run(
+        cmd, env=subprocess_env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert logged.returncode == 0, logged.stderr
+    assert "\r" not in logged.stderr
+    lines = logged.stderr.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["stage one", "stage two"], lines
+    assert "4/4" in lines[0] and "batch/s]" in lines[0] and "3/3" in lines[1]
+
+
+def test_xllm_data_build_shows_its_bar_on_a_terminal_only(tmp_path, subprocess_env, samples_dir):
+    env = {**subprocess_env, "XLLM_DATA_DIR": str(samples_dir)}
+    cmd = [
+        sys.executable,
+        "-m",
+        "xllm_harness.cli",
+        "data",
+        "build",
+        "alpaca_en[:8]+alpaca_zh[:4]",
+        "-o",
+        "x.jsonl",
+    ]
+    code, shown = on_terminal(cmd, env, tmp_path)
+    assert code == 0, shown
+    assert "\r" in shown and re.search(r"reading data: +100%.*2/2 \[.*source/s\]", shown), shown
+    logged = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert logged.returncode == 0 and "\r" not in logged.stderr
+    assert [line for line in logged.stderr.splitlines() if "reading data" in line] == [
+        next(line for line in logged.stderr.splitlines() if line.startswith("reading data: 100%"))
+    ]

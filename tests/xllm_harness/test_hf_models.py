@@ -83,3 +83,32 @@ def test_xllm_train_one_line_exit_2_before_anything_starts(kind, tmp_path, subpr
     }[kind]
     assert expected in lines[0]
     assert "Repo id" not in proc.stderr and not out.exists()
+
+
+def test_a_typo_in_a_model_path_suggests_the_sibling_folders(tmp_path, monkeypatch):
+    for name in ("tiny-coit", "tiny-muit", "tiny-untrained"):
+        (tmp_path / "demo_out" / name).mkdir(parents=True)
+    (tmp_path / "demo_out" / "tiny-coit.log").write_text("a file is not a model folder")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MissingFileError) as err:
+        check_pretrained("./demo_out/tiny-coitt", "--model_args pretrained")
+    assert "no such folder (did you mean './demo_out/tiny-coit'" in str(err.value)
+    assert "tiny-coit.log" not in str(err.value) and "tiny-untrained" not in str(err.value)
+    # the same typo without ./ reads like a Hub id (org/name): the local folders still come first
+    with pytest.raises(MissingFileError, match=r"\(did you mean 'demo_out/tiny-coit'"):
+        check_pretrained("demo_out/tiny-coitt")
+    with pytest.raises(MissingFileError) as far:
+        check_pretrained(str(tmp_path / "demo_out" / "completely-else"))
+    assert "did you mean" not in str(far.value)  # nothing close: no guess
+
+
+def test_an_uncached_hub_id_suggests_the_nearest_cached_one(tmp_path, monkeypatch):
+    from huggingface_hub import constants
+
+    for folder in ("models--EleutherAI--pythia-70m", "models--gpt2", "datasets--org--pythia-70m"):
+        (tmp_path / "hub" / folder).mkdir(parents=True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(MissingFileError) as err:
+        check_pretrained("EleutherAI/pythia-70n")
+    assert "(did you mean 'EleutherAI/pythia-70m'?)" in str(err.value)

@@ -155,3 +155,49 @@ def test_supported_languages_are_the_model_labels():
     assert seen <= langid.LID176_LANGUAGES and len(langid.LID176_LANGUAGES) == 176
     assert all(langid.supports(code) for code in PAPER)
     assert not langid.supports("arz") and not langid.supports("xx")
+
+
+# ---- one verdict for every use -----------------------------------------------------------------
+
+PUNCTUATION_OR_DIGITS = [
+    "42.",
+    "!!!",
+    "3,14",
+    "1945",
+    "…",
+    "¿?",
+    "(12) - 3%",
+    "٣٫١٤",
+    "42。",
+    "１２３！",
+    "2+2=4",
+    "",
+]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "ar", "hi"])
+def test_punctuation_or_digits_only_get_the_same_verdict_everywhere(lang):
+    """docs/language-id.md rule 3: not measurable. The MI-Eval gate then leaves the answer to the judge
+    (in both pairwise positions) and ``off_target`` leaves it out of the rate."""
+    from plugins.metrics.off_target import NotMeasurable, OffTarget
+    from xllm_harness.judging import langgate
+    from xllm_harness.judging.pairwise import PairItem, gate
+
+    texts = PUNCTUATION_OR_DIGITS
+    assert [langid.is_language(t, lang) for t in texts] == [None] * len(texts)
+    assert [langid.identify(t) for t in texts] == [""] * len(texts)
+    assert all(langgate.passes(t, lang) for t in texts)
+    for text in texts:
+        decision = gate(PairItem(f"mi_eval_xllm_{lang}", lang, 0, "?", text, text), "task")
+        assert decision.passed and decision.ok_a and decision.ok_b, (text, decision)
+    metric = OffTarget()
+    stats = metric.segment_statistics(texts, [[t] for t in texts], None, lang)
+    assert stats.tolist() == [[0.0, 0.0]] * len(texts)  # neither off target nor measurable
+    with pytest.raises(NotMeasurable):
+        metric.corpus_score(texts, [[t] for t in texts], lang=lang)
+    # one measurable output beside them: the rate is over that one only
+    fluent = {"en": "The weather is lovely today, my friend.", "zh": "你好，我的朋友们今天都很好。"}
+    if lang in fluent:
+        other = fluent["zh" if lang == "en" else "en"]
+        result = metric.corpus_score([*texts, other], [[t] for t in [*texts, other]], lang=lang)
+        assert result.score == 1.0 and result.extra["measurable"] == 1

@@ -95,7 +95,8 @@ def validated_config(args: argparse.Namespace):
 
 def check_tasks(cfg, include_defaults: bool) -> None:
     """Every task name (or glob, as lm-eval matches them) resolves in our index; an unknown one gets a
-    "did you mean"."""
+    "did you mean"; a task asked for twice (by itself and inside a group, or in two groups) is named,
+    where lm-eval would stop with "Duplicate task" after building every task."""
     from xllm_harness.lm_eval_bridge import task_manager
 
     if not cfg.tasks:
@@ -110,6 +111,47 @@ def check_tasks(cfg, include_defaults: bool) -> None:
                 "" if include_defaults else "; --include_defaults adds lm-eval's"
             )
             raise unknown_name("task", name, [*tm.all_groups, *tm.all_subtasks], hint)
+    check_overlap([n for n in names if isinstance(n, str) and not n.endswith(".yaml")], tm)
+
+
+def check_overlap(names: list[str], tm) -> None:
+    """One line naming the first task that two of the requested names (globs expanded) both contain."""
+    index = getattr(tm, "task_index", None)
+    if not isinstance(index, dict):  # an lm-eval without the index: its own check runs later
+        return
+    seen: dict[str, str] = {}
+    for pattern in names:
+        for name in fnmatch.filter(tm.all_tasks, pattern.split("@", 1)[0]):
+            for leaf in sorted(_leaf_tasks(name, index)):
+                if seen.get(leaf, name) != name:
+                    raise InputError(
+                        f"--tasks: {leaf} is in both {_as_item(seen[leaf], leaf)} and {_as_item(name, leaf)}; "
+                        "lm-eval runs a task once, so drop one of them"
+                    )
+                seen[leaf] = name
+
+
+def _as_item(name: str, leaf: str) -> str:
+    return f"{name!r} (the task itself)" if name == leaf else f"{name!r}"
+
+
+def _leaf_tasks(name: str, index: dict, depth: int = 0) -> set[str]:
+    """The task names that a task, group or tag of lm-eval's index stands for."""
+    entry = index.get(name)
+    kind = getattr(getattr(entry, "kind", None), "name", "")
+    if entry is None or depth > 20:
+        return {name}
+    if kind == "TAG":
+        return set().union(*(_leaf_tasks(t, index, depth + 1) for t in entry.tags)) if entry.tags else set()
+    if kind != "GROUP":
+        return {name}
+    leaves: set[str] = set()
+    for item in (entry.cfg or {}).get("task", []):
+        if isinstance(item, str):
+            leaves |= _leaf_tasks(item, index, depth + 1)
+        elif isinstance(item, dict) and isinstance(item.get("task"), str):
+            leaves.add(item["task"])
+    return leaves
 
 
 def check_model(cfg) -> None:

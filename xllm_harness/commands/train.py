@@ -27,7 +27,7 @@ def _data_options(p: argparse.ArgumentParser, spec_required: bool) -> None:
     )
     p.add_argument(
         "--direction", default="en-x", choices=["en-x", "x-en", "both"],
-        help="direction of translation_<lang> items and allocations (default en-x: non-English on the target side)",
+        help="direction of translation_<lang> items and allocations (en-x: non-English on the target side)",
     )  # fmt: skip
     p.add_argument(
         "--instructions",
@@ -38,9 +38,35 @@ def _data_options(p: argparse.ArgumentParser, spec_required: bool) -> None:
     p.add_argument("--seed", type=int, default=42, help="shuffling (and training) seed")
 
 
+BUILD_DESCRIPTION = """\
+Build CoIT/MuIT instruction data from a spec: Alpaca-style instructions and translation pairs turned
+into instructions, mixed and shuffled with --seed, written as JSON Lines that `xllm train --data`
+takes. Per-source counts (kept, dropped and why) are printed; docs/training.md has the spec syntax."""
+BUILD_EPILOG = """\
+examples:
+  xllm data build alpaca_en+alpaca_zh+translation_en-zh[:100000] -o coit.jsonl
+  xllm data build "alpaca_en=/d/alpaca.json+translation_en-zh=/d/x.en,/d/x.zh" -o coit.jsonl --seed 1
+  xllm data build --allocation allocation.json -o muit.jsonl"""
+TRAIN_DESCRIPTION = """\
+CoIT/MuIT instruction tuning of any Hugging Face causal LM with accelerate (the paper's recipe:
+3 epochs, lr 2e-5, batch 128). One process trains on one device; several processes
+(torchrun/accelerate launch) shard the model with FSDP. The output folder holds the final model,
+train_log.jsonl and checkpoints/; a rerun resumes from the latest checkpoint (--resume auto)."""
+TRAIN_EPILOG = """\
+examples:
+  xllm train --model huggyllama/llama-7b --data alpaca_en+alpaca_zh+translation_en-zh -o x-llama-7b-zh
+  torchrun --nproc_per_node 8 -m xllm_harness.cli train --model MODEL --data coit.jsonl -o out/m
+  xllm train --model ./tiny --data coit.jsonl -o out/tiny-coit --max-steps 20 --micro-batch 2"""
+
+
 def add_build_parser(dsub) -> None:
     """``xllm data build`` (registered by the ``data`` command)."""
-    p = dsub.add_parser("build", help="build CoIT/MuIT instruction data from a spec (JSON Lines)")
+    p = dsub.add_parser(
+        "build",
+        help="build CoIT/MuIT instruction data from a spec (JSON Lines)",
+        description=BUILD_DESCRIPTION,
+        epilog=BUILD_EPILOG,
+    )
     _data_options(p, spec_required=True)
     p.add_argument("-o", "--output", required=True, help="output .jsonl file")
     p.add_argument(
@@ -74,15 +100,28 @@ def register(sub) -> None:
     from xllm_harness.trainers.train import TrainArgs
 
     d = TrainArgs(model="", output_dir="", data="")
-    p = sub.add_parser("train", help="CoIT/MuIT instruction tuning (accelerate; FSDP on several processes)")
+    p = sub.add_parser(
+        "train",
+        help="CoIT/MuIT instruction tuning (accelerate; FSDP on several processes)",
+        description=TRAIN_DESCRIPTION,
+        epilog=TRAIN_EPILOG,
+    )
     p.add_argument("--model", required=True, help="Hugging Face model id or folder (any causal LM)")
     p.add_argument("--output-dir", "-o", required=True, help="final model, train_log.jsonl, checkpoints/")
     _data_options(p, spec_required=False)
-    p.add_argument("--epochs", type=int, default=d.epochs)
+    p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the data")
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many optimizer steps")
-    p.add_argument("--learning-rate", "--lr", type=float, default=d.learning_rate)
-    p.add_argument("--warmup-ratio", type=float, default=d.warmup_ratio)
-    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    p.add_argument(
+        "--learning-rate",
+        "--lr",
+        type=float,
+        default=d.learning_rate,
+        help="peak learning rate (cosine schedule)",
+    )
+    p.add_argument(
+        "--warmup-ratio", type=float, default=d.warmup_ratio, help="fraction of the steps spent warming up"
+    )
+    p.add_argument("--weight-decay", type=float, default=d.weight_decay, help="AdamW weight decay")
     p.add_argument(
         "--effective-batch",
         type=int,
@@ -92,14 +131,24 @@ def register(sub) -> None:
     p.add_argument(
         "--micro-batch", type=int, default=d.micro_batch, help="units per forward pass per process"
     )
-    p.add_argument("--max-length", type=int, default=d.max_length)
+    p.add_argument(
+        "--max-length",
+        type=int,
+        default=d.max_length,
+        help="tokens per example: longer ones are cut, one whose prompt fills it is dropped (counted)",
+    )
     p.add_argument(
         "--batching",
         default=d.batching,
         choices=["group", "pack", "none"],
         help="group: length grouping (paper batch semantics); pack: several examples per row, no cross-attention; none: plain padding",
     )
-    p.add_argument("--mixed-precision", default=d.mixed_precision, choices=["auto", "no", "bf16", "fp16"])
+    p.add_argument(
+        "--mixed-precision",
+        default=d.mixed_precision,
+        choices=["auto", "no", "bf16", "fp16"],
+        help="auto: bf16 where the device supports it, else no",
+    )
     p.add_argument("--max-grad-norm", type=float, default=d.max_grad_norm, help="0 disables clipping")
     p.add_argument(
         "--sharding",
@@ -107,15 +156,22 @@ def register(sub) -> None:
         choices=["auto", "fsdp", "none"],
         help="auto: FSDP when several processes",
     )
-    p.add_argument("--gradient-checkpointing", action="store_true")
+    p.add_argument(
+        "--gradient-checkpointing", action="store_true", help="recompute activations: less memory, slower"
+    )
     p.add_argument("--save-every", type=int, default=d.save_every, help="checkpoint every N steps (0: never)")
-    p.add_argument("--keep-checkpoints", type=int, default=d.keep_checkpoints)
+    p.add_argument(
+        "--keep-checkpoints",
+        type=int,
+        default=d.keep_checkpoints,
+        help="newest checkpoints kept, older deleted",
+    )
     p.add_argument(
         "--resume",
         default=d.resume,
         help="auto (latest checkpoint in the output dir), never, or a checkpoint folder",
     )
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (it shows on a terminal only)")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.set_defaults(func=run_train)
 

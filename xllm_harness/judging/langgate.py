@@ -1,6 +1,7 @@
 """The MI-Eval language gate: an answer identified as another language than the expected one loses
-without a judge call; an answer too short to identify (a number, a name) goes to the judge. Identification is :mod:`xllm_harness.langid` (lid.176 behind script-aware rules), the
-same one the ``off_target`` metric uses; see docs/language-id.md for its rules and measured rates.
+without a judge call. Identification is :mod:`xllm_harness.langid` (lid.176 behind script-aware rules),
+the same one the ``off_target`` metric uses; what cannot be measured goes to the judge (rule 3 of
+docs/language-id.md, which also gives the measured rates).
 """
 
 from __future__ import annotations
@@ -15,5 +16,5 @@ def detect(text: str) -> str:
 
 def passes(text: str, lang: str) -> bool:
     """False only when ``text`` is identified as another language than ``lang``; text that cannot be
-    identified (too short, digits, names), or no expected language (``""``), passes to the judge."""
+    measured (``langid.is_language`` is ``None``), or no expected language (``""``), passes to the judge."""
     return not lang or langid.is_language(text, lang) is not False

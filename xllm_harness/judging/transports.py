@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -55,12 +54,10 @@ class SyncTransport:
     """Synchronous chat-completions calls through a thread pool."""
 
     def run(self, client: JudgeClient, requests: list[ChatRequest], desc: str) -> Results:
-        from tqdm.auto import tqdm
+        from xllm_harness.console import progress_bar
 
         results: Results = {}
-        bar = tqdm(
-            total=len(requests), desc=desc, unit="call", file=sys.stderr, disable=not client.settings.progress
-        )
+        bar = progress_bar(desc=desc, total=len(requests), unit="call", enabled=client.settings.progress)
         pool = ThreadPoolExecutor(max_workers=client.settings.concurrency)
         futures = {pool.submit(self._one, client, request): request for request in requests}
         try:

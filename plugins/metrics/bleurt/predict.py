@@ -3,7 +3,6 @@ device when several are given (data parallelism, results gathered in input order
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,7 +53,8 @@ def score_pairs(
 ) -> list[float]:
     """BLEURT scores of (reference, candidate) pairs, in input order, on the device and dtype of ``net``."""
     import torch
-    from tqdm.auto import tqdm
+
+    from xllm_harness.console import progress_bar
 
     if not references:
         return []
@@ -64,9 +64,7 @@ def score_pairs(
     batches = plan_batches([len(ids) for ids, _ in encoded], max_tokens, max_pairs)
     scores = [0.0] * len(encoded)
     with torch.inference_mode():
-        for batch in tqdm(
-            batches, desc="BLEURT", unit="batch", file=sys.stderr, disable=not progress, leave=False
-        ):
+        for batch in progress_bar(batches, desc="BLEURT", unit="batch", enabled=progress, leave=False):
             inputs = _tensors([encoded[i] for i in batch], encoder.pad_id, parameter.device)
             for i, score in zip(batch, net(*inputs).float().tolist(), strict=True):
                 scores[i] = score

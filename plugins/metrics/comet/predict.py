@@ -13,7 +13,6 @@ lm-eval run only one rank scores, and a collective call there would wait forever
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -104,14 +103,14 @@ def run_jobs(
     distributed: bool = False,
 ) -> list[Any]:
     """``compute(ids, mask)`` (one result per row) over every job, batched; results in job order."""
-    from tqdm.auto import tqdm
+    from xllm_harness.console import progress_bar
 
     rank, world = _world(distributed)
     pad = scorer.tokenizer.pad_token_id
     batches = _batches([len(j) for j in jobs], max_tokens, batch_size)
     mine = batches[rank::world]
     results: dict[int, Any] = {}
-    bar = tqdm(mine, desc="COMET", unit="batch", file=sys.stderr, disable=not progress or rank, leave=False)
+    bar = progress_bar(mine, desc="COMET", unit="batch", enabled=progress and not rank, leave=False)
     with torch.inference_mode():
         for batch in bar:
             width = max(len(jobs[i]) for i in batch)

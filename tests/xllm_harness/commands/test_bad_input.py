@@ -55,6 +55,43 @@ def env(subprocess_env, tmp_path) -> dict[str, str]:
 # --- xllm eval -----------------------------------------------------------------------------------
 
 
+def test_eval_model_path_typo_gets_did_you_mean(tmp_path, env):
+    (tmp_path / "demo_out" / "tiny-coit").mkdir(parents=True)
+    args = ["eval", "--model_args", "pretrained=./demo_out/tiny-coitt", "--tasks", "xquad_xllm_ar"]
+    done = xllm(args, tmp_path, env)
+    assert_user_error(done, "eval", "pretrained=./demo_out/tiny-coitt", "did you mean './demo_out/tiny-coit'")
+
+
+@pytest.mark.parametrize(
+    ("tasks", "named"),
+    [
+        (
+            "flores_xllm_en-ar,flores_xllm_en-x",
+            ("flores_xllm_en-ar", "(the task itself)", "'flores_xllm_en-x'"),
+        ),
+        ("flores_xllm_en-x,flores_xllm", ("flores_xllm_en-ar", "'flores_xllm_en-x'", "'flores_xllm'")),
+        (
+            "flores_xllm_en-*",
+            ("flores_xllm_en-ar", "'flores_xllm_en-x'"),
+        ),  # a glob matching a group and its tasks
+    ],
+)
+def test_eval_a_task_asked_for_twice_is_named_before_the_model(tmp_path, env, tiny_model, tasks, named):
+    """lm-eval would load the model, build every task, then stop with "Duplicate task"."""
+    done = xllm(["eval", "--model_args", f"pretrained={tiny_model}", "--tasks", tasks], tmp_path, env)
+    assert_user_error(done, "eval", "--tasks:", *named)
+
+
+def test_eval_tasks_without_overlap_pass_the_check(tmp_path, env):
+    # disjoint groups and tasks get as far as the model check
+    done = xllm(
+        ["eval", "--model_args", "pretrained=/no/model", "--tasks", "flores_xllm_en-x,flores_xllm_ar-en"],
+        tmp_path,
+        env,
+    )
+    assert_user_error(done, "eval", "pretrained=/no/model")
+
+
 def test_eval_unknown_task_gets_did_you_mean(tmp_path, env):
     done = xllm(["eval", "--model_args", "pretrained=/no/model", "--tasks", "xquad_xllm_arr"], tmp_path, env)
     assert_user_error(done, "eval", "xquad_xllm_arr", "did you mean 'xquad_xllm_ar'")
