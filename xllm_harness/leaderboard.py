@@ -300,7 +300,9 @@ def _read_scores(path: Path) -> list[_Found]:
                     identity,
                     task,
                     metric,
-                    _cell(metric, entry or Missing("absent"), stamp, path, signature, **extra),
+                    _cell(
+                        metric, Missing("absent") if entry is None else entry, stamp, path, signature, **extra
+                    ),
                 )
             )
     for task, metrics in (data.get("errors") or {}).items():
@@ -326,7 +328,9 @@ def _read_judge_qa(path: Path) -> list[_Found]:
     for task, row in results.items():
         if "judge_accuracy" not in row:
             raise _Skip(f"results[{task!r}] has no 'judge_accuracy'; expected {JUDGE_QA_SHAPE}")
-        entry = metric_entry(row, "judge_accuracy") or Missing("no judge accuracy (no parsed verdict)")
+        entry = metric_entry(row, "judge_accuracy")
+        if entry is None:
+            entry = Missing("no judge accuracy (no parsed verdict)")
         cell = _cell("judge_accuracy", entry, stamp, path, "")
         if task in verdicts:
             cell.doc_ids, values = verdicts[task]

@@ -437,3 +437,20 @@ def test_a_judge_file_is_matched_by_its_model_not_by_the_newest_run_around_it(tm
     )
     judge = table(build_tables(collect([tmp_path]).scores, include_reported=False), "XQuAD: judge accuracy")
     assert [(r.label, r.values["ar"]) for r in judge.rows] == [("a", 0.5)]  # merged with /m/a's identity
+
+
+def test_a_score_of_exactly_zero_is_a_number_not_a_missing_cell(tmp_path):
+    """A judge accuracy or an xllm score of 0.0 is shown as 0.000 (not 'missing', as `0.0 or ...` made it)."""
+    write_results(tmp_path / "a", "/m/a", {"xquad_xllm_ar": {"match": 0.1}}, "2026-01-01T00-00-00.1")
+    (tmp_path / "a" / "judge_qa_2026-03-01T00-00-00.1.json").write_text(
+        json.dumps({"model_name": "/m/a", "results": {"xquad_xllm_ar": {"judge_accuracy": 0.0}}})
+    )
+    (tmp_path / "a" / "xllm_scores_2026-03-01T00-00-00.2.json").write_text(
+        json.dumps(
+            {"model_name": "/m/a", "results": {"xquad_xllm_ar": {"f1": 0.0}}, "signatures": {}, "errors": {}}
+        )
+    )
+    tables = build_tables(collect([tmp_path]).scores, include_reported=False)
+    for title in ("XQuAD: judge accuracy", "XQuAD: F1"):
+        row = table(tables, title).rows[0]
+        assert row.values["ar"] == 0.0 and row.cells["ar"].missing is None
