@@ -142,11 +142,37 @@ def read_samples(
             out.hypotheses.append(hyp)
             out.references.append([str(t) for t in target] if isinstance(target, list) else [str(target)])
     out.sources = sources or None
+    _check_languages(Path(path), task, rows)
     langs.discard(None)
     out.lang = langs.pop() if len(langs) == 1 else None
     src_langs.discard(None)
     out.src_lang = src_langs.pop() if len(src_langs) == 1 and kind == "translation" else None
     return out
+
+
+def _check_languages(path: Path, task: str, rows: list[dict[str, Any]]) -> None:
+    """The documents' language fields agree with the task's name (``flores_xllm_en-zh``: ``src_lang``
+    en, ``tgt_lang`` zh; ``xquad_xllm_ar``: ``lang`` ar): scoring a file under another language's name
+    would judge the outputs against the wrong language."""
+    found = family_of(task) if task else None
+    if found is None:
+        return
+    column = found[1]
+    if "-" in column:
+        src, _, tgt = column.partition("-")
+        expected = {"src_lang": src, "tgt_lang": tgt}
+    else:
+        expected = {"lang": column}
+    for row in rows:
+        doc = row["doc"]
+        for field_name, want in expected.items():
+            value = doc.get(field_name)
+            if value is not None and value != want:
+                raise InputError(
+                    f"{path}: document {row.get('doc_id')} has {field_name} {value!r} but the task "
+                    f"{task} is about {want!r}; the file is named for another task, or its documents "
+                    "were changed: rerun the task or rename the file"
+                )
 
 
 def default_metrics(task: str) -> list[str]:

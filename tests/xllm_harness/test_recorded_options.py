@@ -80,3 +80,16 @@ def test_compare_refuses_runs_scored_with_different_options(tmp_path):
     run(tmp_path / "b" / "model", {}, SECOND_GOLDS)
     with pytest.raises(InputError, match="different metric options"):
         compare(tmp_path / "a", tmp_path / "b", n_resamples=50)
+
+
+def test_documents_in_another_language_than_the_task_are_refused(tmp_path, capsys, monkeypatch, samples_dir):
+    """A flores_xllm_en-zh file whose documents say tgt_lang ar (issue: off_target 1.0 on Chinese outputs)."""
+    from xllm_harness.translation import build_docs
+
+    monkeypatch.setenv("XLLM_DATA_DIR", str(samples_dir))
+    docs = [{**d, "tgt_lang": "ar"} for d in build_docs("en", "zh", "devtest")[:3]]
+    write_samples(tmp_path / "model", "flores_xllm_en-zh", docs, ["你好", "世界", "测试"])
+    assert main(["score", str(tmp_path), "--metrics", "chrf"]) == 2
+    err = capsys.readouterr().err
+    assert "tgt_lang 'ar'" in err and "flores_xllm_en-zh" in err and "Traceback" not in err
+    assert not list((tmp_path / "model").glob("xllm_scores_*.json"))
