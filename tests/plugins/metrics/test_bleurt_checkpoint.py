@@ -104,8 +104,8 @@ def test_cli_exit_2_on_a_folder_that_is_not_bleurt(tmp_path, capsys):
 
     run = tmp_path / "out" / "m"
     run.mkdir(parents=True)
-    doc = {"source": "It rained.", "target": "Il a plu.", "src_lang": "en", "tgt_lang": "fr"}
-    sample = {"doc_id": 0, "doc": doc, "filtered_resps": ["Il pleut."]}
+    doc = {"source": "It rained.", "target": "下雨了。", "src_lang": "en", "tgt_lang": "zh"}
+    sample = {"doc_id": 0, "doc": doc, "filtered_resps": ["在下雨。"]}
     (run / "samples_flores_xllm_en-zh_2026-01-01T00-00-00.000001.jsonl").write_text(json.dumps(sample) + "\n")
     folder = _copy(tmp_path)
     (folder / "config.json").write_text(json.dumps({"model_type": "xlm-roberta"}))
