@@ -7,6 +7,7 @@ One device per process (CUDA when present, ``XLLM_METRIC_DEVICE`` overrides), an
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from xllm_harness.errors import MissingDependencyError
@@ -64,3 +65,19 @@ def spm_model_path(tokenize: str = "flores101") -> Path:
     from sacrebleu.tokenizers import tokenizer_spm
 
     return Path(tokenizer_spm.SACREBLEU_DIR) / "models" / os.path.basename(spm_url(tokenize))
+
+
+def token_budget_batches(lengths: Sequence[int], max_tokens: int, max_items: int) -> list[list[int]]:
+    """Indices sorted by length (stable), cut so that each batch's padded size ``n * longest`` stays within
+    ``max_tokens`` and ``n`` within ``max_items``; an item longer than the budget is alone. The batching
+    of every model-based metric (COMET, BLEURT)."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in sorted(range(len(lengths)), key=lengths.__getitem__):
+        if current and (lengths[i] * (len(current) + 1) > max_tokens or len(current) >= max_items):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches

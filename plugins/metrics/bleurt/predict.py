@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from xllm_harness.metric_models import token_budget_batches
+
 from .tokenize import Encoded, PairEncoder
 
 MAX_LENGTH = 512
@@ -13,21 +15,6 @@ MAX_LENGTH = 512
 bleurt-pytorch plugin did."""
 
 DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
-
-
-def plan_batches(lengths: Sequence[int], max_tokens: int, max_pairs: int) -> list[list[int]]:
-    """Indices grouped into batches of similar length whose padded size (pairs x longest) stays within
-    ``max_tokens`` and whose pair count within ``max_pairs``; a pair longer than the budget is alone."""
-    batches: list[list[int]] = []
-    current: list[int] = []
-    for i in sorted(range(len(lengths)), key=lengths.__getitem__):
-        if current and (lengths[i] * (len(current) + 1) > max_tokens or len(current) >= max_pairs):
-            batches.append(current)
-            current = []
-        current.append(i)
-    if current:
-        batches.append(current)
-    return batches
 
 
 def _tensors(encoded: list[Encoded], pad_id: int, device: Any):
@@ -61,7 +48,7 @@ def score_pairs(
     parameter = next(net.parameters())
     max_length = min(MAX_LENGTH, net.bleurt.embeddings.position_embeddings.num_embeddings)
     encoded = encoder.encode_pairs(list(references), list(candidates), max_length)
-    batches = plan_batches([len(ids) for ids, _ in encoded], max_tokens, max_pairs)
+    batches = token_budget_batches([len(ids) for ids, _ in encoded], max_tokens, max_pairs)
     scores = [0.0] * len(encoded)
     with torch.inference_mode():
         for batch in progress_bar(batches, desc="BLEURT", unit="batch", enabled=progress, leave=False):

@@ -19,6 +19,8 @@ from typing import Any
 
 import torch
 
+from xllm_harness.metric_models import token_budget_batches
+
 from .model import CometNet
 
 UNIFIED_SPAN_WEIGHTS = (0.1667, 0.3333, 0.5)
@@ -78,21 +80,6 @@ def _world(distributed: bool) -> tuple[int, int]:
     return 0, 1
 
 
-def _batches(lengths: list[int], max_tokens: int, batch_size: int) -> list[list[int]]:
-    """Job indices sorted by length, cut so that ``n * longest <= max_tokens`` and ``n <= batch_size``."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    batches: list[list[int]] = []
-    current: list[int] = []
-    for i in order:
-        if current and ((len(current) + 1) * lengths[i] > max_tokens or len(current) >= batch_size):
-            batches.append(current)
-            current = []
-        current.append(i)
-    if current:
-        batches.append(current)
-    return batches
-
-
 def run_jobs(
     scorer: Scorer,
     jobs: list[list[int]],
@@ -107,7 +94,7 @@ def run_jobs(
 
     rank, world = _world(distributed)
     pad = scorer.tokenizer.pad_token_id
-    batches = _batches([len(j) for j in jobs], max_tokens, batch_size)
+    batches = token_budget_batches([len(j) for j in jobs], max_tokens, batch_size)
     mine = batches[rank::world]
     results: dict[int, Any] = {}
     bar = progress_bar(mine, desc="COMET", unit="batch", enabled=progress and not rank, leave=False)

@@ -116,20 +116,6 @@ def test_cli_exit_2_on_a_folder_that_is_not_bleurt(tmp_path, capsys):
     assert "Traceback" not in err
 
 
-def test_plan_batches_respects_budget_and_covers_every_pair():
-    from xllm_harness.plugins.metrics.bleurt.predict import plan_batches
-
-    lengths = [5, 300, 17, 17, 512, 3, 90, 91, 92, 400, 8, 8, 8]
-    batches = plan_batches(lengths, max_tokens=600, max_pairs=4)
-    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
-    for batch in batches:
-        assert len(batch) <= 4
-        assert len(batch) == 1 or max(lengths[i] for i in batch) * len(batch) <= 600
-    assert [lengths[b[0]] for b in batches] == sorted(lengths[b[0]] for b in batches)  # bucketed by length
-    assert plan_batches([], 100, 4) == []
-    assert plan_batches([700], 100, 4) == [[0]]  # longer than the budget: alone
-
-
 @pytest.mark.slow
 def test_data_parallel_equals_one_process_in_input_order(tmp_path):
     cases = json.loads((FIXTURES / "cases.json").read_text(encoding="utf-8"))["pairs"][:60]
