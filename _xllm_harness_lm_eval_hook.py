@@ -30,7 +30,7 @@ class _TaskManagerHook:
         def exec_module(module):
             original_exec(module)
             try:
-                from xllm_harness.lm_eval_bridge import on_lm_eval_import
+                from xllm_harness.bridge.task_index import on_lm_eval_import
 
                 on_lm_eval_import(module)
             except Exception as err:  # never break lm_eval because of us
@@ -47,7 +47,7 @@ def install() -> None:
     if any(isinstance(f, _TaskManagerHook) for f in sys.meta_path):
         return
     if _TARGET in sys.modules:  # imported before us: patch directly
-        from xllm_harness.lm_eval_bridge import on_lm_eval_import
+        from xllm_harness.bridge.task_index import on_lm_eval_import
 
         on_lm_eval_import(sys.modules[_TARGET])
         return

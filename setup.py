@@ -1,7 +1,7 @@
 """Build glue that pyproject.toml cannot express.
 
-1. The design card's top-level folders ``tasks/``, ``plugins/`` and ``trainers/`` are shipped as
-   ``xllm_harness.tasks``, ``xllm_harness.plugins`` and ``xllm_harness.trainers``.
+1. Every package under ``xllm_harness/``, namespace packages included (the bundled sample folders hold
+   only data).
 2. ``xllm_harness_lm_eval.pth`` is written into site-packages: one line that imports the tiny
    ``_xllm_harness_lm_eval_hook`` module, which makes our tasks visible to a bare ``lm_eval`` run.
 """
@@ -14,24 +14,12 @@ from setuptools.command.build_py import build_py
 from setuptools.command.editable_wheel import editable_wheel
 from setuptools.warnings import InformationOnly
 
-MAPPED = {
-    "xllm_harness.tasks": "tasks",
-    "xllm_harness.plugins": "plugins",
-    "xllm_harness.trainers": "trainers",
-}
 PTH_NAME = "xllm_harness_lm_eval.pth"
 PTH_LINE = "import _xllm_harness_lm_eval_hook\n"
 
 
-def _packages() -> tuple[list[str], dict[str, str]]:
-    # namespace packages too: the bundled sample folders (xllm_harness/samples/xquad, ...) hold only data
-    packages = find_namespace_packages(include=["xllm_harness", "xllm_harness.*"], exclude=["*__pycache__*"])
-    for name, folder in MAPPED.items():
-        packages += [
-            name,
-            *(f"{name}.{sub}" for sub in find_namespace_packages(folder, exclude=["*__pycache__*"])),
-        ]
-    return packages, dict(MAPPED)
+def _packages() -> list[str]:
+    return find_namespace_packages(include=["xllm_harness", "xllm_harness.*"], exclude=["*__pycache__*"])
 
 
 class BuildPyWithPth(build_py):
@@ -59,8 +47,7 @@ class EditableWheelWithPth(editable_wheel):
 
 class _WithoutFolderNotice:
     """setuptools' editable strategy without its generic notice that folders named like the package in
-    the working directory may shadow it: ours are the package's own sources (``xllm_harness/``) and
-    the mapped ``tasks/``, ``plugins/``, ``trainers/``, which the finder maps under ``xllm_harness``."""
+    the working directory may shadow it: ours is the package's own source folder (``xllm_harness/``)."""
 
     def __init__(self, strategy) -> None:
         self.strategy = strategy
@@ -78,9 +65,7 @@ class _WithoutFolderNotice:
             return self.strategy.__exit__(*exc)
 
 
-packages, package_dir = _packages()
 setup(
-    packages=packages,
-    package_dir=package_dir,
+    packages=_packages(),
     cmdclass={"build_py": BuildPyWithPth, "editable_wheel": EditableWheelWithPth},
 )

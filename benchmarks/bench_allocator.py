@@ -3,7 +3,7 @@
     python benchmarks/bench_allocator.py [--sizes 6,50,200] [--seeds 3]
 
 For each size and seed: wall time of the exact water-filling (best of 20 runs) and of SLSQP
-(one run, log-share variables: :func:`xllm_harness.allocation.scipy_reference`), their speed ratio,
+(one run, log-share variables: :func:`xllm_harness.analysis.allocation.scipy_reference`), their speed ratio,
 the largest allocation difference relative to the budget, and the objective difference.
 """
 
@@ -13,7 +13,7 @@ import argparse
 import statistics
 import time
 
-from xllm_harness import allocation as alloc
+from xllm_harness.analysis import allocation as alloc
 
 
 def best_time(fn, repeats: int) -> float:

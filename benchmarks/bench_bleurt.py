@@ -122,8 +122,8 @@ def _timed(run, args: argparse.Namespace) -> dict:
 
 
 def flores_pairs(n: int) -> tuple[list[str], list[str], str]:
-    from xllm_harness.samples import SAMPLES_DIR
-    from xllm_harness.translation import read_lines
+    from xllm_harness.data.samples import SAMPLES_DIR
+    from xllm_harness.tasks.flores_docs import read_lines
 
     shared = os.environ.get("XLLM_SHARED_DATA")
     root = Path(shared) / "flores101" if shared and (Path(shared) / "flores101").is_dir() else None

@@ -72,7 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     data = Path(os.environ.get("XLLM_SHARED_DATA", "/work/shared/data"))
     work = Path(tempfile.mkdtemp(prefix="bench_clustered_"))
-    from xllm_harness.samples import tokenizer_corpus
+    from xllm_harness.data.samples import tokenizer_corpus
     from xllm_harness.testing.tiny_metric_models import SPM_NAME, build_test_spm
 
     build_test_spm(work / "sacrebleu" / "models" / SPM_NAME, tokenizer_corpus())
@@ -81,7 +81,7 @@ def main() -> None:
     write_system(work / "a" / "m", data, keep_every=3, qa_share=5)
     write_system(work / "b" / "m", data, keep_every=5, qa_share=6)
 
-    from xllm_harness.compare import compare
+    from xllm_harness.analysis.compare import compare
 
     def run(clusters: bool):
         return lambda: compare(work / "a", work / "b", n_resamples=args.resamples, clusters=clusters)

@@ -33,8 +33,8 @@ THEIRS_PYTHON = "/work/parity-venv/bin/python"
 
 
 def flores_segments(n: int) -> tuple[list[str], list[str], list[str], str]:
-    from xllm_harness.samples import SAMPLES_DIR
-    from xllm_harness.translation import read_lines
+    from xllm_harness.data.samples import SAMPLES_DIR
+    from xllm_harness.tasks.flores_docs import read_lines
 
     shared = os.environ.get("XLLM_SHARED_DATA")
     root = Path(shared) / "flores101" if shared and (Path(shared) / "flores101").is_dir() else None
@@ -123,9 +123,9 @@ def bench_loads(work: Path, n_tasks: int, limit: int) -> None:
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
 
-    from xllm_harness.lm_eval_bridge import task_manager
+    from xllm_harness.bridge.task_index import task_manager
+    from xllm_harness.data.samples import SAMPLES_DIR, tokenizer_corpus
     from xllm_harness.plugins.metrics import comet as comet_plugin
-    from xllm_harness.samples import SAMPLES_DIR, tokenizer_corpus
     from xllm_harness.scoring import score_folder
     from xllm_harness.testing.tiny_metric_models import build_tiny_comet
     from xllm_harness.testing.tiny_models import build_tiny_llama
@@ -187,7 +187,7 @@ def main() -> None:
     if args.side:
         args.result.write_text(json.dumps(run_side(args.side, args.model, args.data, args.device)))
         return
-    from xllm_harness.samples import tokenizer_corpus
+    from xllm_harness.data.samples import tokenizer_corpus
     from xllm_harness.testing.tiny_metric_models import build_tiny_comet
 
     with tempfile.TemporaryDirectory(prefix="bench_comet_") as tmp:

@@ -97,7 +97,7 @@ def main() -> None:
     if args.sacrebleu_home:
         env["SACREBLEU"] = args.sacrebleu_home
     else:
-        from xllm_harness.samples import tokenizer_corpus
+        from xllm_harness.data.samples import tokenizer_corpus
         from xllm_harness.testing.tiny_metric_models import SPM_NAME, build_test_spm
 
         build_test_spm(work / "sacrebleu" / "models" / SPM_NAME, tokenizer_corpus())

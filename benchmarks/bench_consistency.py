@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from xllm_harness.clusters import cluster_map
-from xllm_harness.consistency import Outcomes, consistency, pair_consistency
+from xllm_harness.analysis.clusters import cluster_map
+from xllm_harness.analysis.consistency import Outcomes, consistency, pair_consistency
 from xllm_harness.testing.qa_runs import write_qa_run, xquad_docs
 
 LANGS = ("ar", "el", "en", "hi", "tr", "vi", "zh")

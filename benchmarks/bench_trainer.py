@@ -22,9 +22,9 @@ from pathlib import Path
 
 
 def tiny_model(folder: Path) -> Path:
-    from xllm_harness.prompts import PROMPT_NO_INPUT, PROMPT_WITH_INPUT
-    from xllm_harness.samples import tokenizer_corpus
+    from xllm_harness.data.samples import tokenizer_corpus
     from xllm_harness.testing.tiny_models import build_tiny_llama
+    from xllm_harness.text.prompts import PROMPT_NO_INPUT, PROMPT_WITH_INPUT
 
     texts = tokenizer_corpus() + [PROMPT_WITH_INPUT, PROMPT_NO_INPUT] * 200
     return build_tiny_llama(folder, texts, vocab_size=2048, hidden_size=128, layers=2)
@@ -160,7 +160,7 @@ def main() -> int:
     )
     args = p.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from xllm_harness.samples import SAMPLES_DIR
+    from xllm_harness.data.samples import SAMPLES_DIR
     from xllm_harness.trainers.data import build
 
     os.environ["XLLM_DATA_DIR"] = str(SAMPLES_DIR)

@@ -167,8 +167,8 @@ def cuda() -> bool:
 
 
 def corpus() -> list[str]:
-    from xllm_harness.prompts import PROMPT_NO_INPUT, PROMPT_WITH_INPUT
-    from xllm_harness.samples import tokenizer_corpus
+    from xllm_harness.data.samples import tokenizer_corpus
+    from xllm_harness.text.prompts import PROMPT_NO_INPUT, PROMPT_WITH_INPUT
 
     return tokenizer_corpus() + [PROMPT_WITH_INPUT, PROMPT_NO_INPUT] * 200
 
@@ -217,7 +217,7 @@ def save_llama(folder: Path, tokenizer, config: dict, layers: int, device: str) 
 
 def build_coit_data(path: Path, repeat: int) -> dict:
     """The bundled CoIT samples (``CORPUS_SPEC``), repeated ``repeat`` times, as a ``.jsonl`` file."""
-    from xllm_harness.samples import SAMPLES_DIR
+    from xllm_harness.data.samples import SAMPLES_DIR
     from xllm_harness.trainers.data import build, write_jsonl
 
     before = os.environ.get("XLLM_DATA_DIR")
@@ -467,7 +467,7 @@ def bench_comet(work: Path, scale: Scale, args, log) -> Part:
 def bench_eval(work: Path, scale: Scale, args, log) -> Part:
     from transformers import AutoTokenizer
 
-    from xllm_harness.lm_eval_outputs import read_sample_lines, response, sample_files
+    from xllm_harness.results.lm_eval import read_sample_lines, response, sample_files
     from xllm_harness.testing.tiny_models import build_tokenizer
 
     part = Part("eval")
@@ -547,7 +547,7 @@ PARTS = {"trainer": bench_trainer, "comet": bench_comet, "eval": bench_eval}
 
 
 def bench_env() -> dict[str, str]:
-    from xllm_harness.samples import SAMPLES_DIR
+    from xllm_harness.data.samples import SAMPLES_DIR
 
     env = dict(
         os.environ,

@@ -1,10 +1,10 @@
-"""Cut the small bundled samples in xllm_harness/samples/ from the full data files.
+"""Cut the small bundled samples in xllm_harness/data/samples/ from the full data files.
 
     python scripts/make_samples.py /path/to/shared/data
 
 Deterministic: the first N items of each file (for Alpaca, the first N complete records: a record with an
 empty output is a defect of the source that the trainer would skip with a warning on every demo run).
-Sources and licences: xllm_harness/samples/README.md.
+Sources and licences: xllm_harness/data/samples/README.md.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ OUT = Path(__file__).resolve().parents[1] / "xllm_harness" / "samples"
 XQUAD_LANGS = ["ar", "el", "en", "hi", "tr", "vi", "zh"]
 MLQA_STAND_IN_LANGS = ["ar", "en", "hi", "vi", "zh"]
 """The languages of the mlqa_xllm tasks: their sample is an XQuAD cut in MLQA's file layout (no MLQA
-data is available to this project; see xllm_harness/samples/README.md)."""
+data is available to this project; see xllm_harness/data/samples/README.md)."""
 FLORES = ["eng", "ara", "ell", "hin", "tur", "vie", "zho_simpl"]
 PARALLEL = {  # only the sets with an explicit licence (CC0, CC BY 2.0 FR)
     "en-ar": "tico19-test.{}",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mkdocs.structure.files import File
 
-TASKS = Path(__file__).resolve().parents[1] / "tasks"
+TASKS = Path(__file__).resolve().parents[1] / "xllm_harness" / "tasks"
 
 
 def on_files(files, config):

@@ -50,7 +50,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def samples_dir() -> Path:
     """The small bundled samples (always available)."""
-    from xllm_harness.samples import SAMPLES_DIR
+    from xllm_harness.data.samples import SAMPLES_DIR
 
     return SAMPLES_DIR
 
@@ -58,7 +58,7 @@ def samples_dir() -> Path:
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory, samples_dir) -> Path:
     """A tiny random Llama with a tokenizer trained on the bundled samples."""
-    from xllm_harness.samples import tokenizer_corpus
+    from xllm_harness.data.samples import tokenizer_corpus
     from xllm_harness.testing.tiny_models import build_tiny_llama
 
     return build_tiny_llama(tmp_path_factory.mktemp("tiny") / "model", tokenizer_corpus())
@@ -102,7 +102,7 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def metric_corpus() -> list[str]:
-    from xllm_harness.samples import tokenizer_corpus
+    from xllm_harness.data.samples import tokenizer_corpus
 
     return tokenizer_corpus()
 

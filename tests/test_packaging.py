@@ -83,7 +83,7 @@ def fresh_venv(wheel, tmp_path_factory) -> Path:
     )
     assert (site / "xllm_harness_lm_eval.pth").exists(), "the lm-eval hook .pth must be in the wheel"
     assert (site / "xllm_harness" / "tasks" / "xquad_xllm" / "_xquad_xllm_yaml").exists()
-    assert (site / "xllm_harness" / "samples" / "xquad" / "xquad.ar.json").exists()
+    assert (site / "xllm_harness" / "data" / "samples" / "xquad" / "xquad.ar.json").exists()
     return env_dir
 
 

@@ -30,7 +30,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from xllm_harness import lm_eval_internals
+from xllm_harness.bridge import internals as lm_eval_internals
 
 SIGNATURE_SUFFIX = "_signature"
 PROGRESS_LINE_INTERVAL_S = 60.0

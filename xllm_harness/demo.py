@@ -117,8 +117,8 @@ def _xllm(args: list[str], log: Path, verbose: bool) -> None:
 
 
 def _configure_environment() -> None:
-    from xllm_harness.metric_models import spm_model_path
-    from xllm_harness.samples import SAMPLES_DIR
+    from xllm_harness.data.samples import SAMPLES_DIR
+    from xllm_harness.models.metric_models import spm_model_path
 
     for threads in THREAD_VARIABLES:  # tiny models: one thread per process (see THREAD_VARIABLES)
         os.environ.setdefault(threads, "1")
@@ -139,7 +139,7 @@ def _configure_environment() -> None:
 
 def training_losses(model_dir: Path) -> list[float]:
     """The loss of every optimizer step, from the trainer's ``train_log.jsonl``."""
-    from xllm_harness.jsonio import read_jsonl
+    from xllm_harness.results.jsonio import read_jsonl
 
     records = read_jsonl(model_dir / "train_log.jsonl")
     return [float(r["loss"]) for _, r in records if isinstance(r, dict) and "loss" in r and "step" in r]
@@ -147,7 +147,7 @@ def training_losses(model_dir: Path) -> list[float]:
 
 def mean_scores(results_dir: Path) -> Scores:
     """Mean chrF++ over the FLORES tasks and mean match/F1 over the QA tasks of one model's results."""
-    from xllm_harness.lm_eval_outputs import metric_value, newest_results, read_results
+    from xllm_harness.results.lm_eval import metric_value, newest_results, read_results
 
     per_task = read_results(newest_results(results_dir))["results"]
 
@@ -238,7 +238,7 @@ def run_demo(
     """Run the demo into ``out``; returns the leaderboard folder."""
     from transformers.utils import logging as hf_logging
 
-    from xllm_harness.samples import tokenizer_corpus
+    from xllm_harness.data.samples import tokenizer_corpus
     from xllm_harness.testing.tiny_models import build_tiny_llama
 
     _configure_environment()

@@ -170,7 +170,7 @@ class Metric(ABC):
         return None
 
     def check_available(self) -> None:
-        """Raise :class:`~xllm_harness.metric_models.MissingMetricModelError` when the backend or
+        """Raise :class:`~xllm_harness.models.metric_models.MissingMetricModelError` when the backend or
         model is missing. Cheap (no model is loaded); tasks call it before generation starts."""
         return None
 

@@ -3,7 +3,7 @@
 lm-eval (and ``xllm eval``) with ``--output_path OUT --log_samples`` writes, per model,
 ``OUT/<model>/results_<timestamp>.json`` and one ``samples_<task>_<timestamp>.jsonl`` per task (one
 line per document: ``doc``, ``target``, ``filtered_resps``...). :func:`score_folder` reads the
-newest samples of every task (:mod:`xllm_harness.lm_eval_outputs`), scores them with the metrics of
+newest samples of every task (:mod:`xllm_harness.results.lm_eval`), scores them with the metrics of
 the task's family (``TaskFamily.metrics`` that are registered metric plugins; ``--metrics`` chooses
 others) — COMET and BLEURT included, so they never share GPU memory with the evaluated model — and
 writes, beside lm-eval's files, ``<model dir>/xllm_scores_<timestamp>.json``::
@@ -37,7 +37,8 @@ from typing import Any
 import numpy as np
 
 from xllm_harness.errors import InputError, MissingDependencyError, unknown_name
-from xllm_harness.lm_eval_outputs import (
+from xllm_harness.metrics import Metric, MetricResult, NotComputable, get_metrics
+from xllm_harness.results.lm_eval import (
     file_timestamp,
     model_identity,
     read_results,
@@ -47,9 +48,7 @@ from xllm_harness.lm_eval_outputs import (
     sample_files,
     sample_folders,
 )
-from xllm_harness.metrics import Metric, MetricResult, NotComputable, get_metrics
 from xllm_harness.taskgen import family_of
-from xllm_harness.translation import clean_hypothesis
 
 
 @dataclass
@@ -329,3 +328,8 @@ def score_model_dir(
 def score_folder(folder: Path, **kwargs: Any) -> list[Path]:
     """:func:`score_model_dir` for every model folder under an lm-eval ``--output_path``."""
     return [score_model_dir(d, **kwargs) for d in sample_folders(folder)]
+
+
+def clean_hypothesis(text: str) -> str:
+    """The generated translation as scored: surrounding whitespace removed."""
+    return text.strip()

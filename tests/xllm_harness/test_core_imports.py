@@ -10,6 +10,8 @@ PLUGINS = "xllm_harness.plugins"
 
 
 DYNAMIC = ("import_module", "__import__")
+LEAVES = ("plugins", "tasks", "trainers")
+"""Sub-packages that are not the core: they build on it."""
 
 
 def _imports(path: Path, root: Path = CORE) -> list[tuple[int, str]]:
@@ -38,7 +40,7 @@ def _imports(path: Path, root: Path = CORE) -> list[tuple[int, str]]:
 
 
 def test_no_core_module_imports_a_builtin_plugin():
-    modules = sorted(CORE.rglob("*.py"))
+    modules = sorted(p for p in CORE.rglob("*.py") if p.relative_to(CORE).parts[0] not in LEAVES)
     assert len(modules) > 20
     offenders = [
         f"{path.relative_to(CORE.parent)}:{line}: {module}"

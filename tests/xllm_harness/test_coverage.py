@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from xllm_harness.leaderboard import build_tables, collect
+from xllm_harness.leaderboard.board import build_tables, collect
 from xllm_harness.metrics import COVERAGE_FIELD, get_metric
 
 KLINGON = """

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from xllm_harness.analysis.compare import compare
+from xllm_harness.analysis.consistency import binary_metric, metric_outcomes
 from xllm_harness.cli import main
-from xllm_harness.compare import compare
-from xllm_harness.consistency import binary_metric, metric_outcomes
 from xllm_harness.errors import InputError
 from xllm_harness.scoring import read_samples
 from xllm_harness.tasks import qa_utils
@@ -84,7 +84,7 @@ def test_compare_refuses_runs_scored_with_different_options(tmp_path):
 
 def test_documents_in_another_language_than_the_task_are_refused(tmp_path, capsys, monkeypatch, samples_dir):
     """A flores_xllm_en-zh file whose documents say tgt_lang ar (issue: off_target 1.0 on Chinese outputs)."""
-    from xllm_harness.translation import build_docs
+    from xllm_harness.tasks.flores_docs import build_docs
 
     monkeypatch.setenv("XLLM_DATA_DIR", str(samples_dir))
     docs = [{**d, "tgt_lang": "ar"} for d in build_docs("en", "zh", "devtest")[:3]]

@@ -38,14 +38,14 @@ def test_builtins_are_entry_point_plugins():
 def test_third_party_language_gets_the_task_families(install_plugin):
     install_plugin("xllm-swahili", "swahili", "xllm_test_swahili", SWAHILI)
     assert get_languages()["sw"].name == "Swahili"
-    from xllm_harness.lm_eval_bridge import task_include_paths
+    from xllm_harness.bridge.task_index import task_include_paths
 
     generated = task_include_paths()[-1]
     assert (generated / "xquad_xllm_sw.yaml").exists()
     assert not (generated / "mlqa_xllm_sw.yaml").exists()  # no MLQA location declared
     # the generated folder replaces the committed one it extends: every task comes from one folder only
     assert (generated / "xquad_xllm_ar.yaml").exists()
-    from xllm_harness.lm_eval_bridge import task_manager, tasks_dir
+    from xllm_harness.bridge.task_index import task_manager, tasks_dir
 
     merged = tasks_dir()  # the single folder for `lm_eval --include_path`
     assert len(list(merged.rglob("xquad_xllm_sw.yaml"))) == 1

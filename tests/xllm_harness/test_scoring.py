@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xllm_harness.lm_eval_outputs import ModelIdentity
 from xllm_harness.metrics import get_metric, get_metrics
+from xllm_harness.results.lm_eval import ModelIdentity
 from xllm_harness.scoring import default_metrics, read_samples, score_model_dir, score_with_statistics
 
 STAMP = "2026-01-01T00-00-00.000001"

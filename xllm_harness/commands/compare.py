@@ -72,7 +72,7 @@ def _split(value: str | None) -> list[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xllm_harness.compare import Plan, compare, disagreement_lines, report, table, write_report
+    from xllm_harness.analysis.compare import Plan, compare, disagreement_lines, report, table, write_report
     from xllm_harness.errors import InputError
 
     if args.resamples < 1:

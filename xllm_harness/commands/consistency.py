@@ -36,8 +36,8 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from xllm_harness.analysis.consistency import consistency, consistency_matrix, table
     from xllm_harness.analyzers import write_json
-    from xllm_harness.consistency import consistency, consistency_matrix, table
     from xllm_harness.errors import InputError
 
     if args.resamples < 1:

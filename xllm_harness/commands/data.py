@@ -19,7 +19,7 @@ examples:
 
 
 def register(sub) -> None:
-    from xllm_harness.download import RETRIES
+    from xllm_harness.data.download import RETRIES
 
     p = sub.add_parser("data", help="list, fetch and locate datasets", description=DESCRIPTION, epilog=EPILOG)
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION", title="actions")
@@ -73,7 +73,7 @@ def register(sub) -> None:
 
 def run_path(args: argparse.Namespace) -> int:
     if args.samples:
-        from xllm_harness.samples import SAMPLES_DIR
+        from xllm_harness.data.samples import SAMPLES_DIR
 
         print(SAMPLES_DIR)
     else:
@@ -98,7 +98,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_fetch(args: argparse.Namespace) -> int:
     from xllm_harness.data import get_sources
-    from xllm_harness.data_fetch import fetch
+    from xllm_harness.data.fetch import fetch
 
     overrides = _sha256_overrides(args, get_sources())
     for name in args.names:

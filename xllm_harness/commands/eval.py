@@ -54,7 +54,7 @@ class _RenamedSubparsers:
 
 
 def register(sub) -> None:
-    from xllm_harness.lm_eval_internals import run_command
+    from xllm_harness.bridge.internals import run_command
 
     renamed = _RenamedSubparsers(sub)
     run_command().create(renamed)
@@ -79,7 +79,7 @@ def validated_config(args: argparse.Namespace):
     step; they become one-line errors here. lm-eval reads the options again when it runs: its messages
     are kept for that time.
     """
-    from xllm_harness.lm_eval_internals import evaluator_config
+    from xllm_harness.bridge.internals import evaluator_config
 
     lm_logger = logging.getLogger("lm_eval")
     level = lm_logger.level
@@ -97,7 +97,7 @@ def check_tasks(cfg, include_defaults: bool) -> None:
     """Every task name (or glob, as lm-eval matches them) resolves in our index; an unknown one gets a
     "did you mean"; a task asked for twice (by itself and inside a group, or in two groups) is named,
     where lm-eval would stop with "Duplicate task" after building every task."""
-    from xllm_harness.lm_eval_bridge import task_manager
+    from xllm_harness.bridge.task_index import task_manager
 
     if not cfg.tasks:
         raise InputError("--tasks: name at least one task or group (`xllm tasks` lists them)")
@@ -156,7 +156,7 @@ def _leaf_tasks(name: str, index: dict, depth: int = 0) -> set[str]:
 
 def check_model(cfg) -> None:
     """A local model that cannot load is one line now, not a traceback after the tasks are built."""
-    from xllm_harness.hf_models import check_pretrained
+    from xllm_harness.models.hf import check_pretrained
 
     pretrained = (cfg.model_args or {}).get("pretrained")
     if cfg.model in HF_MODEL_TYPES and isinstance(pretrained, str):
@@ -173,9 +173,9 @@ def reproduce_generation(args: argparse.Namespace, cfg) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from xllm_harness.bridge.internals import run_command
+    from xllm_harness.bridge.task_index import our_task_index
     from xllm_harness.console import quiet_output
-    from xllm_harness.lm_eval_bridge import our_task_index
-    from xllm_harness.lm_eval_internals import run_command
 
     cfg = validated_config(args)
     check_tasks(cfg, args.include_defaults)

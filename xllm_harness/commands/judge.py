@@ -197,7 +197,7 @@ def check_options(args: argparse.Namespace) -> None:
 
 def _identity(folder: str | Path) -> dict[str, str] | None:
     """The model type and ``model_args`` lm-eval recorded for a samples folder (``None``: no results file)."""
-    from xllm_harness.lm_eval_outputs import folder_identity
+    from xllm_harness.results.lm_eval import folder_identity
 
     identity = folder_identity(folder)
     return None if identity is None else {"model": identity.model, "model_args": identity.model_args}
@@ -303,7 +303,7 @@ def _finish(
 
 def _beside(folder: str) -> Path:
     """Where results go by default: the folder holding the samples files (lm-eval's model subfolder)."""
-    from xllm_harness.lm_eval_outputs import sample_files
+    from xllm_harness.results.lm_eval import sample_files
 
     parents = {path.parent for path in sample_files(folder).values()}
     return parents.pop() if len(parents) == 1 else Path(folder)
@@ -317,7 +317,7 @@ def run_qa(args: argparse.Namespace) -> int:
     from xllm_harness.judging.prompts import QA_PARSERS
     from xllm_harness.judging.qa import judge_qa
     from xllm_harness.judging.summary import qa_counts
-    from xllm_harness.lm_eval_outputs import recorded_model_name
+    from xllm_harness.results.lm_eval import recorded_model_name
 
     client = _client(args)
     limit = args.limit if args.limit is not None else args.limit_default
@@ -344,7 +344,7 @@ def run_qa(args: argparse.Namespace) -> int:
 def run_pairwise(args: argparse.Namespace) -> int:
     from xllm_harness.judging.pairwise import judge_pairwise
     from xllm_harness.judging.summary import all_gated_line, pairwise_counts
-    from xllm_harness.lm_eval_outputs import recorded_model_name
+    from xllm_harness.results.lm_eval import recorded_model_name
 
     client = _client(args)
     results, details = judge_pairwise(

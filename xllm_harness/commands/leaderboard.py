@@ -52,7 +52,7 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xllm_harness.leaderboard import (
+    from xllm_harness.leaderboard.board import (
         add_intervals,
         build_tables,
         collect,
@@ -61,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
         interval_notes,
         pairwise_table,
     )
-    from xllm_harness.leaderboard_render import to_csv, to_html, to_markdown
-    from xllm_harness.model_names import parse_aliases
+    from xllm_harness.leaderboard.render import to_csv, to_html, to_markdown
+    from xllm_harness.results.model_names import parse_aliases
 
     if not 0 < args.alpha < 1:
         raise InputError(f"--alpha {args.alpha}: give a level between 0 and 1 (e.g. 0.05)")
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     markdown = to_markdown(tables, found.notes, base=base)
     print(markdown)
     if args.output is not None:
-        from xllm_harness.leaderboard_figures import write_figures
+        from xllm_harness.leaderboard.figures import write_figures
 
         args.output.mkdir(parents=True, exist_ok=True)
         (args.output / "leaderboard.md").write_text(markdown, encoding="utf-8")

@@ -36,7 +36,7 @@ def register(sub) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from xllm_harness.lm_eval_bridge import task_manager
+    from xllm_harness.bridge.task_index import task_manager
 
     tm = task_manager()
     for name in tm.all_groups:
@@ -47,7 +47,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_dir(args: argparse.Namespace) -> int:
-    from xllm_harness.lm_eval_bridge import tasks_dir
+    from xllm_harness.bridge.task_index import tasks_dir
 
     print(tasks_dir())
     return 0

@@ -1,12 +1,12 @@
 """The MI-Eval language gate: an answer identified as another language than the expected one loses
-without a judge call. Identification is :mod:`xllm_harness.langid` (lid.176 behind script-aware rules),
+without a judge call. Identification is :mod:`xllm_harness.text.langid` (lid.176 behind script-aware rules),
 the same one the ``off_target`` metric uses; what cannot be measured goes to the judge (rule 3 of
 docs/language-id.md, which also gives the measured rates).
 """
 
 from __future__ import annotations
 
-from xllm_harness import langid
+from xllm_harness.text import langid
 
 
 def detect(text: str) -> str:

@@ -2,7 +2,7 @@
 
 Per item (A and B aligned as ``xllm compare`` aligns them: by ``doc_id``, refused when they differ):
 
-1. Language gate (x-LLM): each answer's language is identified (:mod:`xllm_harness.langid`) and
+1. Language gate (x-LLM): each answer's language is identified (:mod:`xllm_harness.text.langid`) and
    compared with the task's language (``gate_by="question"``: with the question's detected language, as
    x-LLM did). An answer identified as another language loses without a judge call; when both are off,
    it is a tie. An answer too short to identify (a number, a name) is not gated: the judge decides.
@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xllm_harness.compare import align, model_folder
+from xllm_harness.analysis.compare import align, model_folder
 from xllm_harness.errors import InputError
 from xllm_harness.judging import langgate
 from xllm_harness.judging.backend import ChatRequest
 from xllm_harness.judging.client import JudgeClient
 from xllm_harness.judging.prompts import pairwise_messages, parse_scores
 from xllm_harness.judging.rounds import Outcome, judge_all
-from xllm_harness.lm_eval_outputs import OUTCOMES, read_sample_lines, sample_files
+from xllm_harness.results.lm_eval import OUTCOMES, read_sample_lines, sample_files
 
 
 @dataclass
@@ -56,7 +56,7 @@ def load_pairs(
 ) -> list[PairItem]:
     """Aligned items of every instruction task (docs with ``instruction``) present in both folders.
 
-    A and B are aligned as ``xllm compare`` aligns them (:func:`xllm_harness.compare.align`: by
+    A and B are aligned as ``xllm compare`` aligns them (:func:`xllm_harness.analysis.compare.align`: by
     ``doc_id``, the filter ``xllm score`` reads, refused when a document is missing from one side or
     differs); ``limit`` then takes the first documents of each task."""
     files_a, files_b = sample_files(model_folder(dir_a, "--a")), sample_files(model_folder(dir_b, "--b"))

@@ -28,7 +28,7 @@ from xllm_harness.judging.client import JudgeClient
 from xllm_harness.judging.prompts import parse_yes_no, qa_messages
 from xllm_harness.judging.rounds import Outcome, judge_all
 from xllm_harness.languages import get_language
-from xllm_harness.lm_eval_outputs import read_sample_lines, response, sample_files
+from xllm_harness.results.lm_eval import read_sample_lines, response, sample_files
 from xllm_harness.scoring import read_samples
 
 QA_DOC_KEYS = ("context", "question", "answers", "lang")

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 from xllm_harness.languages import get_language
-from xllm_harness.mi_eval import read_mi_eval
-from xllm_harness.qa import read_squad_json
+from xllm_harness.tasks.mi_eval_docs import read_mi_eval
+from xllm_harness.tasks.qa_docs import read_squad_json
 
 API_KEY = "sk-test-Zq8wXv3LmN5pR7tY9uB2cD4eF6gH"
 WRONG_KEY = "sk-test-WRONGkey0123456789abcdefXYZ"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from xllm_harness.languages import get_language
-from xllm_harness.qa import read_squad_json
+from xllm_harness.tasks.qa_docs import read_squad_json
 from xllm_harness.testing.lm_eval_files import STAMP, sample_line, write_samples
 
 WRONG = "purple elephant 12345"

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from xllm_harness.analysis.scaling import PowerLaw
 from xllm_harness.cli import main
-from xllm_harness.samples import tokenizer_corpus
-from xllm_harness.scaling import PowerLaw
+from xllm_harness.data.samples import tokenizer_corpus
 from xllm_harness.testing.tiny_models import build_tiny_llama
 
 HERE = Path(__file__).resolve().parent

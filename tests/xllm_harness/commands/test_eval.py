@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from xllm_harness.bridge.internals import run_command, run_parser
 from xllm_harness.cli import build_parser, main
-from xllm_harness.lm_eval_internals import run_command, run_parser
 
 LIMIT = 12
 CACHED = re.compile(r"Cached requests: (\d+), Requests remaining: (\d+)")

@@ -159,7 +159,7 @@ def test_pairwise_results_and_spend_cap(tmp_path, samples_dir, subprocess_env):
     assert en["position_bias_rate"] == 0.0
     assert out["results"]["all"]["n"] == 6
     # the leaderboard reads this file
-    from xllm_harness.leaderboard import collect
+    from xllm_harness.leaderboard.board import collect
 
     comparisons = collect([tmp_path / "out"]).pairwise
     (latest,) = [c for c in comparisons if c.source.endswith(Path(proc.stdout.split()[-1]).name)]

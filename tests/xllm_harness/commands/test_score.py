@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from xllm_harness.cli import main
-from xllm_harness.leaderboard import build_tables, collect
+from xllm_harness.leaderboard.board import build_tables, collect
 
 STAMP = "2026-01-01T00-00-00.000001"
 

@@ -1,9 +1,9 @@
-"""The judge's language gate uses the one language identifier (``xllm_harness/langid.py``)."""
+"""The judge's language gate uses the one language identifier (``xllm_harness/text/langid.py``)."""
 
 from __future__ import annotations
 
-from xllm_harness import langid
 from xllm_harness.judging import langgate
+from xllm_harness.text import langid
 
 
 def test_detect_is_langid():

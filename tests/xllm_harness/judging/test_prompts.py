@@ -100,7 +100,7 @@ def test_language_gate_offline(subprocess_env, tmp_path):
 
 
 def test_mi_eval_loader(tmp_path):
-    from xllm_harness.mi_eval import read_mi_eval
+    from xllm_harness.tasks.mi_eval_docs import read_mi_eval
 
     path = tmp_path / "xx.jsonl"
     path.write_text(
@@ -119,8 +119,8 @@ def test_mi_eval_loader(tmp_path):
 
 
 def test_mi_eval_tasks_registered_for_every_language_with_data():
+    from xllm_harness.bridge.task_index import task_manager
     from xllm_harness.languages import get_languages
-    from xllm_harness.lm_eval_bridge import task_manager
 
     tm = task_manager()
     langs = [code for code, lang in get_languages().items() if lang.mi_eval]

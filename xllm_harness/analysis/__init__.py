@@ -1,0 +1,1 @@
+"""Statistics over results: paired significance, clusters, consistency, scaling laws, allocation."""

@@ -1,0 +1,1 @@
+"""The bridge into lm-eval: our task index and every lm-eval internal we rely on."""

@@ -1,0 +1,1 @@
+"""The leaderboard: tables from results, the HTML page and its figures, the paper's rows."""

@@ -1,0 +1,1 @@
+"""Loading Hugging Face models: evaluated models and metric models."""

@@ -1,0 +1,126 @@
+"""The built-in task folders and the task families that derive per-language tasks from them.
+
+Per language: ``xquad_xllm_<code>`` / ``mlqa_xllm_<code>`` (a ``Language.xquad`` / ``.mlqa`` data
+location), ``flores_xllm_en-<code>`` and ``flores_xllm_<code>-en`` (``.flores``, every language but
+English), ``mi_eval_xllm_<code>`` (``.mi_eval``). The families' groups join ``xllm``.
+"""
+
+from pathlib import Path
+from typing import Any
+
+from xllm_harness.hookspecs import hookimpl
+from xllm_harness.languages import Language
+from xllm_harness.taskgen import TaskFamily, generated_roots
+from xllm_harness.tasks import TASKS_DIR
+from xllm_harness.text.prompts import PIVOT
+
+Tasks = list[tuple[str, dict[str, Any]]]
+
+
+def _qa_tasks(benchmark: str):
+    def tasks(lang: Language) -> Tasks:
+        if not getattr(lang, benchmark):
+            return []
+        return [
+            (f"{benchmark}_xllm_{lang.code}", {"dataset_kwargs": {"benchmark": benchmark, "lang": lang.code}})
+        ]
+
+    return tasks
+
+
+def _flores_tasks(lang: Language) -> Tasks:
+    """The two directions (en→X, X→en) of a language with a ``flores`` location."""
+    if not lang.flores or lang.code == PIVOT:
+        return []
+    return [
+        (f"flores_xllm_{src}-{tgt}", {"dataset_kwargs": {"src": src, "tgt": tgt}})
+        for src, tgt in ((PIVOT, lang.code), (lang.code, PIVOT))
+    ]
+
+
+def _mi_eval_tasks(lang: Language) -> Tasks:
+    if not lang.mi_eval:
+        return []
+    return [(f"mi_eval_xllm_{lang.code}", {"dataset_kwargs": {"lang": lang.code}})]
+
+
+QA_METRICS = ("match", "exact_match", "f1", "judge_accuracy", "off_target")
+"""Leaderboard columns of XQuAD/MLQA: lm-eval's metrics, then the QA judge's accuracy (Table 2)."""
+QA_GROUP_METRICS = ("match", "exact_match", "f1", "off_target")
+FLORES_METRICS = ("spbleu", "chrf", "comet", "bleurt", "off_target")
+"""lm-eval's metrics and, for COMET/BLEURT, ``xllm score``'s (same names)."""
+MI_EVAL_METRICS = ("off_target",)
+"""MI-Eval's lm-eval metric worth a table (the pairwise judge's win/tie/loss has its own table)."""
+
+
+def _qa_averages(columns: list[str]) -> dict[str, list[str]]:
+    """The paper's QA averages leave English out."""
+    return {"avg": [c for c in columns if c != PIVOT]}
+
+
+def _flores_directions(columns: list[str]) -> dict[str, list[str]]:
+    return {
+        "en-x": [c for c in columns if c.startswith(f"{PIVOT}-")],
+        "x-en": [c for c in columns if c.endswith(f"-{PIVOT}")],
+    }
+
+
+def _flores_averages(columns: list[str]) -> dict[str, list[str]]:
+    """en→x and x→en are averaged apart (the paper reports them apart)."""
+    return {f"{k} avg": v for k, v in _flores_directions(columns).items()}
+
+
+FAMILIES = [
+    TaskFamily(
+        "xquad_xllm",
+        TASKS_DIR / "xquad_xllm",
+        _qa_tasks("xquad"),
+        title="XQuAD",
+        metrics=QA_METRICS,
+        averages=_qa_averages,
+        group_metrics=QA_GROUP_METRICS,
+        parent="xllm",
+    ),
+    TaskFamily(
+        "mlqa_xllm",
+        TASKS_DIR / "mlqa_xllm",
+        _qa_tasks("mlqa"),
+        title="MLQA",
+        metrics=QA_METRICS,
+        averages=_qa_averages,
+        group_metrics=QA_GROUP_METRICS,
+        parent="xllm",
+    ),
+    TaskFamily(
+        "flores_xllm",
+        TASKS_DIR / "flores_xllm",
+        _flores_tasks,
+        title="FLORES-101",
+        metrics=FLORES_METRICS,
+        averages=_flores_averages,
+        subgroups=_flores_directions,
+        group_metrics=FLORES_METRICS,
+        parent="xllm",
+    ),
+    TaskFamily(
+        "mi_eval_xllm",
+        TASKS_DIR / "mi_eval_xllm",
+        _mi_eval_tasks,
+        title="MI-Eval",
+        metrics=MI_EVAL_METRICS,
+        group_metrics=("nonempty", "off_target"),
+        parent="xllm",
+    ),
+]
+
+
+@hookimpl
+def xllm_task_dirs() -> list[Path]:
+    """The built-in task folder, unless plugin languages extend its families: then the generated
+    folder (``taskgen.generated_task_dir``) holds all of its tasks and groups instead."""
+    return [] if TASKS_DIR in generated_roots() else [TASKS_DIR]
+
+
+@hookimpl
+def xllm_task_families() -> list[TaskFamily]:
+    return FAMILIES

@@ -1,0 +1,1 @@
+"""Readers and writers of the project's files: lm-eval results and samples, scores, reports."""

@@ -1,0 +1,38 @@
+"""lm-eval code of the ``mi_eval_xllm_<lang>`` tasks (``tasks/mi_eval_xllm/``).
+
+Generation only: the answers are judged afterwards by ``xllm judge pairwise``. lm-eval reports
+``nonempty`` (the share of non-empty answers) and ``off_target`` (the share of answers not in the
+instruction's language).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xllm_harness.tasks import mi_eval_docs as mi_eval
+from xllm_harness.tasks import task_metrics
+
+CORPUS_METRICS = ("off_target",)
+HINT = "off_target is the only metric of MI-Eval in lm-eval; the judge scores the answers"
+
+
+@task_metrics.one_line_errors
+def load_dataset(lang: str, **metadata: Any):
+    """lm-eval ``custom_dataset``: the MI-Eval items of ``lang``, metric plan checked first."""
+    task_metrics.reproduce(metadata)
+    fields = task_metrics.plan(f"mi_eval_xllm_{lang}", CORPUS_METRICS, {}, HINT)
+    return mi_eval.load_dataset(lang).map(lambda _: fields)
+
+
+def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
+    """``nonempty`` per answer, and the answer for ``off_target`` (in the instruction's language)."""
+    answer = results[0].strip()
+    return {
+        "nonempty": float(bool(answer)),
+        **task_metrics.corpus_items(doc, CORPUS_METRICS, answer, [doc["instruction"]], None, doc["lang"]),
+        **task_metrics.missing_items(doc, CORPUS_METRICS),
+    }
+
+
+agg_off_target = task_metrics.score_aggregation("off_target")
+agg_off_target_signature = task_metrics.signature_aggregation("off_target")

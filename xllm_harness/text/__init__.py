@@ -1,0 +1,1 @@
+"""Text rules shared by tasks, judges and training: prompts and language identification."""
