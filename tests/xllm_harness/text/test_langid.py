@@ -179,10 +179,9 @@ PUNCTUATION_OR_DIGITS = [
 def test_punctuation_or_digits_only_get_the_same_verdict_everywhere(lang):
     """docs/language-id.md rule 3: not measurable. The MI-Eval gate then leaves the answer to the judge
     (in both pairwise positions) and ``off_target`` leaves it out of the rate."""
-    from plugins.metrics.off_target import NotMeasurable, OffTarget
-
     from xllm_harness.judging import langgate
     from xllm_harness.judging.pairwise import PairItem, gate
+    from xllm_harness.plugins.metrics.off_target import NotMeasurable, OffTarget
 
     texts = PUNCTUATION_OR_DIGITS
     assert [langid.is_language(t, lang) for t in texts] == [None] * len(texts)
