@@ -33,9 +33,8 @@ from xllm_harness.analysis.clusters import cluster_map
 from xllm_harness.analysis.significance import _counts, _interval
 from xllm_harness.errors import InputError, unknown_name
 from xllm_harness.metrics import Metric, get_metrics
+from xllm_harness.results.judge_files import newest_judge, qa_verdicts
 from xllm_harness.results.lm_eval import (
-    judge_verdicts,
-    newest,
     read_sample_lines,
     recorded_model_name,
     sample_files,
@@ -183,14 +182,14 @@ def metric_outcomes(path: Path, task: str, metric: Metric) -> Outcomes | None:
 
 def judge_outcomes(folder: Path, path: Path, task: str) -> Outcomes | None:
     """Per-item verdicts of the newest ``judge_qa_*.json`` in ``folder`` for ``task`` (or ``None``)."""
-    judge_file = newest(p for p in folder.glob("judge_qa_*.json") if not p.name.endswith(".details.json"))
+    judge_file = newest_judge(folder, "qa")
     if judge_file is None:
         return None
-    verdicts = judge_verdicts(judge_file).get(task)
+    verdicts = qa_verdicts(judge_file).get(task)
     if not verdicts:
         return None
     rows = {row["doc_id"]: row for row in read_sample_lines(path)}
-    values = {_item_key(rows[d]): v for d, v in zip(*verdicts, strict=True) if d in rows}
+    values = {_item_key(rows[d]): v for d, v in verdicts.items() if d in rows}
     return Outcomes(task, values, cluster_map({_item_key(r): r["doc"] for r in rows.values()}))
 
 

@@ -18,7 +18,6 @@ marks cells that differ significantly from a baseline model. Rendering: :mod:`xl
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,21 +26,23 @@ from typing import Any
 
 import numpy as np
 
+from xllm_harness.analysis.shares import Share
 from xllm_harness.errors import InputError, MissingDependencyError, MissingFileError, XllmError, unknown_name
 from xllm_harness.leaderboard import paper
 from xllm_harness.metrics import COVERAGE_FIELD, Metric, get_metrics
+from xllm_harness.results.judge_files import pairwise_details, qa_verdicts, read_judge_pairwise, read_judge_qa
 from xllm_harness.results.lm_eval import (
     OUTCOMES,
+    SAMPLES_RE,
     Missing,
     ModelIdentity,
+    effective_samples,
     file_timestamp,
     folder_identity,
-    judge_verdicts,
     metric_entry,
     metric_signature,
     model_identity,
     named_identity,
-    pairwise_outcomes,
     read_results,
     recorded_identity,
     results_files,
@@ -49,6 +50,7 @@ from xllm_harness.results.lm_eval import (
     stamped_files,
 )
 from xllm_harness.results.model_names import readable_names
+from xllm_harness.results.scores import read_scores, statistics_of
 from xllm_harness.taskgen import TaskFamily, family_of, get_families
 
 METRIC_TITLES = {
@@ -100,6 +102,10 @@ class Cell:
     p_holm: float | None = None
     warning: str | None = None
     """What ``xllm score`` warned about this number (e.g. a language outside the metric model's)."""
+    n: int | None = None
+    """The items (documents) the number is computed over, where the file records them."""
+    replaced: str | None = None
+    """Said when this number, the newest, replaced an older one of the same model over more items."""
 
     @property
     def rank(self) -> tuple[bool, str, str]:
@@ -116,9 +122,18 @@ class Scores:
     values: dict[tuple[str, str], Cell] = field(default_factory=dict)
 
     def add(self, task: str, metric: str, cell: Cell) -> None:
+        """Keep the better of ``cell`` and the one held (:attr:`Cell.rank`), saying when the newer number
+        is over fewer items than the older one it replaces (e.g. a later ``--limit`` run)."""
         old = self.values.get((task, metric))
-        if old is None or cell.rank >= old.rank:
-            self.values[(task, metric)] = cell
+        if old is not None and cell.rank < old.rank:
+            old, cell = cell, old
+        numbers = old is not None and cell.value is not None and old.value is not None
+        if numbers and cell.stamp > old.stamp and cell.n is not None and old.n is not None and cell.n < old.n:
+            cell.replaced = (
+                f"the newest run ({cell.source}) has {cell.n} items; an older one over {old.n} items "
+                f"({old.source}) is not shown"
+            )
+        self.values[(task, metric)] = cell
 
 
 @dataclass
@@ -186,25 +201,6 @@ class _Skip(Exception):
     """A file that is not what its name says (skipped with a warning, or an error with ``strict``)."""
 
 
-def _json_object(path: Path, expected: str) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise _Skip(f"cannot read it ({err.strerror})") from None
-    except ValueError as err:
-        raise _Skip(f"not valid JSON ({err}); expected {expected}") from None
-    if not isinstance(data, dict):
-        raise _Skip(f"a JSON {type(data).__name__}, expected {expected}")
-    return data
-
-
-def _mapping_of_mappings(data: dict[str, Any], key: str, expected: str) -> dict[str, dict[str, Any]]:
-    value = data.get(key)
-    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
-        raise _Skip(f"no {key!r} mapping; expected {expected}")
-    return value
-
-
 def _rescale(metric: str, value: float, signature: str) -> float | Missing:
     if metric not in TABLE_SCALE:
         return value
@@ -222,7 +218,7 @@ def _cell(
     if isinstance(entry, float):
         entry = _rescale(metric, entry, signature)
     if isinstance(entry, Missing):
-        return Cell(None, stamp, str(source), missing=entry.reason, signature=signature)
+        return Cell(None, stamp, str(source), missing=entry.reason, signature=signature, n=extra.get("n"))
     return Cell(entry, stamp, str(source), signature=signature, **extra)
 
 
@@ -231,32 +227,30 @@ def _family_metrics(task: str) -> tuple[str, ...]:
     return found[0].metrics if found else ()
 
 
-RESULTS_SHAPE = "lm-eval's results file: {'results': {task: {'metric,filter': value}}, 'config': {...}}"
-SCORES_SHAPE = "xllm score's output: {'model_name': ..., 'results': {task: {metric: score}}, ...}"
-JUDGE_QA_SHAPE = "xllm judge qa's output: {'model_name': ..., 'results': {task: {'judge_accuracy': ...}}}"
-PAIRWISE_SHAPE = "xllm judge pairwise's output: {'models': {'a', 'b'}, 'results': {lang: {win, tie, loss}}}"
+def _checked(read: Callable[[Path], Any], path: Path) -> Any:
+    """``read(path)``, its input errors made a skip (the message without the file's name)."""
+    try:
+        return read(path)
+    except (InputError, MissingFileError) as err:
+        raise _Skip(str(err).removeprefix(f"{path}: ")) from None
 
 
 def _read_results(path: Path) -> list[_Found]:
-    try:
-        data = read_results(path)
-    except (InputError, MissingFileError) as err:
-        raise _Skip(str(err).removeprefix(f"{path}: ")) from None
+    data = _checked(read_results, path)
     identity, stamp = model_identity(data), file_timestamp(path)
     samples = samples_of_results(path)
     found = []
     for task, values in data["results"].items():
-        if not isinstance(values, dict):
-            raise _Skip(f"results[{task!r}] is not a mapping; expected {RESULTS_SHAPE}")
         for metric in _family_metrics(task):
             entry = metric_entry(values, metric)
             if entry is None:
                 continue
             sample = str(samples[task]) if task in samples else None
             signature = metric_signature(values, metric)
-            found.append(
-                _Found(identity, task, metric, _cell(metric, entry, stamp, path, signature, samples=sample))
+            cell = _cell(
+                metric, entry, stamp, path, signature, samples=sample, n=effective_samples(data, task)
             )
+            found.append(_Found(identity, task, metric, cell))
     return found
 
 
@@ -275,66 +269,79 @@ def _identity_of_scores(data: dict[str, Any], path: Path) -> ModelIdentity:
     )
 
 
+def _run_of_samples(samples: Any) -> tuple[ModelIdentity | None, int | None]:
+    """The identity and document count recorded by the results file of a samples file's run (an
+    ``xllm_scores`` file written before runs were kept apart may hold samples of several runs)."""
+    if not isinstance(samples, str):
+        return None, None
+    match = SAMPLES_RE.match(Path(samples).name)
+    results = Path(samples).parent / f"results_{match['ts']}.json" if match else None
+    if results is None or not results.is_file():
+        return None, None
+    try:
+        data = read_results(results)
+    except (InputError, MissingFileError):
+        return None, None
+    return model_identity(data), effective_samples(data, match["task"])
+
+
 def _read_scores(path: Path) -> list[_Found]:
-    data = _json_object(path, SCORES_SHAPE)
-    results = _mapping_of_mappings(data, "results", SCORES_SHAPE)
-    identity, stamp = _identity_of_scores(data, path), file_timestamp(path)
-    signatures = data.get("signatures") or {}
-    statistics, doc_ids = data.get("statistics") or {}, data.get("doc_ids") or {}
-    samples = data.get("samples_files") or {}
+    data = _checked(read_scores, path)
+    default, stamp = _identity_of_scores(data, path), file_timestamp(path)
+    signatures, doc_ids = data.get("signatures") or {}, data.get("doc_ids") or {}
+    samples, counts = data.get("samples_files") or {}, data.get("num_samples") or {}
     warnings = data.get("warnings") or {}
     found = []
-    for task, metrics in results.items():
+    for task, metrics in data["results"].items():
+        run_identity, expected = _run_of_samples(samples.get(task))
+        identity = run_identity or default
+        n = counts.get(task)
+        short = None
+        if expected is not None and n is not None and n != expected:
+            short = Missing(
+                f"scored from an incomplete samples file ({n} of the {expected} documents its run records); "
+                "rerun the task, then xllm score"
+            )
         for metric in metrics:
             signature = str((signatures.get(task) or {}).get(metric) or "")
-            entry = metric_entry(metrics, metric)
-            stats = (statistics.get(task) or {}).get(metric)
             extra = {
                 "samples": samples.get(task),
-                "stats": np.asarray(stats, dtype=np.float64) if stats is not None else None,
+                "stats": statistics_of(data, task, metric),
                 "doc_ids": doc_ids.get(task),
                 "warning": (warnings.get(task) or {}).get(metric),
+                "n": n,
             }
+            entry = short if short is not None else metric_entry(metrics, metric)
+            entry = Missing("absent") if entry is None else entry
             found.append(
-                _Found(
-                    identity,
-                    task,
-                    metric,
-                    _cell(
-                        metric, Missing("absent") if entry is None else entry, stamp, path, signature, **extra
-                    ),
-                )
+                _Found(identity, task, metric, _cell(metric, entry, stamp, path, signature, **extra))
             )
     for task, metrics in (data.get("errors") or {}).items():
-        for metric, message in (metrics or {}).items():
-            found.append(_Found(identity, task, metric, Cell(None, stamp, str(path), missing=str(message))))
+        identity = _run_of_samples(samples.get(task))[0] or default
+        for metric, message in metrics.items():
+            found.append(_Found(identity, task, metric, Cell(None, stamp, str(path), missing=message)))
     return found
 
 
 def _read_judge_qa(path: Path) -> list[_Found]:
-    data = _json_object(path, JUDGE_QA_SHAPE)
-    results = _mapping_of_mappings(data, "results", JUDGE_QA_SHAPE)
+    data = _checked(read_judge_qa, path)
     identity = (
         recorded_identity(data.get("model_identity"))
         or folder_identity(path.parent, recursive=False)
         or named_identity(str(data.get("model_name") or path.parent.name))
     )
     stamp = file_timestamp(path)
-    try:
-        verdicts = judge_verdicts(path)
-    except InputError as err:
-        raise _Skip(str(err)) from None
+    verdicts = _checked(qa_verdicts, path)
     found = []
-    for task, row in results.items():
-        if "judge_accuracy" not in row:
-            raise _Skip(f"results[{task!r}] has no 'judge_accuracy'; expected {JUDGE_QA_SHAPE}")
+    for task, row in data["results"].items():
         entry = metric_entry(row, "judge_accuracy")
         if entry is None:
             entry = Missing("no judge accuracy (no parsed verdict)")
         cell = _cell("judge_accuracy", entry, stamp, path, "")
         if task in verdicts:
-            cell.doc_ids, values = verdicts[task]
-            cell.stats = np.asarray(values, dtype=np.float64)[:, None]
+            cell.doc_ids = list(verdicts[task])
+            cell.stats = np.asarray(list(verdicts[task].values()), dtype=np.float64)[:, None]
+            cell.n = len(cell.doc_ids)
         else:
             cell.no_interval = "no judge_qa_<date>.details.jsonl beside the judge file"
         found.append(_Found(identity, task, "judge_accuracy", cell))
@@ -352,14 +359,8 @@ def _system_identity(data: dict[str, Any], side: str) -> ModelIdentity:
 
 
 def _read_pairwise(path: Path) -> tuple[ModelIdentity, ModelIdentity, dict[str, dict[str, float]]]:
-    data = _json_object(path, PAIRWISE_SHAPE)
-    results = _mapping_of_mappings(data, "results", PAIRWISE_SHAPE)
-    per_language = {}
-    for lang, row in results.items():
-        counts = {k: row.get(k) for k in OUTCOMES}
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in counts.values()):
-            raise _Skip(f"results[{lang!r}] lacks numeric win/tie/loss; expected {PAIRWISE_SHAPE}")
-        per_language[lang] = {k: float(v) for k, v in counts.items()}
+    data = _checked(read_judge_pairwise, path)
+    per_language = {lang: {k: float(row[k]) for k in OUTCOMES} for lang, row in data["results"].items()}
     return _system_identity(data, "a"), _system_identity(data, "b"), per_language
 
 
@@ -444,8 +445,12 @@ def collect(
             naming.names[a.key], naming.names[b.key], per_language, str(path), file_timestamp(path)
         )
         try:
-            comparison.outcomes = pairwise_outcomes(path)
-        except InputError as err:
+            for number, item in enumerate(pairwise_details(path), 1):
+                if item.lang is None:
+                    raise InputError(f"judged item {number} of its details has no 'lang'")
+                comparison.outcomes.setdefault(item.lang, []).append(item.outcome)
+        except (InputError, MissingFileError) as err:
+            comparison.outcomes = {}
             warn(f"{path}: no intervals, {err}")
         key = (a.key, b.key)
         if key not in newest or (comparison.stamp, str(path)) >= newest[key][:2]:
@@ -482,7 +487,10 @@ def _reported_rows(
         table = "Table 6" if metric == "match" else "Table 2"
         for model, benchmarks in source.items():
             reported = benchmarks[family.name]
-            averages = {label: sum(reported.values()) / len(reported) for label in groups}
+            # the measured rows' averages, over the same columns (absent where the paper lacks one of
+            # them); the paper's own average, over its languages, in a column labelled as such
+            averages = {label: _mean([reported.get(c) for c in cols]) for label, cols in groups.items()}
+            averages[paper.PAPER_AVERAGE] = sum(reported.values()) / len(reported)
             rows.append(
                 Row(f"{model} (reported, {table})", {c: reported.get(c) for c in columns}, averages, True)
             )
@@ -492,7 +500,7 @@ def _reported_rows(
                 Row(
                     f"{model} (reported, Table 4)",
                     dict.fromkeys(columns),
-                    {paper.TABLE4_AVERAGE: averages[metric]},
+                    {paper.PAPER_AVERAGE: averages[metric]},
                     True,
                 )
             )
@@ -525,6 +533,12 @@ def _table(family: TaskFamily, metric: str, per_model: dict[str, dict[str, Cell]
     notes += _grouped(
         "warning", [(f"{r.label} {c}", _coverage(metric, cell)) for r in rows for c, cell in r.cells.items()]
     )
+    notes += [
+        f"fewer items for {r.label} {c}: {cell.replaced}"
+        for r in rows
+        for c, cell in r.cells.items()
+        if cell.replaced
+    ]
     return Table(family.name, family.display_title, metric, columns, labels, rows, notes, groups)
 
 
@@ -674,19 +688,6 @@ def _share_intervals(comp: Pairwise, cells: dict[str, Cell]) -> None:
 # --- intervals and the baseline ---------------------------------------------------------------------
 
 
-class Share(Metric):
-    """A share of items (judge YES verdicts, MI-Eval wins...) as a metric for resampling 0/1 outcomes."""
-
-    name = "share"
-
-    def segment_statistics(self, hypotheses, references, sources, lang) -> list[float]:
-        """Each item's outcome (hypothesis) counts when it equals the outcome counted (its reference)."""
-        return [float(h == refs[0]) for h, refs in zip(hypotheses, references, strict=True)]
-
-    def signature(self) -> str:
-        return "share of items"
-
-
 def _metric(name: str) -> Metric | None:
     if name == "judge_accuracy":
         return Share()
@@ -713,7 +714,7 @@ def _recompute(metric: Metric, cell: Cell, samples_cache: dict[str, Any]) -> str
         stats = metric.statistics(samples.hypotheses, samples.references, samples.sources, samples.lang)
     except NotImplementedError:
         return f"{metric.name} provides no statistics"
-    except MissingDependencyError as err:
+    except (MissingDependencyError, InputError) as err:  # incl. a samples file cut short or malformed
         return str(err)
     cell.stats, cell.doc_ids = stats, samples.doc_ids
     return None
@@ -735,8 +736,6 @@ def add_intervals(scores: dict[str, Scores], n_resamples: int = 1000, level: flo
     """An interval for every measured cell with statistics (stored or recomputed): Wilson for
     proportions, else the percentile bootstrap; QA items resampled by paragraph, with the design
     effect (:func:`xllm_harness.analysis.significance.score_interval`)."""
-    from xllm_harness.analysis.clusters import sample_clusters
-    from xllm_harness.analysis.significance import score_interval
     from xllm_harness.console import progress_bar
 
     samples_cache: dict[str, Any] = {}
@@ -747,27 +746,37 @@ def add_intervals(scores: dict[str, Scores], n_resamples: int = 1000, level: flo
         if cell.value is not None and not cell.no_interval
     ]
     for name, cell in progress_bar(cells, desc="intervals (bootstrap)", unit="cell", enabled=bool(cells)):
-        metric = _metric(name)
-        if metric is None:
-            cell.no_interval = f"{name} is not a registered metric"
-            continue
-        if cell.stats is None:
-            cell.no_interval = _recompute(metric, cell, samples_cache)
-            if cell.no_interval:
-                continue
-        factor = _factor(name, cell)
-        if not _reproduces(metric, cell, factor):
-            reason = (
-                "its statistics (from the samples, default metric settings) do not give the recorded score"
-            )
-            cell.stats, cell.no_interval = None, reason
-            continue
-        clusters = None
-        if cell.samples and cell.doc_ids is not None and Path(cell.samples).is_file():
-            clusters = sample_clusters(cell.samples, cell.doc_ids)
-        found = score_interval(metric, cell.stats, clusters, n_resamples=n_resamples, level=level)
-        cell.interval = (found.low * factor, found.high * factor)
-        cell.design_effect = found.design_effect
+        try:
+            _interval(name, cell, samples_cache, n_resamples, level)
+        except (
+            XllmError
+        ) as err:  # this interval cannot be computed (e.g. no resample is scorable): it alone is missing
+            cell.stats, cell.interval, cell.no_interval = None, None, str(err)
+
+
+def _interval(name: str, cell: Cell, samples_cache: dict[str, Any], n_resamples: int, level: float) -> None:
+    from xllm_harness.analysis.clusters import sample_clusters
+    from xllm_harness.analysis.significance import score_interval
+
+    metric = _metric(name)
+    if metric is None:
+        cell.no_interval = f"{name} is not a registered metric"
+        return
+    if cell.stats is None:
+        cell.no_interval = _recompute(metric, cell, samples_cache)
+        if cell.no_interval:
+            return
+    factor = _factor(name, cell)
+    if not _reproduces(metric, cell, factor):
+        reason = "its statistics (from the samples, default metric settings) do not give the recorded score"
+        cell.stats, cell.no_interval = None, reason
+        return
+    clusters = None
+    if cell.samples and cell.doc_ids is not None and Path(cell.samples).is_file():
+        clusters = sample_clusters(cell.samples, cell.doc_ids)
+    found = score_interval(metric, cell.stats, clusters, n_resamples=n_resamples, level=level)
+    cell.interval = (found.low * factor, found.high * factor)
+    cell.design_effect = found.design_effect
 
 
 def compare_to_baseline(

@@ -22,6 +22,7 @@ from xllm_harness.leaderboard.render import (
     figures,
     system_styles,
 )
+from xllm_harness.results.files import atomic_path
 
 FORMATS = ("svg", "png")
 DPI = 200
@@ -136,13 +137,14 @@ def write_figures(tables: list[Table], folder: Path) -> list[Path]:
             fig = _pairwise(plt, table)
         for fmt in FORMATS:
             path = folder / f"{name}.{fmt}"
-            fig.savefig(
-                path,
-                format=fmt,
-                dpi=DPI,
-                bbox_inches="tight",
-                metadata={"Date": None} if fmt == "svg" else None,
-            )
+            with atomic_path(path) as tmp:  # whole or not at all
+                fig.savefig(
+                    tmp,
+                    format=fmt,
+                    dpi=DPI,
+                    bbox_inches="tight",
+                    metadata={"Date": None} if fmt == "svg" else None,
+                )
             written.append(path)
         plt.close(fig)
     return written
