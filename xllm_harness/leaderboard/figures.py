@@ -25,6 +25,8 @@ from xllm_harness.leaderboard.render import (
 from xllm_harness.results.files import atomic_path
 
 FORMATS = ("svg", "png")
+SVG_SALT = "xllm-harness"
+"""Seed of the SVG element ids, so that the same tables give the same file."""
 DPI = 200
 HATCHES = {"solid": "", "dots": "..", "hatch": "///", "crosshatch": "xxx"}
 
@@ -137,7 +139,8 @@ def write_figures(tables: list[Table], folder: Path) -> list[Path]:
             fig = _pairwise(plt, table)
         for fmt in FORMATS:
             path = folder / f"{name}.{fmt}"
-            with atomic_path(path) as tmp:  # whole or not at all
+            # whole or not at all; the same bytes for the same tables (fixed SVG ids, no date)
+            with atomic_path(path) as tmp, plt.rc_context({"svg.hashsalt": SVG_SALT}):
                 fig.savefig(
                     tmp,
                     format=fmt,
