@@ -110,11 +110,16 @@ def write_jsonl(path: str | Path, records: Iterable[Any]) -> Path:
 
 
 def json_safe(value: Any) -> Any:
-    """``value`` with every NaN or infinite float replaced by ``None`` (a number is right or absent)."""
+    """A JSON-safe copy of ``value``: NaN and infinities become ``None`` (a number is right or absent),
+    numpy values Python ones, paths strings."""
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [json_safe(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
     return value
