@@ -1,13 +1,14 @@
 """Leaderboards from result folders: lm-eval runs, ``xllm score`` and ``xllm judge`` outputs.
 
-:func:`collect` reads, through :mod:`xllm_harness.results.lm_eval`, every ``results_*.json`` (lm-eval /
+:func:`collect` reads, through :mod:`xllm_harness.results.findings`, every ``results_*.json`` (lm-eval /
 ``xllm eval``), ``xllm_scores_*.json`` (``xllm score``), ``judge_qa_*.json`` and ``judge_pairwise_*.json``
-(``xllm judge``) under the given folders. Rules:
+(``xllm judge``) under the given folders, and decides what is shown. Rules:
 
 - a model is its :class:`~xllm_harness.results.lm_eval.ModelIdentity` (model type + full ``model_args``);
   its name in every table follows :mod:`xllm_harness.results.model_names`;
 - of several results for one model, task and metric the newest (timestamp in the file name) wins; a
-  metric recorded as missing never hides a number measured for the same model and task;
+  metric recorded as missing never hides a number measured for the same model and task; a newer
+  number over fewer items than the one it replaces is said under the table;
 - a file that cannot be read or has the wrong shape is skipped with a warning (``strict``: an error).
 
 :func:`build_tables` makes one table per registered task family (``get_families()``) and metric of
@@ -19,7 +20,7 @@ marks cells that differ significantly from a baseline model. Rendering: :mod:`xl
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,27 +31,9 @@ from xllm_harness.analysis.shares import Share
 from xllm_harness.errors import InputError, MissingDependencyError, MissingFileError, XllmError, unknown_name
 from xllm_harness.leaderboard import paper
 from xllm_harness.metrics import COVERAGE_FIELD, Metric, get_metrics
-from xllm_harness.results.judge_files import pairwise_details, qa_verdicts, read_judge_pairwise, read_judge_qa
-from xllm_harness.results.lm_eval import (
-    OUTCOMES,
-    SAMPLES_RE,
-    Missing,
-    ModelIdentity,
-    effective_samples,
-    file_timestamp,
-    folder_identity,
-    metric_entry,
-    metric_signature,
-    model_identity,
-    named_identity,
-    read_results,
-    recorded_identity,
-    results_files,
-    samples_of_results,
-    stamped_files,
-)
+from xllm_harness.results.findings import Finding, PairwiseFinding, read_findings, read_pairwise, result_files
+from xllm_harness.results.lm_eval import OUTCOMES, Missing, ModelIdentity
 from xllm_harness.results.model_names import readable_names
-from xllm_harness.results.scores import read_scores, statistics_of
 from xllm_harness.taskgen import TaskFamily, family_of, get_families
 
 METRIC_TITLES = {
@@ -186,19 +169,7 @@ class Collection:
     notes: list[str] = field(default_factory=list)
 
 
-# --- reading ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Found:
-    identity: ModelIdentity
-    task: str
-    metric: str
-    cell: Cell
-
-
-class _Skip(Exception):
-    """A file that is not what its name says (skipped with a warning, or an error with ``strict``)."""
+# --- reading: xllm_harness.results.findings; here, which finding is shown and on what scale -------------
 
 
 def _rescale(metric: str, value: float, signature: str) -> float | Missing:
@@ -212,14 +183,17 @@ def _rescale(metric: str, value: float, signature: str) -> float | Missing:
     return value * TABLE_SCALE[metric] / float(declared.group(1))
 
 
-def _cell(
-    metric: str, entry: float | Missing, stamp: str, source: Path, signature: str, **extra: Any
-) -> Cell:
+def _cell(found: Finding) -> Cell:
+    entry = found.entry
     if isinstance(entry, float):
-        entry = _rescale(metric, entry, signature)
+        entry = _rescale(found.metric, entry, found.signature)
+    cell = Cell(None, found.stamp, str(found.source), signature=found.signature, n=found.n)
     if isinstance(entry, Missing):
-        return Cell(None, stamp, str(source), missing=entry.reason, signature=signature, n=extra.get("n"))
-    return Cell(entry, stamp, str(source), signature=signature, **extra)
+        cell.missing = entry.reason
+        return cell
+    cell.value, cell.samples, cell.stats, cell.doc_ids = entry, found.samples, found.stats, found.doc_ids
+    cell.warning, cell.no_interval = found.warning, found.no_interval
+    return cell
 
 
 def _family_metrics(task: str) -> tuple[str, ...]:
@@ -227,169 +201,11 @@ def _family_metrics(task: str) -> tuple[str, ...]:
     return found[0].metrics if found else ()
 
 
-def _checked(read: Callable[[Path], Any], path: Path) -> Any:
-    """``read(path)``, its input errors made a skip (the message without the file's name)."""
-    try:
-        return read(path)
-    except (InputError, MissingFileError) as err:
-        raise _Skip(str(err).removeprefix(f"{path}: ")) from None
-
-
-def _read_results(path: Path) -> list[_Found]:
-    data = _checked(read_results, path)
-    identity, stamp = model_identity(data), file_timestamp(path)
-    samples = samples_of_results(path)
-    found = []
-    for task, values in data["results"].items():
-        for metric in _family_metrics(task):
-            entry = metric_entry(values, metric)
-            if entry is None:
-                continue
-            sample = str(samples[task]) if task in samples else None
-            signature = metric_signature(values, metric)
-            cell = _cell(
-                metric, entry, stamp, path, signature, samples=sample, n=effective_samples(data, task)
-            )
-            found.append(_Found(identity, task, metric, cell))
-    return found
-
-
-def _identity_of_scores(data: dict[str, Any], path: Path) -> ModelIdentity:
-    identity = recorded_identity(data.get("model_identity"))
-    source = data.get("source_results")
-    if identity is None and isinstance(source, str) and Path(source).is_file():
-        try:
-            identity = model_identity(read_results(source))
-        except (InputError, MissingFileError):
-            identity = None
-    return (
-        identity
-        or folder_identity(path.parent, recursive=False)
-        or named_identity(str(data.get("model_name") or path.parent.name))
-    )
-
-
-def _run_of_samples(samples: Any) -> tuple[ModelIdentity | None, int | None]:
-    """The identity and document count recorded by the results file of a samples file's run (an
-    ``xllm_scores`` file written before runs were kept apart may hold samples of several runs)."""
-    if not isinstance(samples, str):
-        return None, None
-    match = SAMPLES_RE.match(Path(samples).name)
-    results = Path(samples).parent / f"results_{match['ts']}.json" if match else None
-    if results is None or not results.is_file():
-        return None, None
-    try:
-        data = read_results(results)
-    except (InputError, MissingFileError):
-        return None, None
-    return model_identity(data), effective_samples(data, match["task"])
-
-
-def _read_scores(path: Path) -> list[_Found]:
-    data = _checked(read_scores, path)
-    default, stamp = _identity_of_scores(data, path), file_timestamp(path)
-    signatures, doc_ids = data.get("signatures") or {}, data.get("doc_ids") or {}
-    samples, counts = data.get("samples_files") or {}, data.get("num_samples") or {}
-    warnings = data.get("warnings") or {}
-    found = []
-    for task, metrics in data["results"].items():
-        run_identity, expected = _run_of_samples(samples.get(task))
-        identity = run_identity or default
-        n = counts.get(task)
-        short = None
-        if expected is not None and n is not None and n != expected:
-            short = Missing(
-                f"scored from an incomplete samples file ({n} of the {expected} documents its run records); "
-                "rerun the task, then xllm score"
-            )
-        for metric in metrics:
-            signature = str((signatures.get(task) or {}).get(metric) or "")
-            extra = {
-                "samples": samples.get(task),
-                "stats": statistics_of(data, task, metric),
-                "doc_ids": doc_ids.get(task),
-                "warning": (warnings.get(task) or {}).get(metric),
-                "n": n,
-            }
-            entry = short if short is not None else metric_entry(metrics, metric)
-            entry = Missing("absent") if entry is None else entry
-            found.append(
-                _Found(identity, task, metric, _cell(metric, entry, stamp, path, signature, **extra))
-            )
-    for task, metrics in (data.get("errors") or {}).items():
-        identity = _run_of_samples(samples.get(task))[0] or default
-        for metric, message in metrics.items():
-            found.append(_Found(identity, task, metric, Cell(None, stamp, str(path), missing=message)))
-    return found
-
-
-def _read_judge_qa(path: Path) -> list[_Found]:
-    data = _checked(read_judge_qa, path)
-    identity = (
-        recorded_identity(data.get("model_identity"))
-        or folder_identity(path.parent, recursive=False)
-        or named_identity(str(data.get("model_name") or path.parent.name))
-    )
-    stamp = file_timestamp(path)
-    verdicts = _checked(qa_verdicts, path)
-    found = []
-    for task, row in data["results"].items():
-        entry = metric_entry(row, "judge_accuracy")
-        if entry is None:
-            entry = Missing("no judge accuracy (no parsed verdict)")
-        cell = _cell("judge_accuracy", entry, stamp, path, "")
-        if task in verdicts:
-            cell.doc_ids = list(verdicts[task])
-            cell.stats = np.asarray(list(verdicts[task].values()), dtype=np.float64)[:, None]
-            cell.n = len(cell.doc_ids)
-        else:
-            cell.no_interval = "no judge_qa_<date>.details.jsonl beside the judge file"
-        found.append(_Found(identity, task, "judge_accuracy", cell))
-    return found
-
-
-def _system_identity(data: dict[str, Any], side: str) -> ModelIdentity:
-    identity = recorded_identity((data.get("systems") or {}).get(side))
-    record = data.get(side) if isinstance(data.get(side), dict) else {}
-    samples = record.get("samples")
-    if identity is None and isinstance(samples, str) and Path(samples).is_dir():
-        identity = folder_identity(samples)
-    name = (data.get("models") or {}).get(side) or record.get("model") or side.upper()
-    return identity or named_identity(str(name))
-
-
-def _read_pairwise(path: Path) -> tuple[ModelIdentity, ModelIdentity, dict[str, dict[str, float]]]:
-    data = _checked(read_judge_pairwise, path)
-    per_language = {lang: {k: float(row[k]) for k in OUTCOMES} for lang, row in data["results"].items()}
-    return _system_identity(data, "a"), _system_identity(data, "b"), per_language
-
-
-def _files(paths: Iterable[Path]) -> tuple[list[tuple[str, Path]], list[Path]]:
-    """(kind, path) of every result file under ``paths``; and named files of no known kind."""
-    found: list[tuple[str, Path]] = []
-    unknown: list[Path] = []
-    for root in paths:
-        root = Path(root)
-        if not root.exists():
-            raise MissingFileError(f"Result folder {root} does not exist")
-        kinds = {"results": results_files(root)} | {
-            kind: stamped_files(root, kind) for kind in ("xllm_scores", "judge_qa", PAIRWISE)
-        }
-        listed = [(kind, p) for kind, files in kinds.items() for p in files]
-        if root.is_file() and not listed:
-            unknown.append(root)
-        found += listed
-    return found, unknown
-
-
-def _merge_named(
-    found: list[_Found], pairs: list[tuple[ModelIdentity, ModelIdentity, Any, Path]]
-) -> dict[str, ModelIdentity]:
+def _merge_named(found: list[Finding], pairs: list[PairwiseFinding]) -> dict[str, ModelIdentity]:
     """Name-only identities that equal exactly one full identity's path are that model."""
-    full = {f.identity.key: f.identity for f in found if f.identity.model}
-    full |= {i.key: i for a, b, _, _ in pairs for i in (a, b) if i.model}
+    every = [f.identity for f in found] + [i for pair in pairs for i in (pair.a, pair.b)]
+    full = {i.key: i for i in every if i.model}
     mapping = {}
-    every = [f.identity for f in found] + [i for a, b, _, _ in pairs for i in (a, b)]
     for identity in every:
         if identity.model:
             continue
@@ -411,50 +227,43 @@ def collect(
             raise InputError(message.replace("skipped, ", "", 1) + " (--strict)")
         warn(message)
 
-    readers = {"results": _read_results, "xllm_scores": _read_scores, "judge_qa": _read_judge_qa}
-    files, unknown = _files(paths)
+    files, unknown = result_files(paths)
     for path in unknown:
         skip(path, "not a result file (results_*.json, xllm_scores_*, judge_qa_*, judge_pairwise_*.json)")
-    found: list[_Found] = []
-    pairs: list[tuple[ModelIdentity, ModelIdentity, Any, Path]] = []
+    found: list[Finding] = []
+    pairs: list[PairwiseFinding] = []
     for kind, path in files:
         try:
             if kind == PAIRWISE:
-                a, b, per_language = _read_pairwise(path)
-                pairs.append((a, b, per_language, path))
+                pairs.append(read_pairwise(path))
             else:
-                found += readers[kind](path)
-        except _Skip as err:
-            skip(path, str(err))
+                found += read_findings(kind, path, _family_metrics)
+        except (InputError, MissingFileError) as err:
+            skip(path, str(err).removeprefix(f"{path}: "))
     merged = _merge_named(found, pairs)
 
     def real(identity: ModelIdentity) -> ModelIdentity:
         return merged.get(identity.key, identity)
 
-    identities = [real(f.identity) for f in found] + [real(i) for a, b, _, _ in pairs for i in (a, b)]
+    identities = [real(f.identity) for f in found] + [real(i) for pair in pairs for i in (pair.a, pair.b)]
     naming = readable_names(identities, aliases)
     scores: dict[str, Scores] = {}
     for item in found:
         identity = real(item.identity)
         name = naming.names[identity.key]
-        scores.setdefault(name, Scores(name, identity)).add(item.task, item.metric, item.cell)
+        scores.setdefault(name, Scores(name, identity)).add(item.task, item.metric, _cell(item))
     newest: dict[tuple[str, str], tuple[str, str, Pairwise]] = {}
-    for a, b, per_language, path in pairs:
-        a, b = real(a), real(b)
+    for pair in pairs:
+        a, b = real(pair.a), real(pair.b)
         comparison = Pairwise(
-            naming.names[a.key], naming.names[b.key], per_language, str(path), file_timestamp(path)
-        )
-        try:
-            for number, item in enumerate(pairwise_details(path), 1):
-                if item.lang is None:
-                    raise InputError(f"judged item {number} of its details has no 'lang'")
-                comparison.outcomes.setdefault(item.lang, []).append(item.outcome)
-        except (InputError, MissingFileError) as err:
-            comparison.outcomes = {}
-            warn(f"{path}: no intervals, {err}")
+            naming.names[a.key], naming.names[b.key], pair.per_language, str(pair.source), pair.stamp,
+            pair.outcomes,
+        )  # fmt: skip
+        if pair.outcomes_error:
+            warn(f"{pair.source}: no intervals, {pair.outcomes_error}")
         key = (a.key, b.key)
-        if key not in newest or (comparison.stamp, str(path)) >= newest[key][:2]:
-            newest[key] = (comparison.stamp, str(path), comparison)
+        if key not in newest or (comparison.stamp, comparison.source) >= newest[key][:2]:
+            newest[key] = (comparison.stamp, comparison.source, comparison)
     pairwise = [c for _, _, c in sorted(newest.values(), key=lambda v: (v[2].model_a, v[2].model_b))]
     return Collection(scores, pairwise, naming.notes)
 
