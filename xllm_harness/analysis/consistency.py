@@ -34,12 +34,7 @@ from xllm_harness.analysis.significance import _counts, _interval
 from xllm_harness.errors import InputError, unknown_name
 from xllm_harness.metrics import Metric, get_metrics
 from xllm_harness.results.judge_files import newest_judge, qa_verdicts
-from xllm_harness.results.lm_eval import (
-    read_sample_lines,
-    recorded_model_name,
-    sample_files,
-    sample_folders,
-)
+from xllm_harness.results.lm_eval import model_name, read_sample_lines, run_groups, sample_folders
 from xllm_harness.taskgen import family_of
 
 ENGLISH = "en"
@@ -197,6 +192,20 @@ def _outcomes(source: str, folder: Path, task: str, path: Path, scorer: Metric) 
     return judge_outcomes(folder, path, task) if source == JUDGE else metric_outcomes(path, task, scorer)
 
 
+def _configurations(root: str | Path) -> list[tuple[Path, str, dict[str, Path]]]:
+    """(folder, model name, samples by task) of every configuration of every model folder under
+    ``root``: runs of other settings (``model_args``, ``limit``) in one folder are never mixed."""
+    out = []
+    for folder in sample_folders(root):
+        groups = run_groups(folder)
+        for group in groups:
+            name = model_name(group.identity, folder)
+            if len(groups) > 1:
+                name += f" [run {group.runs[-1].timestamp}]"
+            out.append((folder, name, group.samples))
+    return out
+
+
 def consistency(
     runs: Sequence[str | Path],
     metric: str = "match",
@@ -209,10 +218,9 @@ def consistency(
     scorer = binary_metric(metric)
     results: list[PairConsistency] = []
     for run in runs:
-        for folder in sample_folders(run):
-            model = recorded_model_name(folder)
+        for folder, model, samples in _configurations(run):
             families: dict[str, dict[str, tuple[str, Path]]] = {}
-            for task, path in sample_files(folder, recursive=False).items():
+            for task, path in samples.items():
                 found = family_of(task)
                 if found is not None:
                     families.setdefault(found[0].name, {})[found[1]] = (task, path)

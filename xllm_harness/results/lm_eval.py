@@ -508,3 +508,37 @@ def choose_run(path: str | Path, stamp: str | None, option: str, side: str) -> R
             f"{run.results}: no samples_<task>_{run.timestamp}.jsonl beside it; run with --log_samples"
         )
     return run
+
+
+@dataclass(frozen=True)
+class RunGroup:
+    """The runs of one model folder made with one configuration (model, ``model_args``, ``limit``):
+    their samples may be read together (the newest file of each task); other configurations never."""
+
+    identity: ModelIdentity | None
+    limit: Any
+    runs: tuple[Run, ...]
+
+    @property
+    def samples(self) -> dict[str, Path]:
+        """The newest samples file of each task among the group's runs."""
+        out: dict[str, Path] = {}
+        for run in self.runs:  # oldest first: newer runs replace
+            out.update(run.samples)
+        return dict(sorted(out.items()))
+
+
+def run_groups(model_dir: str | Path) -> list[RunGroup]:
+    """The runs of ``model_dir`` grouped by configuration (lm-eval's model, ``model_args`` and
+    ``limit`` in each run's results file); samples files without one form a group of their own."""
+    groups: dict[str, list[Run]] = {}
+    meta: dict[str, tuple[ModelIdentity | None, Any]] = {}
+    for run in runs_in(model_dir):
+        identity, limit = None, None
+        if run.results is not None:
+            data = read_results(run.results)
+            identity, limit = model_identity(data), (data.get("config") or {}).get("limit")
+        key = json.dumps([identity.key if identity else None, limit], default=str)
+        groups.setdefault(key, []).append(run)
+        meta[key] = (identity, limit)
+    return [RunGroup(*meta[key], tuple(runs)) for key, runs in groups.items()]

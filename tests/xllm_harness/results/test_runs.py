@@ -110,3 +110,23 @@ def test_an_interval_that_cannot_be_computed_leaves_only_that_interval_missing(t
     assert chrf["en-zh"]["ci_low"] == "" and chrf["en-ar"]["ci_low"] != ""
     note = next(line for line in board.stdout.splitlines() if "no interval for tiny en-zh" in line)
     assert "incomplete: 3 documents" in note, note
+
+
+def test_runs_of_one_configuration_group_together_and_other_configurations_stay_apart(tmp_path):
+    """lm-eval run task by task with one configuration is one model's set of samples; a run with other
+    model_args is another (``xllm consistency`` reads each group on its own)."""
+    from xllm_harness.results.lm_eval import run_groups
+
+    folder = tmp_path / "m"
+    write_run(folder, [line(i) for i in range(5)], STAMP)
+    arabic = [{**line(i), "doc": {**line(i)["doc"], "tgt_lang": "ar"}} for i in range(5)]
+    write_run(folder, arabic, LATER, task="flores_xllm_en-ar")
+    other = "2026-01-03T00-00-00.000000"
+    write_run(folder, [line(i) for i in range(5)], other, model_args="pretrained=/m/tiny,dtype=float16")
+    groups = run_groups(folder)
+    assert [sorted(g.samples) for g in groups] == [["flores_xllm_en-ar", TASK], [TASK]]
+    assert [g.identity.model_args for g in groups] == [
+        "pretrained=/m/tiny",
+        "pretrained=/m/tiny,dtype=float16",
+    ]
+    assert groups[1].samples[TASK].name == f"samples_{TASK}_{other}.jsonl"
