@@ -383,17 +383,6 @@ def folder_identity(folder: str | Path, recursive: bool = True) -> ModelIdentity
     return None
 
 
-def results_for_samples(model_dir: Path, timestamps: Iterable[str]) -> Path | None:
-    """lm-eval's results file written with samples of ``timestamps`` (same timestamp), else the newest."""
-    by_stamp = {file_timestamp(p): p for p in results_files(model_dir, recursive=False)}
-    if not by_stamp:
-        return None
-    for stamp in sorted(timestamps, reverse=True):
-        if stamp in by_stamp:
-            return by_stamp[stamp]
-    return by_stamp[max(by_stamp)]
-
-
 def samples_of_results(results_path: Path) -> dict[str, Path]:
     """The samples files lm-eval wrote with ``results_path`` (same folder, same timestamp), by task."""
     stamp = file_timestamp(results_path)
