@@ -2,33 +2,25 @@
 
 lm-eval (and ``xllm eval``) with ``--output_path OUT --log_samples`` writes, per model,
 ``OUT/<model>/results_<timestamp>.json`` and one ``samples_<task>_<timestamp>.jsonl`` per task (one
-line per document: ``doc``, ``target``, ``filtered_resps``...). :func:`score_folder` reads the
-newest samples of every task (:mod:`xllm_harness.results.lm_eval`), scores them with the metrics of
-the task's family (``TaskFamily.metrics`` that are registered metric plugins; ``--metrics`` chooses
-others) — COMET and BLEURT included, so they never share GPU memory with the evaluated model — and
-writes, beside lm-eval's files, ``<model dir>/xllm_scores_<timestamp>.json``::
+line per document: ``doc``, ``target``, ``filtered_resps``...). :func:`score_folder` scores every
+run of every model folder on its own (:class:`~xllm_harness.results.lm_eval.Run`: a results file and
+the samples files of its timestamp), with the metrics of the task's family (``TaskFamily.metrics``
+that are registered metric plugins; ``--metrics`` chooses others) — COMET and BLEURT included, so
+they never share GPU memory with the evaluated model — and writes, beside lm-eval's files, one
+``<model dir>/xllm_scores_<timestamp>.json`` per run (format: :mod:`xllm_harness.results.scores`).
 
-    {"model_name": ..., "model_identity": {"model": ..., "model_args": ...} or null,
-     "source_results": <results_*.json path or null>,
-     "results": {task: {metric: score}}, "signatures": {task: {metric: signature}},
-     "num_samples": {task: n}, "samples_files": {task: path}, "doc_ids": {task: [doc_id, ...]},
-     "statistics": {task: {metric: [[...] per document]}}, "errors": {task: {metric: message}},
-     "details": {task: {metric: [{...} per document]}}, "warnings": {task: {metric: message}}}
-
-``details`` (only for metrics that report more than a score, e.g. XCOMET's ``error_spans`` and
-``mqm_score``) and ``warnings`` (e.g. a language outside those a metric's model was trained on:
-:meth:`Metric.coverage_warning`) are present only when not empty. ``statistics`` are the metric's
-per-document statistics (``Metric.statistics``, in ``doc_ids`` order) for resampling: the
-leaderboard's intervals and ``--baseline`` tests use them. The file is rewritten after every (task,
-metric), so an interrupted run keeps what it finished.
+Every samples file is read and checked before any metric runs; one cut short (fewer documents than
+the ``n-samples`` of its run's results file) is recorded under ``errors`` with that reason, never
+scored. ``statistics`` are the metric's per-document statistics (``Metric.statistics``, in
+``doc_ids`` order) for resampling: the leaderboard's intervals and ``--baseline`` tests use them. The
+file is rewritten whole after every (task, metric), so an interrupted run keeps what it finished.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import fnmatch
 import json
-import os
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,16 +30,20 @@ import numpy as np
 
 from xllm_harness.errors import InputError, MissingDependencyError, unknown_name
 from xllm_harness.metrics import Metric, MetricResult, NotComputable, get_metrics
+from xllm_harness.results.files import check_writable
 from xllm_harness.results.lm_eval import (
-    file_timestamp,
+    IncompleteSamples,
+    Run,
     model_identity,
+    model_name,
     read_results,
     read_sample_lines,
     response,
-    results_for_samples,
-    sample_files,
+    runs_in,
     sample_folders,
 )
+from xllm_harness.results.scores import new_path as new_scores_path
+from xllm_harness.results.scores import write_scores
 from xllm_harness.taskgen import family_of
 
 
@@ -95,11 +91,6 @@ def read_samples(
 ) -> SampleSet:
     """Read one ``samples_<task>_<ts>.jsonl`` file (one filter: ``filter_name``, else ``none`` or the first)."""
     rows = read_sample_lines(path)
-    for number, row in enumerate(rows, 1):
-        if "filtered_resps" not in row:
-            raise InputError(
-                f"{path}: sample {number} has no 'filtered_resps' (not an lm-eval --log_samples file)"
-            )
     if not rows:
         raise InputError(f"{path}: no samples")
     filters = list(dict.fromkeys(r.get("filter", "none") for r in rows))
@@ -223,24 +214,18 @@ def score_with_statistics(metric: Metric, samples: SampleSet) -> tuple[MetricRes
     return metric.score_with_statistics(samples.hypotheses, samples.references, samples.sources, samples.lang)
 
 
-def _write(path: Path, payload: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _header(model_dir: Path, timestamps: list[str], log) -> dict[str, Any]:
-    source = results_for_samples(model_dir, timestamps)
+def _header(run: Run, log) -> dict[str, Any]:
     identity = None
-    if source is not None:
+    if run.results is not None:
         try:
-            identity = model_identity(read_results(source))
+            identity = model_identity(read_results(run.results))
         except InputError as err:
             log(f"warning: the model is named by its folder only: {err}")
     return {
-        "model_name": identity.pretrained if identity and identity.pretrained else model_dir.name,
+        "model_name": model_name(identity, run.folder),
         "model_identity": identity.to_dict() if identity and identity.model else None,
-        "source_results": str(source) if source else None,
+        "source_results": str(run.results) if run.results else None,
+        "run": run.timestamp,
         "results": {},
         "signatures": {},
         "num_samples": {},
@@ -253,6 +238,22 @@ def _header(model_dir: Path, timestamps: list[str], log) -> dict[str, Any]:
     }
 
 
+def _read_run(
+    run: Run, tasks: Sequence[str] | None, filter_name: str | None
+) -> dict[str, SampleSet | IncompleteSamples]:
+    """Every samples file of ``run`` (``tasks``: names or globs) read and checked before any scoring;
+    a file cut short is kept as its :class:`IncompleteSamples` (recorded as missing), a wrong one raises."""
+    out: dict[str, SampleSet | IncompleteSamples] = {}
+    for task, path in run.samples.items():
+        if tasks and not any(fnmatch.fnmatchcase(task, pattern) for pattern in tasks):
+            continue
+        try:
+            out[task] = read_samples(path, task, run.timestamp, filter_name)
+        except IncompleteSamples as err:
+            out[task] = err
+    return out
+
+
 def score_model_dir(
     model_dir: Path,
     metrics: Sequence[str] | None = None,
@@ -260,27 +261,46 @@ def score_model_dir(
     options: dict[str, dict[str, Any]] | None = None,
     filter_name: str | None = None,
     log=print,
-) -> Path:
-    """Score the newest samples of every task in ``model_dir``; returns the ``xllm_scores_*.json`` path."""
+) -> list[Path]:
+    """Score every run in ``model_dir`` (:func:`~xllm_harness.results.lm_eval.runs_in`), each on its own;
+    returns the ``xllm_scores_*.json`` paths, one per run."""
     model_dir = Path(model_dir).resolve()
     check_metric_names(metrics or [])  # before anything is written
-    latest = sample_files(model_dir, recursive=False)
-    if tasks:
-        latest = {t: v for t, v in latest.items() if any(fnmatch.fnmatchcase(t, pat) for pat in tasks)}
-        if not latest:
-            raise InputError(f"--tasks {','.join(tasks)} matches no samples file in {model_dir}")
-    payload = _header(model_dir, [file_timestamp(p) for p in latest.values()], log)
-    out = model_dir / f"xllm_scores_{dt.datetime.now().strftime('%Y-%m-%dT%H-%M-%S.%f')}.json"
+    check_writable(model_dir, "model folder")
+    read = [(run, _read_run(run, tasks, filter_name)) for run in runs_in(model_dir)]
+    if tasks and not any(found for _, found in read):
+        raise InputError(f"--tasks {','.join(tasks)} matches no samples file in {model_dir}")
     instances: dict[tuple[str, str], Metric] = {}
     broken: dict[str, str] = {}
-    for task, path in sorted(latest.items()):
-        samples = read_samples(path, task, file_timestamp(path), filter_name)
+    return [_score_run(run, found, metrics, options, instances, broken, log) for run, found in read if found]
+
+
+def _score_run(
+    run: Run,
+    found: dict[str, SampleSet | IncompleteSamples],
+    metrics: Sequence[str] | None,
+    options: dict[str, dict[str, Any]] | None,
+    instances: dict[tuple[str, str], Metric],
+    broken: dict[str, str],
+    log,
+) -> Path:
+    payload = _header(run, log)
+    out = new_scores_path(run.folder)
+    if len(runs_in(run.folder)) > 1:
+        log(f"run {run.describe()}")
+    for task, samples in sorted(found.items()):
         names = list(metrics) if metrics else default_metrics(task)
         if not names:
             log(f"{task}: no task family with registered metrics; pass --metrics")
             continue
+        if isinstance(samples, IncompleteSamples):
+            for name in names:
+                payload["errors"].setdefault(task, {})[name] = str(samples)
+            log(f"{task:28s} not scored: {samples}")
+            write_scores(out, payload)
+            continue
         payload["num_samples"][task] = len(samples.hypotheses)
-        payload["samples_files"][task] = str(path)
+        payload["samples_files"][task] = str(samples.path)
         payload["doc_ids"][task] = samples.doc_ids
         for name in names:
             try:
@@ -288,10 +308,12 @@ def score_model_dir(
                     raise MissingDependencyError(broken[name])
                 metric = metric_for(name, samples, options, instances)
                 result, stats = score_with_statistics(metric, samples)
+                if not math.isfinite(result.score):
+                    raise NotComputable(f"{name} gave {result.score}, not a finite number")
             except NotComputable as err:  # no number for these outputs: recorded as missing, with the reason
                 payload["errors"].setdefault(task, {})[name] = str(err)
                 log(f"{task:28s} {name:12s} not scored: {err}")
-                _write(out, payload)
+                write_scores(out, payload)
                 continue
             except MissingDependencyError as err:
                 first = name not in broken
@@ -301,11 +323,11 @@ def score_model_dir(
                     f"{task:28s} {name:12s} not scored: "
                     + ("missing model or backend (reason below)" if first else "(same)")
                 )
-                _write(out, payload)
+                write_scores(out, payload)
                 continue
             payload["results"].setdefault(task, {})[name] = result.score
             payload["signatures"].setdefault(task, {})[name] = result.signature
-            if stats is not None:
+            if stats is not None and np.isfinite(stats).all():  # else no intervals: never a NaN in the file
                 payload["statistics"].setdefault(task, {})[name] = stats.tolist()
             details = metric.segment_details(result)
             if details is not None:
@@ -313,7 +335,7 @@ def score_model_dir(
             warning = metric.coverage_warning([samples.src_lang, samples.lang])
             if warning:
                 payload["warnings"].setdefault(task, {})[name] = warning
-            _write(out, payload)
+            write_scores(out, payload)
             log(
                 f"{task:28s} {name:12s} {result.score:9.4f}"
                 + (" (warning: language coverage)" if warning else "")
@@ -321,13 +343,17 @@ def score_model_dir(
     for key in ("errors", "details", "warnings"):
         if not payload[key]:
             del payload[key]
-    _write(out, payload)
+    write_scores(out, payload)
     return out
 
 
 def score_folder(folder: Path, **kwargs: Any) -> list[Path]:
-    """:func:`score_model_dir` for every model folder under an lm-eval ``--output_path``."""
-    return [score_model_dir(d, **kwargs) for d in sample_folders(folder)]
+    """:func:`score_model_dir` for every model folder under an lm-eval ``--output_path`` (every folder's
+    writability checked first)."""
+    folders = sample_folders(folder)
+    for model_dir in folders:
+        check_writable(model_dir, "model folder")
+    return [path for model_dir in folders for path in score_model_dir(model_dir, **kwargs)]
 
 
 def clean_hypothesis(text: str) -> str:

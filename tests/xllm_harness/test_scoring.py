@@ -78,7 +78,7 @@ def test_score_with_statistics_is_the_corpus_score(tmp_path):
 
 def test_score_model_dir_records_identity_statistics_and_doc_ids(tmp_path):
     folder = flores_folder(tmp_path / "m")
-    out = json.loads(score_model_dir(folder, metrics=["chrf"], log=lambda *_: None).read_text())
+    out = json.loads(score_model_dir(folder, metrics=["chrf"], log=lambda *_: None)[0].read_text())
     assert out["model_identity"] == {"model": "hf", "model_args": "pretrained=/m/tiny,dtype=float32"}
     assert out["model_name"] == "/m/tiny" and out["source_results"] == str(
         folder.resolve() / f"results_{STAMP}.json"
@@ -120,7 +120,7 @@ def test_off_target_is_scored_by_default_for_mi_eval_samples(tmp_path):
     (folder / f"samples_mi_eval_xllm_zh_{STAMP}.jsonl").write_text(
         "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines)
     )
-    out = json.loads(score_model_dir(folder, log=lambda *_: None).read_text())
+    out = json.loads(score_model_dir(folder, log=lambda *_: None)[0].read_text())
     assert out["results"]["mi_eval_xllm_zh"] == {"off_target": 0.5}  # one of the two answers is not Chinese
     assert len(out["statistics"]["mi_eval_xllm_zh"]["off_target"]) == 2
 
@@ -135,7 +135,9 @@ def test_a_metric_with_no_number_for_these_outputs_is_recorded_as_missing(tmp_pa
     ]
     write_samples(tmp_path / "m", "xquad_xllm_zh", docs, ["1945", "Obama", "NASA"])
     out = json.loads(
-        score_model_dir(tmp_path / "m", metrics=["exact_match", "off_target"], log=lambda _: None).read_text()
+        score_model_dir(tmp_path / "m", metrics=["exact_match", "off_target"], log=lambda _: None)[
+            0
+        ].read_text()
     )
     assert out["results"]["xquad_xllm_zh"] == {"exact_match": 1.0}
     assert "off_target" not in out["results"]["xquad_xllm_zh"]

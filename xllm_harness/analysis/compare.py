@@ -31,10 +31,7 @@ The result is written beside A as ``compare_<timestamp>.json`` (see :func:`write
 
 from __future__ import annotations
 
-import datetime as dt
 import fnmatch
-import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -43,11 +40,21 @@ from typing import Any
 import numpy as np
 
 from xllm_harness.analysis.clusters import cluster_map, clusters_for
+from xllm_harness.analysis.shares import Share
 from xllm_harness.analysis.significance import POWER, Comparison, holm, items_needed, paired_comparison
 from xllm_harness.errors import InputError, XllmError, unknown_name
 from xllm_harness.metrics import Metric, get_metrics
-from xllm_harness.results.jsonio import read_json, read_jsonl
-from xllm_harness.results.lm_eval import newest, read_sample_lines, sample_files, sample_folders
+from xllm_harness.results.files import json_safe
+from xllm_harness.results.judge_files import (
+    details_path,
+    newest_judge,
+    pairwise_details,
+    qa_verdicts,
+    read_judge_pairwise,
+)
+from xllm_harness.results.lm_eval import Run, choose_run, read_sample_lines, sample_folders
+from xllm_harness.results.reports import write_compare_report
+from xllm_harness.results.scores import recorded_statistics as scores_statistics
 from xllm_harness.scoring import SampleSet, default_metrics, metric_for, read_samples
 
 NEEDS_MODEL = ("comet", "bleurt")
@@ -111,18 +118,7 @@ class Row:
             out["items_needed"] = self.items_needed
         if self.notes:
             out["notes"] = self.notes
-        return _finite(out)
-
-
-def _finite(value: Any) -> Any:
-    """JSON-safe: NaN and infinities become ``null`` (a number is right or absent)."""
-    if isinstance(value, float):
-        return value if np.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
+        return json_safe(out)
 
 
 def model_folder(folder: str | Path, side: str) -> Path:
@@ -132,6 +128,12 @@ def model_folder(folder: str | Path, side: str) -> Path:
         listing = ", ".join(str(p) for p in parents)
         raise InputError(f"{side} {folder} holds the samples of several models ({listing}); give one of them")
     return parents[0]
+
+
+def as_run(system: Run | str | Path, side: str) -> Run:
+    """``system`` as one run: a :class:`Run` as is, else :func:`~xllm_harness.results.lm_eval.choose_run`
+    (a results file, or a model folder holding one run)."""
+    return system if isinstance(system, Run) else choose_run(system, None, f"--run-{side.lower()}", side)
 
 
 def _content(doc: dict[str, Any]) -> dict[str, Any]:
@@ -144,15 +146,17 @@ def _docs(path: Path) -> dict[int, dict[str, Any]]:
 
 
 def align(
-    dir_a: str | Path,
-    dir_b: str | Path,
+    run_a: Run | str | Path,
+    run_b: Run | str | Path,
     tasks: Sequence[str] | None = None,
     filter_name: str | None = None,
     clusters: bool = True,
 ) -> list[TaskPair]:
-    """The tasks of both folders (``tasks``: names or globs), their samples aligned on ``doc_id``;
+    """The tasks of both runs (``tasks``: names or globs), their samples aligned on ``doc_id``;
     with ``clusters``, each task's paragraphs (:mod:`xllm_harness.analysis.clusters`)."""
-    files_a, files_b = sample_files(model_folder(dir_a, "A")), sample_files(model_folder(dir_b, "B"))
+    run_a, run_b = as_run(run_a, "A"), as_run(run_b, "B")
+    files_a, files_b = run_a.samples, run_b.samples
+    dir_a, dir_b = run_a.results or run_a.folder, run_b.results or run_b.folder
     common = sorted(set(files_a) & set(files_b))
     if tasks:
         common = [t for t in common if any(fnmatch.fnmatchcase(t, pattern) for pattern in tasks)]
@@ -209,59 +213,28 @@ def _reorder(samples: SampleSet, index: list[int]) -> SampleSet:
 def recorded_statistics(
     samples: SampleSet, files: dict[Path, Any] | None = None
 ) -> dict[str, tuple[np.ndarray, str]]:
-    """metric → (statistics in ``samples.doc_ids`` order, signature) recorded by ``xllm score`` beside the
-    samples for this very samples file and documents (per metric, the newest file that has it).
-
-    ``files`` caches the parsed ``xllm_scores_*.json`` across tasks."""
-    files = {} if files is None else files
-    found: dict[str, tuple[np.ndarray, str]] = {}
-    task = samples.task
-    for path in sorted(samples.path.parent.glob("xllm_scores_*.json"), key=lambda p: p.name, reverse=True):
-        if path not in files:
-            files[path] = read_json(path, "xllm score results")
-        data = files[path]
-        recorded_path = (data.get("samples_files") or {}).get(task)
-        ids = (data.get("doc_ids") or {}).get(task)
-        if not recorded_path or Path(recorded_path).resolve() != samples.path.resolve():
-            continue
-        if not ids or sorted(ids) != sorted(samples.doc_ids):
-            continue
-        order = {doc_id: i for i, doc_id in enumerate(ids)}
-        index = [order[d] for d in samples.doc_ids]
-        signatures = (data.get("signatures") or {}).get(task) or {}
-        for metric, rows in ((data.get("statistics") or {}).get(task) or {}).items():
-            if rows is not None and metric not in found:
-                stats = np.asarray(rows, dtype=np.float64).reshape(len(ids), -1)[index]
-                found[metric] = (stats, str(signatures.get(metric, "")))
-    return found
+    """metric → (statistics in ``samples.doc_ids`` order, signature) recorded by ``xllm score`` for this
+    very samples file and documents (:func:`xllm_harness.results.scores.recorded_statistics`)."""
+    return scores_statistics(samples.path, samples.task, samples.doc_ids, files)
 
 
 # --- judge verdicts --------------------------------------------------------------------------------
 
 
-def _newest_judge(folder: Path, kind: str) -> Path | None:
-    return newest(p for p in folder.glob(f"judge_{kind}_*.json") if not p.name.endswith(".details.json"))
-
-
-def _details(path: Path) -> list[dict[str, Any]]:
-    details = path.with_suffix(".details.jsonl")
-    if not details.is_file():
+def _require_details(path: Path) -> None:
+    if not details_path(path).is_file():
         raise InputError(
-            f"{path}: no per-item details file {details.name} beside it (needed to pair verdicts)"
+            f"{path}: no per-item details file {details_path(path).name} beside it (needed to pair verdicts)"
         )
-    return [record for _, record in read_jsonl(details)]
 
 
-def qa_verdicts(folder: Path) -> dict[str, dict[int, float]]:
+def judged_verdicts(folder: Path) -> dict[str, dict[int, float]]:
     """task → doc_id → 1.0 (YES) / 0.0 (NO) from the newest ``judge_qa_*.json`` in ``folder``."""
-    path = _newest_judge(folder, "qa")
+    path = newest_judge(folder, "qa")
     if path is None:
         return {}
-    out: dict[str, dict[int, float]] = {}
-    for record in _details(path):
-        if record.get("verdict") in ("YES", "NO"):
-            out.setdefault(record["task"], {})[record["doc_id"]] = float(record["verdict"] == "YES")
-    return out
+    _require_details(path)
+    return qa_verdicts(path)
 
 
 def _covers(given: Path, folder: Path) -> bool:
@@ -274,13 +247,17 @@ def pairwise_outcomes(folder_a: Path, folder_b: Path) -> dict[str, dict[int, str
     """task → doc_id → win/tie/loss (A's side) of the newest ``judge_pairwise_*.json`` of A against B."""
     candidates = sorted(folder_a.glob("judge_pairwise_*.json"), key=lambda p: p.name, reverse=True)
     for path in candidates:
-        data = read_json(path, "judge pairwise results")
+        data = read_judge_pairwise(path)
         a, b = (Path(str((data.get(side) or {}).get("samples", ""))).resolve() for side in ("a", "b"))
         if _covers(a, folder_a) and _covers(b, folder_b):
+            _require_details(path)
             out: dict[str, dict[int, str]] = {}
-            for record in _details(path):
-                if record.get("outcome") in ("win", "tie", "loss"):
-                    out.setdefault(record["task"], {})[record["doc_id"]] = record["outcome"]
+            for number, item in enumerate(pairwise_details(path), 1):
+                if item.task is None or item.doc_id is None:
+                    raise InputError(
+                        f"{details_path(path)}: judged item {number} has no task or doc_id (needed to pair it)"
+                    )
+                out.setdefault(item.task, {})[item.doc_id] = item.outcome
             return out
     return {}
 
@@ -311,8 +288,8 @@ def check_metric_names(names: Sequence[str]) -> None:
 
 
 def compare(
-    dir_a: str | Path,
-    dir_b: str | Path,
+    run_a: Run | str | Path,
+    run_b: Run | str | Path,
     plan: Plan | None = None,
     tasks: Sequence[str] | None = None,
     n_resamples: int = 1000,
@@ -341,9 +318,11 @@ def compare(
         raise InputError(
             f"--difference must be a positive difference on the metric's scale, got {difference}"
         )
-    pairs = align(dir_a, dir_b, tasks, filter_name, clusters)
+    run_a, run_b = as_run(run_a, "A"), as_run(run_b, "B")
+    pairs = align(run_a, run_b, tasks, filter_name, clusters)
+    dir_a, dir_b = run_a.results or run_a.folder, run_b.results or run_b.folder
     folder_a, folder_b = pairs[0].a.path.parent, pairs[0].b.path.parent
-    judged_a, judged_b = qa_verdicts(folder_a), qa_verdicts(folder_b)
+    judged_a, judged_b = judged_verdicts(folder_a), judged_verdicts(folder_b)
     outcomes = pairwise_outcomes(folder_a, folder_b)
     instances: dict[tuple[str, str], Metric] = {}
     parsed: dict[Path, Any] = {}
@@ -450,21 +429,6 @@ def _defaults(task, recorded_a, recorded_b, judged_a, judged_b, outcomes) -> lis
     return names
 
 
-class _Share(Metric):
-    """The share of items with a 1 (judge verdicts), for paired tests of per-item outcomes."""
-
-    binary = True
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def segment_statistics(self, hypotheses, references, sources, lang):
-        raise NotImplementedError(f"{self.name}: verdicts come from judge files, not from text")
-
-    def signature(self) -> str:
-        return self.name
-
-
 def _judge_row(pair, name, judged_a, judged_b, outcomes, n_resamples, seed, alpha) -> Row | None:
     notes: list[str] = []
     if name == JUDGE_ACCURACY:
@@ -484,7 +448,7 @@ def _judge_row(pair, name, judged_a, judged_b, outcomes, n_resamples, seed, alph
     if not ids:
         return None
     comparison = paired_comparison(
-        _Share(name), np.asarray(stats_a), np.asarray(stats_b), n_resamples, seed,
+        Share(name), np.asarray(stats_a), np.asarray(stats_b), n_resamples, seed,
         clusters=pair.clusters_of(ids), alpha=alpha,
     )  # fmt: skip
     return Row(pair.task, name, comparison, signature, notes=notes)
@@ -499,12 +463,14 @@ def report(
     seed: int | None,
     skipped: list[dict[str, str]] | None = None,
     difference: float | None = None,
+    runs: tuple[Run, Run] | None = None,
 ) -> dict[str, Any]:
-    """The ``compare_<timestamp>.json`` payload."""
+    """The ``compare_<timestamp>.json`` payload (``runs``: the runs of A and B compared)."""
     extra = {} if difference is None else {"planned_difference": difference}
     return {
         "a": str(Path(dir_a).resolve()),
         "b": str(Path(dir_b).resolve()),
+        **({"runs": {"a": _run_record(runs[0]), "b": _run_record(runs[1])}} if runs else {}),
         "alpha": alpha,
         "resamples": n_resamples,
         "seed": seed,
@@ -518,15 +484,21 @@ def report(
     }
 
 
-def write_report(dir_a: str | Path, payload: dict[str, Any]) -> Path:
+def _run_record(run: Run) -> dict[str, str | None]:
+    return {"timestamp": run.timestamp, "results": str(run.results.resolve()) if run.results else None}
+
+
+def choose_runs(
+    a: str | Path, b: str | Path, run_a: str | None = None, run_b: str | None = None
+) -> tuple[Run, Run]:
+    """The run of A and of B: each a ``results_<ts>.json``, a model folder of one run, or the run
+    ``--run-a``/``--run-b`` names; a folder of several runs without one is an error naming them."""
+    return choose_run(a, run_a, "--run-a", "A"), choose_run(b, run_b, "--run-b", "B")
+
+
+def write_report(run_a: Run, payload: dict[str, Any]) -> Path:
     """Write ``compare_<timestamp>.json`` in A's samples folder; returns its path."""
-    folder = model_folder(dir_a, "A")
-    stamp = dt.datetime.now().strftime("%Y-%m-%dT%H-%M-%S.%f")
-    path = folder / f"compare_{stamp}.json"
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_compare_report(run_a.folder, payload)
 
 
 def table(rows: list[Row]) -> str:

@@ -33,14 +33,8 @@ from xllm_harness.analysis.clusters import cluster_map
 from xllm_harness.analysis.significance import _counts, _interval
 from xllm_harness.errors import InputError, unknown_name
 from xllm_harness.metrics import Metric, get_metrics
-from xllm_harness.results.lm_eval import (
-    judge_verdicts,
-    newest,
-    read_sample_lines,
-    recorded_model_name,
-    sample_files,
-    sample_folders,
-)
+from xllm_harness.results.judge_files import newest_judge, qa_verdicts
+from xllm_harness.results.lm_eval import model_name, read_sample_lines, run_groups, sample_folders
 from xllm_harness.taskgen import family_of
 
 ENGLISH = "en"
@@ -183,19 +177,33 @@ def metric_outcomes(path: Path, task: str, metric: Metric) -> Outcomes | None:
 
 def judge_outcomes(folder: Path, path: Path, task: str) -> Outcomes | None:
     """Per-item verdicts of the newest ``judge_qa_*.json`` in ``folder`` for ``task`` (or ``None``)."""
-    judge_file = newest(p for p in folder.glob("judge_qa_*.json") if not p.name.endswith(".details.json"))
+    judge_file = newest_judge(folder, "qa")
     if judge_file is None:
         return None
-    verdicts = judge_verdicts(judge_file).get(task)
+    verdicts = qa_verdicts(judge_file).get(task)
     if not verdicts:
         return None
     rows = {row["doc_id"]: row for row in read_sample_lines(path)}
-    values = {_item_key(rows[d]): v for d, v in zip(*verdicts, strict=True) if d in rows}
+    values = {_item_key(rows[d]): v for d, v in verdicts.items() if d in rows}
     return Outcomes(task, values, cluster_map({_item_key(r): r["doc"] for r in rows.values()}))
 
 
 def _outcomes(source: str, folder: Path, task: str, path: Path, scorer: Metric) -> Outcomes | None:
     return judge_outcomes(folder, path, task) if source == JUDGE else metric_outcomes(path, task, scorer)
+
+
+def _configurations(root: str | Path) -> list[tuple[Path, str, dict[str, Path]]]:
+    """(folder, model name, samples by task) of every configuration of every model folder under
+    ``root``: runs of other settings (``model_args``, ``limit``) in one folder are never mixed."""
+    out = []
+    for folder in sample_folders(root):
+        groups = run_groups(folder)
+        for group in groups:
+            name = model_name(group.identity, folder)
+            if len(groups) > 1:
+                name += f" [run {group.runs[-1].timestamp}]"
+            out.append((folder, name, group.samples))
+    return out
 
 
 def consistency(
@@ -210,10 +218,9 @@ def consistency(
     scorer = binary_metric(metric)
     results: list[PairConsistency] = []
     for run in runs:
-        for folder in sample_folders(run):
-            model = recorded_model_name(folder)
+        for folder, model, samples in _configurations(run):
             families: dict[str, dict[str, tuple[str, Path]]] = {}
-            for task, path in sample_files(folder, recursive=False).items():
+            for task, path in samples.items():
                 found = family_of(task)
                 if found is not None:
                     families.setdefault(found[0].name, {})[found[1]] = (task, path)

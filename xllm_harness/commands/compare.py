@@ -25,8 +25,20 @@ def register(sub) -> None:
         description=DESCRIPTION,
         epilog=EPILOG,
     )
-    p.add_argument("a", help="system A (the baseline): an lm-eval --output_path written with --log_samples")
-    p.add_argument("b", help="system B: the same tasks, same documents")
+    p.add_argument(
+        "a",
+        help="system A (the baseline): an lm-eval --output_path written with --log_samples, or one run's "
+        "results_<timestamp>.json",
+    )
+    p.add_argument("b", help="system B: the same tasks, same documents (a folder or a results file)")
+    p.add_argument(
+        "--run-a",
+        default=None,
+        metavar="TIMESTAMP",
+        help="which run of A's folder to compare when it holds several (lm-eval writes every run of a model "
+        "into one folder): the timestamp of its results_<timestamp>.json, or that file's name",
+    )
+    p.add_argument("--run-b", default=None, metavar="TIMESTAMP", help="which run of B's folder (as --run-a)")
     p.add_argument(
         "--metrics",
         default=None,
@@ -72,11 +84,22 @@ def _split(value: str | None) -> list[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from xllm_harness.analysis.compare import Plan, compare, disagreement_lines, report, table, write_report
+    from xllm_harness.analysis.compare import (
+        Plan,
+        choose_runs,
+        compare,
+        disagreement_lines,
+        report,
+        table,
+        write_report,
+    )
     from xllm_harness.errors import InputError
+    from xllm_harness.results.files import check_writable
 
     if args.resamples < 1:
         raise InputError(f"--resamples must be at least 1, got {args.resamples}")
+    run_a, run_b = choose_runs(args.a, args.b, args.run_a, args.run_b)
+    check_writable(run_a.folder, "A's folder (the report goes beside its samples)")
     models = {"batch_size": args.batch_size, "device": args.device}
     plan = Plan(
         metrics=_split(args.metrics),
@@ -92,8 +115,8 @@ def run(args: argparse.Namespace) -> int:
     )
     skipped: list[dict[str, str]] = []
     rows = compare(
-        args.a,
-        args.b,
+        run_a,
+        run_b,
         plan,
         _split(args.tasks),
         args.resamples,
@@ -104,8 +127,10 @@ def run(args: argparse.Namespace) -> int:
         clusters=args.clusters == "paragraph",
         difference=args.difference,
     )
-    payload = report(args.a, args.b, rows, args.alpha, args.resamples, args.seed, skipped, args.difference)
-    path = write_report(args.a, payload)
+    payload = report(
+        args.a, args.b, rows, args.alpha, args.resamples, args.seed, skipped, args.difference, (run_a, run_b)
+    )
+    path = write_report(run_a, payload)
     print(table(rows))
     for entry in skipped:
         print(f"{entry['task']} {entry['metric']}: not compared ({entry['reason']})")

@@ -9,10 +9,8 @@ after Ctrl-C: the results written then are partial, and a rerun (cache) makes on
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -215,26 +213,6 @@ def _header(client, args: argparse.Namespace) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _write(
-    kind: str, default_dir: Path, args: argparse.Namespace, payload: dict, details: list[dict]
-) -> Path:
-    stamp = datetime.now().isoformat().replace(":", "-")
-    out = Path(args.output) if args.output else default_dir
-    path = out if out.suffix == ".json" else out / f"judge_{kind}_{stamp}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for target, text in (
-        (
-            path.with_suffix(".details.jsonl"),
-            "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in details),
-        ),
-        (path, json.dumps(payload, indent=2, ensure_ascii=False) + "\n"),
-    ):
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
-    return path
-
-
 def _finish(
     kind: str, client, args, default_dir: Path, payload: dict, details: list[dict], counts: dict[str, Any]
 ) -> int:
@@ -284,7 +262,9 @@ def _finish(
             f"({', '.join(f'{k}: {v}' for k, v in client.usage.usage_problems.items())}): kept, not billed",
             file=sys.stderr,
         )
-    path = _write(kind, default_dir, args, payload, details)
+    from xllm_harness.results.judge_files import judge_path, write_judge
+
+    path = write_judge(judge_path(kind, args.output, default_dir), payload, details)
     if stopped is not None:
         print(f"judge {kind}: {stopped}; partial results kept, rerun to continue", file=sys.stderr)
     elif counts["failed"]:
@@ -309,6 +289,15 @@ def _beside(folder: str) -> Path:
     return parents.pop() if len(parents) == 1 else Path(folder)
 
 
+def _check_output(args: argparse.Namespace, default_dir: Path) -> None:
+    """The results' folder can be written, checked before any judge call (unless only exporting)."""
+    from xllm_harness.results.files import check_writable
+    from xllm_harness.results.judge_files import judge_path
+
+    if not args.export_batch:
+        check_writable(judge_path("check", args.output, default_dir).parent, "judge results folder")
+
+
 def _tasks(args) -> list[str] | None:
     return [t.strip() for t in args.tasks.split(",") if t.strip()] if args.tasks else None
 
@@ -320,6 +309,7 @@ def run_qa(args: argparse.Namespace) -> int:
     from xllm_harness.results.lm_eval import recorded_model_name
 
     client = _client(args)
+    _check_output(args, _beside(args.samples))
     limit = args.limit if args.limit is not None else args.limit_default
     results, details = judge_qa(
         args.samples, client, limit=limit, tasks=_tasks(args), parse_retries=args.parse_retries,
@@ -347,6 +337,7 @@ def run_pairwise(args: argparse.Namespace) -> int:
     from xllm_harness.results.lm_eval import recorded_model_name
 
     client = _client(args)
+    _check_output(args, _beside(args.a))
     results, details = judge_pairwise(
         args.a, args.b, client, limit=args.limit, tasks=_tasks(args),
         both_orders=not args.one_order, parse_retries=args.parse_retries, gate_by=args.gate_by,

@@ -68,6 +68,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--alpha {args.alpha}: give a level between 0 and 1 (e.g. 0.05)")
     if args.baseline and args.no_intervals:
         raise InputError("--baseline needs the per-item statistics: drop --no-intervals")
+    if args.output is not None:  # before any file is read or interval computed; nothing created yet
+        from xllm_harness.results.files import check_creatable
+
+        check_creatable(args.output / "figures", "--output folder")
 
     def warn(message: str) -> None:
         print(f"xllm leaderboard: warning: {message}", file=sys.stderr)
@@ -97,13 +101,10 @@ def run(args: argparse.Namespace) -> int:
     print(markdown)
     if args.output is not None:
         from xllm_harness.leaderboard.figures import write_figures
+        from xllm_harness.results.reports import write_leaderboard
 
-        args.output.mkdir(parents=True, exist_ok=True)
-        (args.output / "leaderboard.md").write_text(markdown, encoding="utf-8")
-        (args.output / "leaderboard.csv").write_text(to_csv(tables), encoding="utf-8")
-        (args.output / "leaderboard.html").write_text(
-            to_html(tables, args.title, found.notes, base=base), encoding="utf-8"
-        )
+        html = to_html(tables, args.title, found.notes, base=base)
+        write_leaderboard(args.output, markdown, to_csv(tables), html)
         figures = write_figures(tables, args.output / "figures")
         print(
             f"wrote {args.output}/leaderboard.{{md,csv,html}} and {len(figures)} figure files in "

@@ -1,7 +1,7 @@
 """``xllm score``: rescore lm-eval ``--log_samples`` output with metric plugins (COMET, BLEURT...).
 
 The evaluated model is not loaded, so neural metrics never share GPU memory with it. Results go
-beside lm-eval's own files as ``<model dir>/xllm_scores_<timestamp>.json`` (docs/translation.md).
+beside lm-eval's own files as ``<model dir>/xllm_scores_<timestamp>.json``, one per run (docs/translation.md).
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ def register(sub) -> None:
     p = sub.add_parser(
         "score",
         help="rescore saved lm-eval samples (--log_samples) with metric plugins",
-        description="Score the newest samples of every task under an lm-eval --output_path with metric plugins "
-        "(COMET, BLEURT, spBLEU...), without loading the evaluated model. Writes xllm_scores_<timestamp>.json "
-        "beside lm-eval's files, with per-document statistics for the leaderboard's intervals.",
+        description="Score every run under an lm-eval --output_path (a results_<timestamp>.json and the samples "
+        "files of its timestamp) with metric plugins (COMET, BLEURT, spBLEU...), without loading the evaluated "
+        "model. Writes one xllm_scores_<timestamp>.json per run beside lm-eval's files, with per-document "
+        "statistics for the leaderboard's intervals.",
         epilog="example:\n  xllm score out/ --metrics spbleu,comet --comet-model Unbabel/wmt22-comet-da",
     )
     p.add_argument("output_path", help="lm-eval --output_path folder (or one model folder inside it)")

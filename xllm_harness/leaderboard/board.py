@@ -1,13 +1,14 @@
 """Leaderboards from result folders: lm-eval runs, ``xllm score`` and ``xllm judge`` outputs.
 
-:func:`collect` reads, through :mod:`xllm_harness.results.lm_eval`, every ``results_*.json`` (lm-eval /
+:func:`collect` reads, through :mod:`xllm_harness.results.findings`, every ``results_*.json`` (lm-eval /
 ``xllm eval``), ``xllm_scores_*.json`` (``xllm score``), ``judge_qa_*.json`` and ``judge_pairwise_*.json``
-(``xllm judge``) under the given folders. Rules:
+(``xllm judge``) under the given folders, and decides what is shown. Rules:
 
 - a model is its :class:`~xllm_harness.results.lm_eval.ModelIdentity` (model type + full ``model_args``);
   its name in every table follows :mod:`xllm_harness.results.model_names`;
 - of several results for one model, task and metric the newest (timestamp in the file name) wins; a
-  metric recorded as missing never hides a number measured for the same model and task;
+  metric recorded as missing never hides a number measured for the same model and task; a newer
+  number over fewer items than the one it replaces is said under the table;
 - a file that cannot be read or has the wrong shape is skipped with a warning (``strict``: an error).
 
 :func:`build_tables` makes one table per registered task family (``get_families()``) and metric of
@@ -18,36 +19,20 @@ marks cells that differ significantly from a baseline model. Rendering: :mod:`xl
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from xllm_harness.analysis.shares import Share
 from xllm_harness.errors import InputError, MissingDependencyError, MissingFileError, XllmError, unknown_name
 from xllm_harness.leaderboard import paper
 from xllm_harness.metrics import COVERAGE_FIELD, Metric, get_metrics
-from xllm_harness.results.lm_eval import (
-    OUTCOMES,
-    Missing,
-    ModelIdentity,
-    file_timestamp,
-    folder_identity,
-    judge_verdicts,
-    metric_entry,
-    metric_signature,
-    model_identity,
-    named_identity,
-    pairwise_outcomes,
-    read_results,
-    recorded_identity,
-    results_files,
-    samples_of_results,
-    stamped_files,
-)
+from xllm_harness.results.findings import Finding, PairwiseFinding, read_findings, read_pairwise, result_files
+from xllm_harness.results.lm_eval import OUTCOMES, Missing, ModelIdentity
 from xllm_harness.results.model_names import readable_names
 from xllm_harness.taskgen import TaskFamily, family_of, get_families
 
@@ -100,6 +85,10 @@ class Cell:
     p_holm: float | None = None
     warning: str | None = None
     """What ``xllm score`` warned about this number (e.g. a language outside the metric model's)."""
+    n: int | None = None
+    """The items (documents) the number is computed over, where the file records them."""
+    replaced: str | None = None
+    """Said when this number, the newest, replaced an older one of the same model over more items."""
 
     @property
     def rank(self) -> tuple[bool, str, str]:
@@ -116,9 +105,18 @@ class Scores:
     values: dict[tuple[str, str], Cell] = field(default_factory=dict)
 
     def add(self, task: str, metric: str, cell: Cell) -> None:
+        """Keep the better of ``cell`` and the one held (:attr:`Cell.rank`), saying when the newer number
+        is over fewer items than the older one it replaces (e.g. a later ``--limit`` run)."""
         old = self.values.get((task, metric))
-        if old is None or cell.rank >= old.rank:
-            self.values[(task, metric)] = cell
+        if old is not None and cell.rank < old.rank:
+            old, cell = cell, old
+        numbers = old is not None and cell.value is not None and old.value is not None
+        if numbers and cell.stamp > old.stamp and cell.n is not None and old.n is not None and cell.n < old.n:
+            cell.replaced = (
+                f"the newest run ({cell.source}) has {cell.n} items; an older one over {old.n} items "
+                f"({old.source}) is not shown"
+            )
+        self.values[(task, metric)] = cell
 
 
 @dataclass
@@ -171,38 +169,7 @@ class Collection:
     notes: list[str] = field(default_factory=list)
 
 
-# --- reading ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Found:
-    identity: ModelIdentity
-    task: str
-    metric: str
-    cell: Cell
-
-
-class _Skip(Exception):
-    """A file that is not what its name says (skipped with a warning, or an error with ``strict``)."""
-
-
-def _json_object(path: Path, expected: str) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise _Skip(f"cannot read it ({err.strerror})") from None
-    except ValueError as err:
-        raise _Skip(f"not valid JSON ({err}); expected {expected}") from None
-    if not isinstance(data, dict):
-        raise _Skip(f"a JSON {type(data).__name__}, expected {expected}")
-    return data
-
-
-def _mapping_of_mappings(data: dict[str, Any], key: str, expected: str) -> dict[str, dict[str, Any]]:
-    value = data.get(key)
-    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
-        raise _Skip(f"no {key!r} mapping; expected {expected}")
-    return value
+# --- reading: xllm_harness.results.findings; here, which finding is shown and on what scale -------------
 
 
 def _rescale(metric: str, value: float, signature: str) -> float | Missing:
@@ -216,14 +183,17 @@ def _rescale(metric: str, value: float, signature: str) -> float | Missing:
     return value * TABLE_SCALE[metric] / float(declared.group(1))
 
 
-def _cell(
-    metric: str, entry: float | Missing, stamp: str, source: Path, signature: str, **extra: Any
-) -> Cell:
+def _cell(found: Finding) -> Cell:
+    entry = found.entry
     if isinstance(entry, float):
-        entry = _rescale(metric, entry, signature)
+        entry = _rescale(found.metric, entry, found.signature)
+    cell = Cell(None, found.stamp, str(found.source), signature=found.signature, n=found.n)
     if isinstance(entry, Missing):
-        return Cell(None, stamp, str(source), missing=entry.reason, signature=signature)
-    return Cell(entry, stamp, str(source), signature=signature, **extra)
+        cell.missing = entry.reason
+        return cell
+    cell.value, cell.samples, cell.stats, cell.doc_ids = entry, found.samples, found.stats, found.doc_ids
+    cell.warning, cell.no_interval = found.warning, found.no_interval
+    return cell
 
 
 def _family_metrics(task: str) -> tuple[str, ...]:
@@ -231,164 +201,11 @@ def _family_metrics(task: str) -> tuple[str, ...]:
     return found[0].metrics if found else ()
 
 
-RESULTS_SHAPE = "lm-eval's results file: {'results': {task: {'metric,filter': value}}, 'config': {...}}"
-SCORES_SHAPE = "xllm score's output: {'model_name': ..., 'results': {task: {metric: score}}, ...}"
-JUDGE_QA_SHAPE = "xllm judge qa's output: {'model_name': ..., 'results': {task: {'judge_accuracy': ...}}}"
-PAIRWISE_SHAPE = "xllm judge pairwise's output: {'models': {'a', 'b'}, 'results': {lang: {win, tie, loss}}}"
-
-
-def _read_results(path: Path) -> list[_Found]:
-    try:
-        data = read_results(path)
-    except (InputError, MissingFileError) as err:
-        raise _Skip(str(err).removeprefix(f"{path}: ")) from None
-    identity, stamp = model_identity(data), file_timestamp(path)
-    samples = samples_of_results(path)
-    found = []
-    for task, values in data["results"].items():
-        if not isinstance(values, dict):
-            raise _Skip(f"results[{task!r}] is not a mapping; expected {RESULTS_SHAPE}")
-        for metric in _family_metrics(task):
-            entry = metric_entry(values, metric)
-            if entry is None:
-                continue
-            sample = str(samples[task]) if task in samples else None
-            signature = metric_signature(values, metric)
-            found.append(
-                _Found(identity, task, metric, _cell(metric, entry, stamp, path, signature, samples=sample))
-            )
-    return found
-
-
-def _identity_of_scores(data: dict[str, Any], path: Path) -> ModelIdentity:
-    identity = recorded_identity(data.get("model_identity"))
-    source = data.get("source_results")
-    if identity is None and isinstance(source, str) and Path(source).is_file():
-        try:
-            identity = model_identity(read_results(source))
-        except (InputError, MissingFileError):
-            identity = None
-    return (
-        identity
-        or folder_identity(path.parent, recursive=False)
-        or named_identity(str(data.get("model_name") or path.parent.name))
-    )
-
-
-def _read_scores(path: Path) -> list[_Found]:
-    data = _json_object(path, SCORES_SHAPE)
-    results = _mapping_of_mappings(data, "results", SCORES_SHAPE)
-    identity, stamp = _identity_of_scores(data, path), file_timestamp(path)
-    signatures = data.get("signatures") or {}
-    statistics, doc_ids = data.get("statistics") or {}, data.get("doc_ids") or {}
-    samples = data.get("samples_files") or {}
-    warnings = data.get("warnings") or {}
-    found = []
-    for task, metrics in results.items():
-        for metric in metrics:
-            signature = str((signatures.get(task) or {}).get(metric) or "")
-            entry = metric_entry(metrics, metric)
-            stats = (statistics.get(task) or {}).get(metric)
-            extra = {
-                "samples": samples.get(task),
-                "stats": np.asarray(stats, dtype=np.float64) if stats is not None else None,
-                "doc_ids": doc_ids.get(task),
-                "warning": (warnings.get(task) or {}).get(metric),
-            }
-            found.append(
-                _Found(
-                    identity,
-                    task,
-                    metric,
-                    _cell(
-                        metric, Missing("absent") if entry is None else entry, stamp, path, signature, **extra
-                    ),
-                )
-            )
-    for task, metrics in (data.get("errors") or {}).items():
-        for metric, message in (metrics or {}).items():
-            found.append(_Found(identity, task, metric, Cell(None, stamp, str(path), missing=str(message))))
-    return found
-
-
-def _read_judge_qa(path: Path) -> list[_Found]:
-    data = _json_object(path, JUDGE_QA_SHAPE)
-    results = _mapping_of_mappings(data, "results", JUDGE_QA_SHAPE)
-    identity = (
-        recorded_identity(data.get("model_identity"))
-        or folder_identity(path.parent, recursive=False)
-        or named_identity(str(data.get("model_name") or path.parent.name))
-    )
-    stamp = file_timestamp(path)
-    try:
-        verdicts = judge_verdicts(path)
-    except InputError as err:
-        raise _Skip(str(err)) from None
-    found = []
-    for task, row in results.items():
-        if "judge_accuracy" not in row:
-            raise _Skip(f"results[{task!r}] has no 'judge_accuracy'; expected {JUDGE_QA_SHAPE}")
-        entry = metric_entry(row, "judge_accuracy")
-        if entry is None:
-            entry = Missing("no judge accuracy (no parsed verdict)")
-        cell = _cell("judge_accuracy", entry, stamp, path, "")
-        if task in verdicts:
-            cell.doc_ids, values = verdicts[task]
-            cell.stats = np.asarray(values, dtype=np.float64)[:, None]
-        else:
-            cell.no_interval = "no judge_qa_<date>.details.jsonl beside the judge file"
-        found.append(_Found(identity, task, "judge_accuracy", cell))
-    return found
-
-
-def _system_identity(data: dict[str, Any], side: str) -> ModelIdentity:
-    identity = recorded_identity((data.get("systems") or {}).get(side))
-    record = data.get(side) if isinstance(data.get(side), dict) else {}
-    samples = record.get("samples")
-    if identity is None and isinstance(samples, str) and Path(samples).is_dir():
-        identity = folder_identity(samples)
-    name = (data.get("models") or {}).get(side) or record.get("model") or side.upper()
-    return identity or named_identity(str(name))
-
-
-def _read_pairwise(path: Path) -> tuple[ModelIdentity, ModelIdentity, dict[str, dict[str, float]]]:
-    data = _json_object(path, PAIRWISE_SHAPE)
-    results = _mapping_of_mappings(data, "results", PAIRWISE_SHAPE)
-    per_language = {}
-    for lang, row in results.items():
-        counts = {k: row.get(k) for k in OUTCOMES}
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in counts.values()):
-            raise _Skip(f"results[{lang!r}] lacks numeric win/tie/loss; expected {PAIRWISE_SHAPE}")
-        per_language[lang] = {k: float(v) for k, v in counts.items()}
-    return _system_identity(data, "a"), _system_identity(data, "b"), per_language
-
-
-def _files(paths: Iterable[Path]) -> tuple[list[tuple[str, Path]], list[Path]]:
-    """(kind, path) of every result file under ``paths``; and named files of no known kind."""
-    found: list[tuple[str, Path]] = []
-    unknown: list[Path] = []
-    for root in paths:
-        root = Path(root)
-        if not root.exists():
-            raise MissingFileError(f"Result folder {root} does not exist")
-        kinds = {"results": results_files(root)} | {
-            kind: stamped_files(root, kind) for kind in ("xllm_scores", "judge_qa", PAIRWISE)
-        }
-        listed = [(kind, p) for kind, files in kinds.items() for p in files]
-        if root.is_file() and not listed:
-            unknown.append(root)
-        found += listed
-    return found, unknown
-
-
-def _merge_named(
-    found: list[_Found], pairs: list[tuple[ModelIdentity, ModelIdentity, Any, Path]]
-) -> dict[str, ModelIdentity]:
+def _merge_named(found: list[Finding], pairs: list[PairwiseFinding]) -> dict[str, ModelIdentity]:
     """Name-only identities that equal exactly one full identity's path are that model."""
-    full = {f.identity.key: f.identity for f in found if f.identity.model}
-    full |= {i.key: i for a, b, _, _ in pairs for i in (a, b) if i.model}
+    every = [f.identity for f in found] + [i for pair in pairs for i in (pair.a, pair.b)]
+    full = {i.key: i for i in every if i.model}
     mapping = {}
-    every = [f.identity for f in found] + [i for a, b, _, _ in pairs for i in (a, b)]
     for identity in every:
         if identity.model:
             continue
@@ -410,46 +227,43 @@ def collect(
             raise InputError(message.replace("skipped, ", "", 1) + " (--strict)")
         warn(message)
 
-    readers = {"results": _read_results, "xllm_scores": _read_scores, "judge_qa": _read_judge_qa}
-    files, unknown = _files(paths)
+    files, unknown = result_files(paths)
     for path in unknown:
         skip(path, "not a result file (results_*.json, xllm_scores_*, judge_qa_*, judge_pairwise_*.json)")
-    found: list[_Found] = []
-    pairs: list[tuple[ModelIdentity, ModelIdentity, Any, Path]] = []
+    found: list[Finding] = []
+    pairs: list[PairwiseFinding] = []
     for kind, path in files:
         try:
             if kind == PAIRWISE:
-                a, b, per_language = _read_pairwise(path)
-                pairs.append((a, b, per_language, path))
+                pairs.append(read_pairwise(path))
             else:
-                found += readers[kind](path)
-        except _Skip as err:
-            skip(path, str(err))
+                found += read_findings(kind, path, _family_metrics)
+        except (InputError, MissingFileError) as err:
+            skip(path, str(err).removeprefix(f"{path}: "))
     merged = _merge_named(found, pairs)
 
     def real(identity: ModelIdentity) -> ModelIdentity:
         return merged.get(identity.key, identity)
 
-    identities = [real(f.identity) for f in found] + [real(i) for a, b, _, _ in pairs for i in (a, b)]
+    identities = [real(f.identity) for f in found] + [real(i) for pair in pairs for i in (pair.a, pair.b)]
     naming = readable_names(identities, aliases)
     scores: dict[str, Scores] = {}
     for item in found:
         identity = real(item.identity)
         name = naming.names[identity.key]
-        scores.setdefault(name, Scores(name, identity)).add(item.task, item.metric, item.cell)
+        scores.setdefault(name, Scores(name, identity)).add(item.task, item.metric, _cell(item))
     newest: dict[tuple[str, str], tuple[str, str, Pairwise]] = {}
-    for a, b, per_language, path in pairs:
-        a, b = real(a), real(b)
+    for pair in pairs:
+        a, b = real(pair.a), real(pair.b)
         comparison = Pairwise(
-            naming.names[a.key], naming.names[b.key], per_language, str(path), file_timestamp(path)
-        )
-        try:
-            comparison.outcomes = pairwise_outcomes(path)
-        except InputError as err:
-            warn(f"{path}: no intervals, {err}")
+            naming.names[a.key], naming.names[b.key], pair.per_language, str(pair.source), pair.stamp,
+            pair.outcomes,
+        )  # fmt: skip
+        if pair.outcomes_error:
+            warn(f"{pair.source}: no intervals, {pair.outcomes_error}")
         key = (a.key, b.key)
-        if key not in newest or (comparison.stamp, str(path)) >= newest[key][:2]:
-            newest[key] = (comparison.stamp, str(path), comparison)
+        if key not in newest or (comparison.stamp, comparison.source) >= newest[key][:2]:
+            newest[key] = (comparison.stamp, comparison.source, comparison)
     pairwise = [c for _, _, c in sorted(newest.values(), key=lambda v: (v[2].model_a, v[2].model_b))]
     return Collection(scores, pairwise, naming.notes)
 
@@ -482,7 +296,10 @@ def _reported_rows(
         table = "Table 6" if metric == "match" else "Table 2"
         for model, benchmarks in source.items():
             reported = benchmarks[family.name]
-            averages = {label: sum(reported.values()) / len(reported) for label in groups}
+            # the measured rows' averages, over the same columns (absent where the paper lacks one of
+            # them); the paper's own average, over its languages, in a column labelled as such
+            averages = {label: _mean([reported.get(c) for c in cols]) for label, cols in groups.items()}
+            averages[paper.PAPER_AVERAGE] = sum(reported.values()) / len(reported)
             rows.append(
                 Row(f"{model} (reported, {table})", {c: reported.get(c) for c in columns}, averages, True)
             )
@@ -492,7 +309,7 @@ def _reported_rows(
                 Row(
                     f"{model} (reported, Table 4)",
                     dict.fromkeys(columns),
-                    {paper.TABLE4_AVERAGE: averages[metric]},
+                    {paper.PAPER_AVERAGE: averages[metric]},
                     True,
                 )
             )
@@ -525,6 +342,12 @@ def _table(family: TaskFamily, metric: str, per_model: dict[str, dict[str, Cell]
     notes += _grouped(
         "warning", [(f"{r.label} {c}", _coverage(metric, cell)) for r in rows for c, cell in r.cells.items()]
     )
+    notes += [
+        f"fewer items for {r.label} {c}: {cell.replaced}"
+        for r in rows
+        for c, cell in r.cells.items()
+        if cell.replaced
+    ]
     return Table(family.name, family.display_title, metric, columns, labels, rows, notes, groups)
 
 
@@ -674,19 +497,6 @@ def _share_intervals(comp: Pairwise, cells: dict[str, Cell]) -> None:
 # --- intervals and the baseline ---------------------------------------------------------------------
 
 
-class Share(Metric):
-    """A share of items (judge YES verdicts, MI-Eval wins...) as a metric for resampling 0/1 outcomes."""
-
-    name = "share"
-
-    def segment_statistics(self, hypotheses, references, sources, lang) -> list[float]:
-        """Each item's outcome (hypothesis) counts when it equals the outcome counted (its reference)."""
-        return [float(h == refs[0]) for h, refs in zip(hypotheses, references, strict=True)]
-
-    def signature(self) -> str:
-        return "share of items"
-
-
 def _metric(name: str) -> Metric | None:
     if name == "judge_accuracy":
         return Share()
@@ -713,7 +523,7 @@ def _recompute(metric: Metric, cell: Cell, samples_cache: dict[str, Any]) -> str
         stats = metric.statistics(samples.hypotheses, samples.references, samples.sources, samples.lang)
     except NotImplementedError:
         return f"{metric.name} provides no statistics"
-    except MissingDependencyError as err:
+    except (MissingDependencyError, InputError) as err:  # incl. a samples file cut short or malformed
         return str(err)
     cell.stats, cell.doc_ids = stats, samples.doc_ids
     return None
@@ -735,8 +545,6 @@ def add_intervals(scores: dict[str, Scores], n_resamples: int = 1000, level: flo
     """An interval for every measured cell with statistics (stored or recomputed): Wilson for
     proportions, else the percentile bootstrap; QA items resampled by paragraph, with the design
     effect (:func:`xllm_harness.analysis.significance.score_interval`)."""
-    from xllm_harness.analysis.clusters import sample_clusters
-    from xllm_harness.analysis.significance import score_interval
     from xllm_harness.console import progress_bar
 
     samples_cache: dict[str, Any] = {}
@@ -747,27 +555,37 @@ def add_intervals(scores: dict[str, Scores], n_resamples: int = 1000, level: flo
         if cell.value is not None and not cell.no_interval
     ]
     for name, cell in progress_bar(cells, desc="intervals (bootstrap)", unit="cell", enabled=bool(cells)):
-        metric = _metric(name)
-        if metric is None:
-            cell.no_interval = f"{name} is not a registered metric"
-            continue
-        if cell.stats is None:
-            cell.no_interval = _recompute(metric, cell, samples_cache)
-            if cell.no_interval:
-                continue
-        factor = _factor(name, cell)
-        if not _reproduces(metric, cell, factor):
-            reason = (
-                "its statistics (from the samples, default metric settings) do not give the recorded score"
-            )
-            cell.stats, cell.no_interval = None, reason
-            continue
-        clusters = None
-        if cell.samples and cell.doc_ids is not None and Path(cell.samples).is_file():
-            clusters = sample_clusters(cell.samples, cell.doc_ids)
-        found = score_interval(metric, cell.stats, clusters, n_resamples=n_resamples, level=level)
-        cell.interval = (found.low * factor, found.high * factor)
-        cell.design_effect = found.design_effect
+        try:
+            _interval(name, cell, samples_cache, n_resamples, level)
+        except (
+            XllmError
+        ) as err:  # this interval cannot be computed (e.g. no resample is scorable): it alone is missing
+            cell.stats, cell.interval, cell.no_interval = None, None, str(err)
+
+
+def _interval(name: str, cell: Cell, samples_cache: dict[str, Any], n_resamples: int, level: float) -> None:
+    from xllm_harness.analysis.clusters import sample_clusters
+    from xllm_harness.analysis.significance import score_interval
+
+    metric = _metric(name)
+    if metric is None:
+        cell.no_interval = f"{name} is not a registered metric"
+        return
+    if cell.stats is None:
+        cell.no_interval = _recompute(metric, cell, samples_cache)
+        if cell.no_interval:
+            return
+    factor = _factor(name, cell)
+    if not _reproduces(metric, cell, factor):
+        reason = "its statistics (from the samples, default metric settings) do not give the recorded score"
+        cell.stats, cell.no_interval = None, reason
+        return
+    clusters = None
+    if cell.samples and cell.doc_ids is not None and Path(cell.samples).is_file():
+        clusters = sample_clusters(cell.samples, cell.doc_ids)
+    found = score_interval(metric, cell.stats, clusters, n_resamples=n_resamples, level=level)
+    cell.interval = (found.low * factor, found.high * factor)
+    cell.design_effect = found.design_effect
 
 
 def compare_to_baseline(

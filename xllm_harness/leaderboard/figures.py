@@ -22,8 +22,11 @@ from xllm_harness.leaderboard.render import (
     figures,
     system_styles,
 )
+from xllm_harness.results.files import atomic_path
 
 FORMATS = ("svg", "png")
+SVG_SALT = "xllm-harness"
+"""Seed of the SVG element ids, so that the same tables give the same file."""
 DPI = 200
 HATCHES = {"solid": "", "dots": "..", "hatch": "///", "crosshatch": "xxx"}
 
@@ -136,13 +139,15 @@ def write_figures(tables: list[Table], folder: Path) -> list[Path]:
             fig = _pairwise(plt, table)
         for fmt in FORMATS:
             path = folder / f"{name}.{fmt}"
-            fig.savefig(
-                path,
-                format=fmt,
-                dpi=DPI,
-                bbox_inches="tight",
-                metadata={"Date": None} if fmt == "svg" else None,
-            )
+            # whole or not at all; the same bytes for the same tables (fixed SVG ids, no date)
+            with atomic_path(path) as tmp, plt.rc_context({"svg.hashsalt": SVG_SALT}):
+                fig.savefig(
+                    tmp,
+                    format=fmt,
+                    dpi=DPI,
+                    bbox_inches="tight",
+                    metadata={"Date": None} if fmt == "svg" else None,
+                )
             written.append(path)
         plt.close(fig)
     return written

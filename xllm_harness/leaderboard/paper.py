@@ -6,11 +6,14 @@ QA_COLUMNS = {"xquad_xllm": ("ar", "el", "hi", "tr", "vi", "zh"), "mlqa_xllm": (
 """The columns of Tables 2 and 6, by the task family they correspond to (the paper leaves English out)."""
 FLORES_FAMILY = "flores_xllm"
 TABLE4_METRICS = ("comet", "bleurt", "spbleu")
-TABLE4_AVERAGE = "paper avg"
-"""Table 4 reports one FLORES-101 average per metric without saying over which directions: its own column."""
+PAPER_AVERAGE = "paper avg"
+"""The paper's own averages, in a column of their own: Tables 2 and 6 average over all their
+non-English languages, Table 4 reports one FLORES-101 average per metric without saying over which
+directions; neither is over the columns a measured row's ``avg`` is."""
 REPORTED_NOTE = (
-    "reported rows: numbers from the x-LLaMA paper, not measured; their averages are the paper's own "
-    "(Tables 2 and 6: over all its non-English languages; Table 4: its single FLORES-101 average)"
+    "reported rows: numbers from the x-LLaMA paper, not measured; their avg columns are over the same "
+    "columns as the measured rows' (absent where the paper lacks one of them); paper avg is the paper's "
+    "own average (Tables 2 and 6: over all its non-English languages; Table 4: its single FLORES-101 average)"
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -30,6 +31,30 @@ def check_writable(folder: str | Path, what: str = "output folder") -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".xllm-write-check-"):
+            pass
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise InputError(
+            f"{what} {folder} cannot be written ({reason}); choose a writable location"
+        ) from None
+    return folder
+
+
+def check_creatable(folder: str | Path, what: str = "output folder") -> Path:
+    """Prove ``folder`` can be created (or written, if it exists) without creating it: a file can be
+    written in its nearest existing ancestor, which is a folder; raise naming ``folder`` otherwise."""
+    folder = Path(folder)
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(
+            f"{what} {folder} cannot be written ({existing} is not a folder); choose a writable location"
+        )
+    if existing == folder:
+        return check_writable(folder, what)
+    try:
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".xllm-write-check-"):
             pass
     except OSError as err:
         reason = err.strerror or str(err)
@@ -82,3 +107,19 @@ def write_jsonl(path: str | Path, records: Iterable[Any]) -> Path:
     """Write one JSON record per line, whole."""
     lines = [json.dumps(r, ensure_ascii=False, allow_nan=False) for r in records]
     return write_text(path, "".join(line + "\n" for line in lines))
+
+
+def json_safe(value: Any) -> Any:
+    """A JSON-safe copy of ``value``: NaN and infinities become ``None`` (a number is right or absent),
+    numpy values Python ones, paths strings."""
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value

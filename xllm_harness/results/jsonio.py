@@ -1,18 +1,41 @@
-"""Reading our JSON inputs with errors that name the file (and line), shared by every reader."""
+"""Reading our JSON inputs with errors that name the file (and line), shared by every reader.
+
+A file that cannot be read, is not UTF-8 or is not JSON is an :class:`~xllm_harness.errors.InputError`
+(or :class:`~xllm_harness.errors.MissingFileError`) naming the file and, for JSONL, the line.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 from xllm_harness.errors import InputError, MissingFileError
 
 
+def read_text(path: str | Path, what: str = "file") -> str:
+    """The UTF-8 text of ``path``; unreadable or non-UTF-8 content raises naming the file and line."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise MissingFileError(f"{what} {path} not found") from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot read {what} ({err.strerror or err})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise InputError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[err.start]:02x}); save the {what} as UTF-8"
+        ) from None
+
+
 def read_jsonl(path: str | Path, text: str | None = None) -> list[tuple[int, Any]]:
     """``(line number, record)`` for every non-blank line; a bad line raises naming ``path:line``."""
     if text is None:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_text(path)
     out = []
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
@@ -32,6 +55,16 @@ def read_json(path: str | Path, what: str, hint: str = "") -> Any:
     if not path.is_file():
         raise MissingFileError(f"{what} {path} not found" + (f" ({hint})" if hint else ""))
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(read_text(path, what))
     except json.JSONDecodeError as err:
         raise InputError(f"{what} {path}: not valid JSON ({err})") from None
+
+
+def is_number(value: Any) -> bool:
+    """A JSON number (not a boolean) that is finite."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def is_int(value: Any) -> bool:
+    """A JSON integer (not a boolean)."""
+    return isinstance(value, int) and not isinstance(value, bool)

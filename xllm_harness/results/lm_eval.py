@@ -3,10 +3,15 @@
 lm-eval (and ``xllm eval``) with ``--output_path OUT --log_samples`` writes, per model,
 ``OUT/<model>/results_<timestamp>.json`` and one ``samples_<task>_<timestamp>.jsonl`` per task.
 ``xllm score``, ``xllm judge`` and ``xllm compare`` write ``xllm_scores_<ts>.json``,
-``judge_qa_<ts>.json``, ``judge_pairwise_<ts>.json`` and ``compare_<ts>.json`` beside them.
+``judge_qa_<ts>.json``, ``judge_pairwise_<ts>.json`` and ``compare_<ts>.json`` beside them
+(their readers and writers: :mod:`~xllm_harness.results.scores`, :mod:`~xllm_harness.results.judge_files`,
+:mod:`~xllm_harness.results.reports`).
 
 Rules every command shares (``score``, ``judge``, ``leaderboard``, ``compare``, ``scaling_law``):
 
+- **runs**: lm-eval stamps the results and samples files of one run with one timestamp and writes
+  every run of a model into one folder; a samples file belongs to the results file of its timestamp
+  (:class:`Run`), and a samples file is checked against the ``n-samples`` that file records.
 - **newest**: of several files of one kind (and task), the one with the latest timestamp in its name
   (lm-eval's ``%Y-%m-%dT%H-%M-%S.%f``); equal timestamps are ordered by path. Never mtime.
 - **response**: the model's answer in a sample line is its first filtered response.
@@ -25,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from xllm_harness.errors import InputError, MissingFileError
-from xllm_harness.results.jsonio import read_jsonl
+from xllm_harness.results.jsonio import is_int, read_jsonl, read_text
 
 TIMESTAMP = r"\d{4}-\d{2}-\d{2}T[0-9.\-]+"
 STAMPED_RE = re.compile(rf"^(?P<kind>.+?)_(?P<ts>{TIMESTAMP})\.(?P<ext>jsonl?)$")
@@ -80,17 +85,79 @@ def sample_folders(folder: str | Path) -> list[Path]:
     return sorted({p.parent for p in Path(folder).rglob("samples_*.jsonl") if SAMPLES_RE.match(p.name)})
 
 
+class IncompleteSamples(InputError):
+    """A samples file whose documents do not match the count its results file records (cut short)."""
+
+
+SAMPLES_SHAPE = "an lm-eval --log_samples line: {'doc_id': int, 'doc': {...}, 'filtered_resps': [...], ...}"
+
+
+def _check_sample(path: Path, number: int, record: Any) -> dict[str, Any]:
+    """One samples line of the shape the project reads, else an error naming ``path:line`` and the field."""
+    where = f"{path}:{number}"
+    if not isinstance(record, dict):
+        raise InputError(f"{where}: a JSON {type(record).__name__}, expected {SAMPLES_SHAPE}")
+    for name in ("doc_id", "doc", "filtered_resps"):
+        if name not in record:
+            raise InputError(f"{where}: no {name!r}; not {SAMPLES_SHAPE}")
+    if not is_int(record["doc_id"]) or record["doc_id"] < 0:
+        raise InputError(f"{where}: 'doc_id' is {record['doc_id']!r}, expected a document number (int >= 0)")
+    if not isinstance(record["doc"], dict):
+        raise InputError(f"{where}: 'doc' is a {type(record['doc']).__name__}, expected the document object")
+    if not isinstance(record.get("filter", "none"), str):
+        raise InputError(f"{where}: 'filter' is {record['filter']!r}, expected the lm-eval filter's name")
+    return record
+
+
 def read_sample_lines(path: Path) -> list[dict[str, Any]]:
-    """The sample lines of one file (each with ``doc`` and ``doc_id``), ordered by ``doc_id``."""
+    """The sample lines of one file (each with ``doc`` and ``doc_id``), ordered by ``doc_id``.
+
+    Every line is checked (:func:`_check_sample`); a ``doc_id`` twice under one filter is refused; the
+    documents per filter must be the ``n-samples`` its run's results file records (else
+    :class:`IncompleteSamples`: a file cut short is never read as whole).
+    """
+    path = Path(path)
     lines = []
+    seen: dict[tuple[str, int], int] = {}
     for number, record in read_jsonl(path):
-        if not isinstance(record, dict) or "doc" not in record or "doc_id" not in record:
+        record = _check_sample(path, number, record)
+        key = (record.get("filter", "none"), record["doc_id"])
+        if key in seen:
             raise InputError(
-                f"{path}:{number}: not an lm-eval --log_samples line; expected JSON with 'doc', "
-                "'doc_id' and 'filtered_resps'"
+                f"{path}:{number}: doc_id {record['doc_id']} twice (first on line {seen[key]}); "
+                "a samples file holds each document once: rerun the task"
             )
+        seen[key] = number
         lines.append(record)
+    _check_count(path, lines)
     return sorted(lines, key=lambda r: r["doc_id"])
+
+
+def _check_count(path: Path, lines: list[dict[str, Any]]) -> None:
+    match = SAMPLES_RE.match(path.name)
+    results = path.parent / f"results_{match['ts']}.json" if match else None
+    if results is None or not results.is_file():
+        return
+    expected = effective_samples(read_results(results), match["task"])
+    if expected is None:
+        return
+    per_filter: dict[str, int] = {}
+    for line in lines:
+        name = line.get("filter", "none")
+        per_filter[name] = per_filter.get(name, 0) + 1
+    for name, count in sorted(per_filter.items()) or [("none", 0)]:
+        if count != expected:
+            what = "incomplete" if count < expected else "inconsistent"
+            raise IncompleteSamples(
+                f"{path}: {what}: {count} documents (filter {name}) but its run's {results.name} records "
+                f"n-samples {expected} for {match['task']}; the run was cut short: rerun the task"
+            )
+
+
+def effective_samples(results: dict[str, Any], task: str) -> int | None:
+    """The documents lm-eval evaluated for ``task`` (``n-samples``' ``effective``), if recorded."""
+    entry = (results.get("n-samples") or {}).get(task)
+    return entry["effective"] if isinstance(entry, dict) and "effective" in entry else None
 
 
 def response(record: dict[str, Any]) -> str:
@@ -125,20 +192,76 @@ def newest_results(folder: str | Path) -> Path:
     return files[-1]
 
 
+RESULTS_SHAPE = "expected a JSON object with 'results': {task: {'metric,filter': value}}, 'config': {...}"
+
+
 def read_results(path: str | Path) -> dict[str, Any]:
-    """An lm-eval results file: a JSON object with a ``results`` mapping (else an error naming the file)."""
+    """An lm-eval results file, every field the project reads checked (else an error naming file and field).
+
+    Checked: ``results`` maps tasks to objects; ``config`` (if present) an object whose ``model`` is a
+    string and ``model_args`` a string or object; ``model_name`` a string; ``n-samples`` maps tasks to
+    ``{"original": int, "effective": int}`` with ``effective`` at most ``original``.
+    """
     path = Path(path)
+    stat = _stat(path)
+    cached = _RESULTS_CACHE.get(str(path))
+    if cached is not None and cached[0] == stat:
+        return cached[1]
+    text = read_text(path, "lm-eval results file")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise MissingFileError(f"{path}: cannot read ({err.strerror})") from None
+        data = json.loads(text)
     except ValueError as err:
         raise InputError(f"{path}: not valid JSON ({err})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
-        raise InputError(
-            f"{path}: not an lm-eval results file (expected a JSON object with 'results': {{task: ...}})"
-        )
+    _check_results(path, data)
+    _RESULTS_CACHE[str(path)] = (stat, data)
     return data
+
+
+_RESULTS_CACHE: dict[str, tuple[tuple[int, int], dict[str, Any]]] = {}
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        raise MissingFileError(f"lm-eval results file {path} not found") from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot read ({err.strerror or err})") from None
+    return (found.st_mtime_ns, found.st_size)
+
+
+def _check_results(path: Path, data: Any) -> None:
+    if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
+        raise InputError(f"{path}: not an lm-eval results file ({RESULTS_SHAPE})")
+    for task, values in data["results"].items():
+        if not isinstance(values, dict):
+            raise InputError(f"{path}: field results.{task} is a {type(values).__name__}, expected an object")
+    config = data.get("config", {})
+    if config is not None and not isinstance(config, dict):
+        raise InputError(f"{path}: field config is a {type(config).__name__}, expected an object")
+    config = config or {}
+    if config.get("model") is not None and not isinstance(config["model"], str):
+        raise InputError(f"{path}: field config.model is {config['model']!r}, expected lm-eval's model type")
+    if config.get("model_args") is not None and not isinstance(config["model_args"], (str, dict)):
+        raise InputError(f"{path}: field config.model_args is {config['model_args']!r}, expected a string")
+    if data.get("model_name") is not None and not isinstance(data["model_name"], str):
+        raise InputError(f"{path}: field model_name is {data['model_name']!r}, expected a string")
+    counts = data.get("n-samples", {})
+    if not isinstance(counts, dict):
+        raise InputError(f"{path}: field n-samples is a {type(counts).__name__}, expected {{task: {{...}}}}")
+    for task, entry in counts.items():
+        where = f"{path}: field n-samples.{task}"
+        if not isinstance(entry, dict):
+            raise InputError(f"{where} is {entry!r}, expected {{'original': int, 'effective': int}}")
+        for key in ("original", "effective"):
+            if key in entry and (not is_int(entry[key]) or entry[key] < 0):
+                raise InputError(f"{where}.{key} is {entry[key]!r}, expected a count of documents")
+        if (
+            is_int(entry.get("original"))
+            and is_int(entry.get("effective"))
+            and entry["effective"] > entry["original"]
+        ):
+            raise InputError(f"{where}: effective {entry['effective']} > original {entry['original']}")
 
 
 @dataclass(frozen=True)
@@ -260,17 +383,6 @@ def folder_identity(folder: str | Path, recursive: bool = True) -> ModelIdentity
     return None
 
 
-def results_for_samples(model_dir: Path, timestamps: Iterable[str]) -> Path | None:
-    """lm-eval's results file written with samples of ``timestamps`` (same timestamp), else the newest."""
-    by_stamp = {file_timestamp(p): p for p in results_files(model_dir, recursive=False)}
-    if not by_stamp:
-        return None
-    for stamp in sorted(timestamps, reverse=True):
-        if stamp in by_stamp:
-            return by_stamp[stamp]
-    return by_stamp[max(by_stamp)]
-
-
 def samples_of_results(results_path: Path) -> dict[str, Path]:
     """The samples files lm-eval wrote with ``results_path`` (same folder, same timestamp), by task."""
     stamp = file_timestamp(results_path)
@@ -292,47 +404,130 @@ def stamped_files(folder: str | Path, kind: str) -> list[Path]:
     return sorted(found, key=lambda p: (file_timestamp(p), str(p)))
 
 
-def judge_verdicts(judge_file: str | Path) -> dict[str, tuple[list[Any], list[float]]]:
-    """Per task, the doc ids and 0/1 verdicts of ``judge_qa_<ts>.details.jsonl`` beside ``judge_file``.
-
-    Items without a verdict (unparseable replies, failed requests) are left out, as the accuracy does;
-    ``{}`` when there is no details file.
-    """
-    details = Path(judge_file).with_suffix(".details.jsonl")
-    if not details.is_file():
-        return {}
-    out: dict[str, tuple[list[Any], list[float]]] = {}
-    for number, record in read_jsonl(details):
-        if not isinstance(record, dict) or "task" not in record or "doc_id" not in record:
-            raise InputError(
-                f"{details}:{number}: expected a judge detail with 'task', 'doc_id' and 'verdict'"
-            )
-        verdict = record.get("verdict")
-        if verdict in ("YES", "NO"):
-            ids, values = out.setdefault(str(record["task"]), ([], []))
-            ids.append(record["doc_id"])
-            values.append(1.0 if verdict == "YES" else 0.0)
-    return out
-
-
-def pairwise_outcomes(judge_file: str | Path) -> dict[str, list[str]]:
-    """Per language, the win/tie/loss outcome of every scored item in ``judge_pairwise_<ts>.details.jsonl``.
-
-    Items without an outcome (failed or unparseable) are left out, as the counts do; ``{}`` without details.
-    """
-    details = Path(judge_file).with_suffix(".details.jsonl")
-    if not details.is_file():
-        return {}
-    out: dict[str, list[str]] = {}
-    for number, record in read_jsonl(details):
-        if not isinstance(record, dict) or "lang" not in record:
-            raise InputError(f"{details}:{number}: expected a judge detail with 'lang' and 'outcome'")
-        if record.get("outcome") in OUTCOMES:
-            out.setdefault(str(record["lang"]), []).append(record["outcome"])
-    return out
+def model_name(identity: ModelIdentity | None, folder: str | Path) -> str:
+    """The one rule for a model's name in our files: its ``pretrained`` path, else its folder's name."""
+    return identity.pretrained if identity and identity.pretrained else Path(folder).resolve().name
 
 
 def recorded_model_name(folder: str | Path) -> str:
     """The model name lm-eval recorded in the newest ``results_*.json`` under ``folder``, else its name."""
-    identity = folder_identity(folder)
-    return identity.pretrained if identity and identity.pretrained else Path(folder).resolve().name
+    return model_name(folder_identity(folder), folder)
+
+
+# --- runs: a results file and the samples files lm-eval wrote with it --------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    """One lm-eval run of one model: ``results_<ts>.json`` and its ``samples_<task>_<ts>.jsonl`` files.
+
+    lm-eval stamps every file of one run with the same timestamp, and writes every run of a model into
+    the same folder; samples files are attributed to their run by that timestamp, never by recency.
+    Samples files without a results file of their timestamp form a run of their own (``results`` None).
+    """
+
+    folder: Path
+    timestamp: str
+    results: Path | None
+    samples: dict[str, Path]
+
+    def describe(self) -> str:
+        """``<ts> (results_<ts>.json: task, task...)``: how a message names the run."""
+        source = self.results.name if self.results else "no results file"
+        return f"{self.timestamp} ({source}: {', '.join(sorted(self.samples)) or 'no samples'})"
+
+
+def runs_in(model_dir: str | Path) -> list[Run]:
+    """The runs with samples files directly in ``model_dir``, oldest first."""
+    folder = _require_folder(model_dir, "an lm-eval model folder")
+    by_stamp: dict[str, dict[str, Path]] = {}
+    for path in folder.glob("samples_*.jsonl"):
+        match = SAMPLES_RE.match(path.name)
+        if match:
+            by_stamp.setdefault(match["ts"], {})[match["task"]] = path
+    results = {file_timestamp(p): p for p in results_files(folder, recursive=False)}
+    return [
+        Run(folder, ts, results.get(ts), dict(sorted(tasks.items())))
+        for ts, tasks in sorted(by_stamp.items())
+    ]
+
+
+def run_of(results_path: str | Path) -> Run:
+    """The run of one ``results_<ts>.json`` (its samples files: same folder, same timestamp)."""
+    path = Path(results_path)
+    if not RESULTS_RE.match(path.name):
+        raise InputError(f"{path}: not an lm-eval results_<timestamp>.json file")
+    if not path.is_file():
+        raise MissingFileError(f"lm-eval results file {path} not found")
+    return Run(path.parent, file_timestamp(path), path, dict(sorted(samples_of_results(path).items())))
+
+
+def choose_run(path: str | Path, stamp: str | None, option: str, side: str) -> Run:
+    """The one run ``path`` designates: a ``results_<ts>.json``, or a model folder holding one run, or
+    the run ``stamp`` (``option``'s value: a timestamp or results file name) among several.
+
+    A folder of several runs without ``stamp`` is an error naming them: their numbers would mix.
+    """
+    path = Path(path)
+    if path.is_file():
+        run = run_of(path)
+    else:
+        folders = sample_folders(path)
+        if len(folders) > 1:
+            listing = ", ".join(str(p) for p in folders)
+            raise InputError(
+                f"{side} {path} holds the samples of several models ({listing}); give one of them"
+            )
+        runs = runs_in(folders[0])
+        wanted = [r for r in runs if stamp in (r.timestamp, r.results.name if r.results else None)]
+        if stamp is not None and not wanted:
+            found = "; ".join(r.describe() for r in runs)
+            raise InputError(
+                f"{option} {stamp}: no run of that timestamp in {folders[0]}; runs found: {found}"
+            )
+        if stamp is None and len(runs) > 1:
+            found = "; ".join(r.describe() for r in runs)
+            raise InputError(
+                f"{side} {folders[0]} holds {len(runs)} runs, whose numbers must not mix: {found}; choose one "
+                f"with {option} TIMESTAMP or give its results_<timestamp>.json"
+            )
+        run = wanted[0] if wanted else runs[0]
+    if not run.samples:
+        raise MissingFileError(
+            f"{run.results}: no samples_<task>_{run.timestamp}.jsonl beside it; run with --log_samples"
+        )
+    return run
+
+
+@dataclass(frozen=True)
+class RunGroup:
+    """The runs of one model folder made with one configuration (model, ``model_args``, ``limit``):
+    their samples may be read together (the newest file of each task); other configurations never."""
+
+    identity: ModelIdentity | None
+    limit: Any
+    runs: tuple[Run, ...]
+
+    @property
+    def samples(self) -> dict[str, Path]:
+        """The newest samples file of each task among the group's runs."""
+        out: dict[str, Path] = {}
+        for run in self.runs:  # oldest first: newer runs replace
+            out.update(run.samples)
+        return dict(sorted(out.items()))
+
+
+def run_groups(model_dir: str | Path) -> list[RunGroup]:
+    """The runs of ``model_dir`` grouped by configuration (lm-eval's model, ``model_args`` and
+    ``limit`` in each run's results file); samples files without one form a group of their own."""
+    groups: dict[str, list[Run]] = {}
+    meta: dict[str, tuple[ModelIdentity | None, Any]] = {}
+    for run in runs_in(model_dir):
+        identity, limit = None, None
+        if run.results is not None:
+            data = read_results(run.results)
+            identity, limit = model_identity(data), (data.get("config") or {}).get("limit")
+        key = json.dumps([identity.key if identity else None, limit], default=str)
+        groups.setdefault(key, []).append(run)
+        meta[key] = (identity, limit)
+    return [RunGroup(*meta[key], tuple(runs)) for key, runs in groups.items()]

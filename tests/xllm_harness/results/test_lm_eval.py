@@ -21,7 +21,7 @@ from xllm_harness.results.lm_eval import (
     newest_results,
     read_results,
     recorded_identity,
-    results_for_samples,
+    runs_in,
     sample_files,
     sample_folders,
     samples_of_results,
@@ -55,8 +55,11 @@ def test_newest_is_by_the_timestamp_in_the_name_never_mtime(tmp_path):
         "xquad_xllm_ar": tmp_path / f"samples_xquad_xllm_ar_{A}.jsonl",
         "flores_xllm_en-zh": tmp_path / f"samples_flores_xllm_en-zh_{A}.jsonl",
     }
-    assert results_for_samples(tmp_path, [A]) == old  # the run that wrote those samples
-    assert results_for_samples(tmp_path, ["1999-01-01T00-00-00"]) == new
+    # each run's samples belong to the results file of their timestamp (never to the newest one)
+    assert [(r.results, sorted(r.samples)) for r in runs_in(tmp_path)] == [
+        (old, ["flores_xllm_en-zh", "xquad_xllm_ar"]),
+        (new, ["xquad_xllm_ar"]),
+    ]
     assert sample_folders(tmp_path) == [tmp_path]
     (tmp_path / "model").mkdir()
     with pytest.raises(MissingFileError, match=r"no samples_<task>_<date>\.jsonl"):
