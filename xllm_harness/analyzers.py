@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from xllm_harness.errors import InputError
-from xllm_harness.registry import collect
+from xllm_harness.registry import get_registry
 
 
 class Analyzer:
@@ -45,15 +45,13 @@ class Analyzer:
 
 def get_analyzers() -> dict[str, type[Analyzer]]:
     """All registered analyzer classes by name; two plugins may not claim the same name."""
-    table: dict[str, type[Analyzer]] = {}
-    for cls in collect("xllm_analyzers"):
-        name = getattr(cls, "name", "")
-        if not name or not callable(getattr(cls, "run", None)):
-            raise InputError(f"Analyzer {cls!r} needs a non-empty `name` and a `run(args)` method")
-        if name in table and table[name] is not cls:
-            raise InputError(f"Analyzer {name!r} is registered twice ({table[name]!r} and {cls!r})")
-        table[name] = cls
-    return table
+    return get_registry().named(
+        "xllm_analyzers",
+        "analyzer",
+        lambda cls: isinstance(cls, type) and callable(getattr(cls, "run", None)),
+        "an analyzer class (with `name` and `run`)",
+        lambda cls: getattr(cls, "name", None),
+    )
 
 
 # ----------------------------------------------------------------------------------------------

@@ -239,7 +239,7 @@ def run_demo(
     from transformers.utils import logging as hf_logging
 
     from xllm_harness.data.samples import tokenizer_corpus
-    from xllm_harness.testing.tiny_models import build_tiny_llama
+    from xllm_harness.models.tiny_llama import build_tiny_llama
 
     _configure_environment()
     hf_logging.disable_progress_bar()  # the tiny model's save: no progress bar between the stage lines

@@ -5,23 +5,18 @@ entry-point group (the built-in plugins use the same group). No hook takes argum
 list, and :func:`xllm_harness.registry.collect` flattens the lists of all plugins in registration
 order. Hooks are called lazily, the first time the registry is asked for what they contribute, and
 their results are cached for the life of the process.
+
+This module is the root of the contract: it imports none of the contract classes it names (each
+hook's docstring says which one it returns), so the contracts may use the registry, which uses the
+hooks, without an import circle.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import pluggy
-
-if TYPE_CHECKING:
-    from xllm_harness.analyzers import Analyzer
-    from xllm_harness.data import DataSource
-    from xllm_harness.judging.backend import Judge
-    from xllm_harness.languages import Language
-    from xllm_harness.metrics import Metric
-    from xllm_harness.taskgen import TaskFamily
-    from xllm_harness.trainers.sources import TrainSource
 
 PROJECT = "xllm_harness"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -29,7 +24,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def xllm_languages() -> list[Language]:
+def xllm_languages() -> list[Any]:
     """Languages this plugin adds (code, English name, QA prompt pieces, FLORES code, normalization).
 
     :return: :class:`~xllm_harness.languages.Language` objects; a code registered twice is an error.
@@ -51,7 +46,7 @@ def xllm_task_dirs() -> list[Path]:
 
 
 @hookspec
-def xllm_task_families() -> list[TaskFamily]:
+def xllm_task_families() -> list[Any]:
     """Task families that turn each registered language into tasks (and a leaderboard table).
 
     :return: :class:`~xllm_harness.taskgen.TaskFamily` objects.
@@ -61,7 +56,7 @@ def xllm_task_families() -> list[TaskFamily]:
 
 
 @hookspec
-def xllm_metrics() -> list[type[Metric]]:
+def xllm_metrics() -> list[Any]:
     """Metric classes usable by tasks (through the registry) and ``xllm score``.
 
     :return: subclasses of :class:`~xllm_harness.metrics.Metric`, each with a unique ``name``.
@@ -71,7 +66,7 @@ def xllm_metrics() -> list[type[Metric]]:
 
 
 @hookspec
-def xllm_judges() -> list[type[Judge]]:
+def xllm_judges() -> list[Any]:
     """LLM-as-a-judge backends usable by ``xllm judge``.
 
     :return: subclasses of :class:`~xllm_harness.judging.backend.Judge`, each with a unique ``name``.
@@ -81,7 +76,7 @@ def xllm_judges() -> list[type[Judge]]:
 
 
 @hookspec
-def xllm_analyzers() -> list[type[Analyzer]]:
+def xllm_analyzers() -> list[Any]:
     """Analyzers run by ``xllm analyze <name>``.
 
     :return: subclasses of :class:`~xllm_harness.analyzers.Analyzer`, each with a unique ``name``.
@@ -91,7 +86,7 @@ def xllm_analyzers() -> list[type[Analyzer]]:
 
 
 @hookspec
-def xllm_data_sources() -> list[DataSource]:
+def xllm_data_sources() -> list[Any]:
     """Datasets ``xllm data fetch NAME`` can install.
 
     :return: :class:`~xllm_harness.data.DataSource` objects (official URLs with pinned sha256).
@@ -101,7 +96,7 @@ def xllm_data_sources() -> list[DataSource]:
 
 
 @hookspec
-def xllm_train_sources() -> list[TrainSource]:
+def xllm_train_sources() -> list[Any]:
     """Instruction-data sources for ``xllm data build`` / ``xllm train`` specs (``alpaca_en``...).
 
     :return: :class:`~xllm_harness.trainers.sources.TrainSource` objects, one per ``kind``.

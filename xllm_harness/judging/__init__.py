@@ -11,9 +11,13 @@ plugins (``xllm_judges`` hook); the built-in one is ``openai``.
 
 from __future__ import annotations
 
-from xllm_harness.registry import collect
+from xllm_harness.judging.backend import Judge
+from xllm_harness.registry import get_registry
 
 
-def get_judges() -> dict[str, type]:
-    """Registered judge backend classes by name."""
-    return {cls.name: cls for cls in collect("xllm_judges")}
+def get_judges() -> dict[str, type[Judge]]:
+    """Registered judge backend classes by name; two plugins claiming one name is an error (a judge
+    named like the built-in one would receive its API key)."""
+    return get_registry().named(
+        "xllm_judges", "judge", lambda x: isinstance(x, type) and issubclass(x, Judge), "a Judge subclass"
+    )

@@ -9,14 +9,12 @@ completion}}, "error": null}``; a failed request has a non-200 ``status_code`` o
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xllm_harness.errors import InputError, MissingFileError
-from xllm_harness.judging.backend import ChatReply, ChatRequest, TransientError
 
 MAX_REQUESTS_PER_FILE = 50_000
 MAX_BYTES_PER_FILE = 200 * 1024 * 1024
@@ -50,61 +48,6 @@ def split_lines(
         chunks[-1].append((key, line))
         size += len(line)
     return chunks
-
-
-def completion_reply(body: Any, request: ChatRequest, max_tokens: int) -> ChatReply:
-    """The reply in a chat-completion JSON body. Its ``usage`` is checked (:func:`checked_usage`):
-    when it is unusable the reply is still returned, with unknown tokens and the reason."""
-    try:
-        text = body["choices"][0]["message"]["content"]
-    except (TypeError, KeyError, IndexError):
-        text = None
-    if not isinstance(text, str):
-        raise TransientError("malformed", "reply without choices/content")
-    usage = body.get("usage") if isinstance(body, dict) else None
-    tokens, problem = checked_usage(usage, request, max_tokens)
-    if tokens is None:
-        return ChatReply(text, None, None, usage_problem=problem)
-    return ChatReply(text, *tokens)
-
-
-def parse_completion(raw: bytes, request: ChatRequest, max_tokens: int) -> ChatReply:
-    """:func:`completion_reply` of a chat-completion body as received."""
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise TransientError("malformed", "reply is not JSON") from None
-    return completion_reply(data, request, max_tokens)
-
-
-def checked_usage(
-    usage: Any, request: ChatRequest, max_tokens: int
-) -> tuple[tuple[int, int] | None, str | None]:
-    """``(prompt_tokens, completion_tokens)``, or ``None`` and why the server's ``usage`` cannot be
-    billed: missing, not numbers, negative, not whole, or more than the request can use (completion
-    over ``max_tokens``, prompt over one token per byte plus framing)."""
-    if not isinstance(usage, dict):
-        return None, "no usage" if usage is None else f"usage is not an object ({type(usage).__name__})"
-    values = []
-    for name in ("prompt_tokens", "completion_tokens"):
-        value = usage.get(name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return None, f"usage.{name} is not a number ({value!r:.40})"
-        if not math.isfinite(value) or value < 0 or value != int(value):
-            return None, f"usage.{name} is not a whole number >= 0 ({value!r:.40})"
-        values.append(int(value))
-    prompt, completion = values
-    if completion > max_tokens:
-        return None, f"usage.completion_tokens {completion} > max_tokens {max_tokens}"
-    bound = prompt_token_bound(request)
-    if prompt > bound:
-        return None, f"usage.prompt_tokens {prompt} > {bound}, the most this prompt can be"
-    return (prompt, completion), None
-
-
-def prompt_token_bound(request: ChatRequest) -> int:
-    """Most tokens a request's prompt can be: a token is at least one UTF-8 byte, plus framing."""
-    return sum(len(content.encode("utf-8")) + 8 for _, content in request.messages) + 8
 
 
 @dataclass(frozen=True)
