@@ -467,8 +467,8 @@ def bench_comet(work: Path, scale: Scale, args, log) -> Part:
 def bench_eval(work: Path, scale: Scale, args, log) -> Part:
     from transformers import AutoTokenizer
 
-    from xllm_harness.results.lm_eval import read_sample_lines, response, sample_files
     from xllm_harness.models.tiny_llama import build_tokenizer
+    from xllm_harness.results.lm_eval import read_sample_lines, response, sample_files
 
     part = Part("eval")
     on_gpu = cuda()

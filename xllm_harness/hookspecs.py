@@ -6,17 +6,26 @@ list, and :func:`xllm_harness.registry.collect` flattens the lists of all plugin
 order. Hooks are called lazily, the first time the registry is asked for what they contribute, and
 their results are cached for the life of the process.
 
-This module is the root of the contract: it imports none of the contract classes it names (each
-hook's docstring says which one it returns), so the contracts may use the registry, which uses the
-hooks, without an import circle.
+The contract classes the hooks return are imported for type checkers only (``TYPE_CHECKING``, as in
+pytest's own hookspec module): the contracts use the registry, which uses this module, and nothing
+here imports them when the program runs.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pluggy
+
+if TYPE_CHECKING:
+    from xllm_harness.analyzers import Analyzer
+    from xllm_harness.data import DataSource
+    from xllm_harness.judging.backend import Judge
+    from xllm_harness.languages import Language
+    from xllm_harness.metrics import Metric
+    from xllm_harness.taskgen import TaskFamily
+    from xllm_harness.trainers.sources import TrainSource
 
 PROJECT = "xllm_harness"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -24,7 +33,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def xllm_languages() -> list[Any]:
+def xllm_languages() -> list[Language]:
     """Languages this plugin adds (code, English name, QA prompt pieces, FLORES code, normalization).
 
     :return: :class:`~xllm_harness.languages.Language` objects; a code registered twice is an error.
@@ -46,7 +55,7 @@ def xllm_task_dirs() -> list[Path]:
 
 
 @hookspec
-def xllm_task_families() -> list[Any]:
+def xllm_task_families() -> list[TaskFamily]:
     """Task families that turn each registered language into tasks (and a leaderboard table).
 
     :return: :class:`~xllm_harness.taskgen.TaskFamily` objects.
@@ -56,7 +65,7 @@ def xllm_task_families() -> list[Any]:
 
 
 @hookspec
-def xllm_metrics() -> list[Any]:
+def xllm_metrics() -> list[type[Metric]]:
     """Metric classes usable by tasks (through the registry) and ``xllm score``.
 
     :return: subclasses of :class:`~xllm_harness.metrics.Metric`, each with a unique ``name``.
@@ -66,7 +75,7 @@ def xllm_metrics() -> list[Any]:
 
 
 @hookspec
-def xllm_judges() -> list[Any]:
+def xllm_judges() -> list[type[Judge]]:
     """LLM-as-a-judge backends usable by ``xllm judge``.
 
     :return: subclasses of :class:`~xllm_harness.judging.backend.Judge`, each with a unique ``name``.
@@ -76,7 +85,7 @@ def xllm_judges() -> list[Any]:
 
 
 @hookspec
-def xllm_analyzers() -> list[Any]:
+def xllm_analyzers() -> list[type[Analyzer]]:
     """Analyzers run by ``xllm analyze <name>``.
 
     :return: subclasses of :class:`~xllm_harness.analyzers.Analyzer`, each with a unique ``name``.
@@ -86,7 +95,7 @@ def xllm_analyzers() -> list[Any]:
 
 
 @hookspec
-def xllm_data_sources() -> list[Any]:
+def xllm_data_sources() -> list[DataSource]:
     """Datasets ``xllm data fetch NAME`` can install.
 
     :return: :class:`~xllm_harness.data.DataSource` objects (official URLs with pinned sha256).
@@ -96,7 +105,7 @@ def xllm_data_sources() -> list[Any]:
 
 
 @hookspec
-def xllm_train_sources() -> list[Any]:
+def xllm_train_sources() -> list[TrainSource]:
     """Instruction-data sources for ``xllm data build`` / ``xllm train`` specs (``alpaca_en``...).
 
     :return: :class:`~xllm_harness.trainers.sources.TrainSource` objects, one per ``kind``.

@@ -69,7 +69,9 @@ def test_duplicate_analyzer_names_are_an_error(capsys):
     registry.register(plugin, name="clash")
     try:
         assert main(["analyze"]) == 2
-        assert "registered twice" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert "analyzer 'allocator' is defined twice" in err
+        assert "plugin 'allocator_analyzer' (xllm-harness)" in err and "plugin 'clash'" in err
     finally:
         registry.pm.unregister(plugin)
         _collect.cache_clear()
