@@ -1,18 +1,21 @@
 """The analyzer contract: small classes run by ``xllm analyze <name>``.
 
 An analyzer is a class with a ``name``, a one-line ``help``, a plain-text ``description`` and
-``example`` for its help page (no reST markup: argparse prints them as written),
-``add_arguments(parser)`` (its own options; ``--output`` is added by the command) and
-``run(args) -> dict``, which writes its JSON, CSV and PNG files into ``args.output`` and returns a
-JSON-serialisable summary (including the paths it wrote under ``"files"``). Plugins contribute analyzer classes through the ``xllm_analyzers`` hook;
-the built-ins (``scaling_law``, ``similarity``, ``allocator``, ``alignment``) are plugins like any
-other. Module imports must stay cheap: import numpy/scipy/torch/matplotlib inside ``run``.
+``example`` for its help page (no reST markup: the help page prints them as written), ``Options``
+(a dataclass, subclass of :class:`AnalyzerOptions`, whose fields declared with :func:`option` are its
+command-line options) and ``run(options) -> dict``, which writes its JSON, CSV and PNG files into
+``options.output`` and returns a JSON-serialisable summary (including the paths it wrote under
+``"files"``). The analyzer never sees a command line: ``xllm analyze`` turns the fields into
+options and the parsed options into an ``Options`` object. Plugins contribute analyzer classes
+through the ``xllm_analyzers`` hook; the built-ins (``scaling_law``, ``similarity``, ``allocator``,
+``alignment``) are plugins like any other. Module imports must stay cheap: import
+numpy/scipy/torch/matplotlib inside ``run``.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
+import dataclasses
 import json
 import math
 import sys
@@ -22,6 +25,28 @@ from typing import Any, ClassVar
 
 from xllm_harness.errors import InputError
 from xllm_harness.registry import get_registry
+
+
+def option(
+    help: str,
+    *,
+    default: Any = dataclasses.MISSING,
+    choices: Sequence[str] | None = None,
+    metavar: str | None = None,
+) -> Any:
+    """A dataclass field that is a command-line option: ``batch_size: int = option("...", default=16)``
+    is ``--batch-size N``. The field's type says the rest: ``bool`` is a switch, ``int``/``float``
+    are converted, ``tuple[str, ...]`` (or ``| None``) is repeatable; no default means required."""
+    metadata = {"help": help, "choices": tuple(choices) if choices else None, "metavar": metavar}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+@dataclasses.dataclass(kw_only=True)
+class AnalyzerOptions:
+    """What every analyzer gets; an analyzer's ``Options`` subclass adds its own :func:`option` fields."""
+
+    output: Path
+    """The folder for its JSON, CSV and PNG files (``--output``, made by :func:`output_dir`)."""
 
 
 class Analyzer:
@@ -34,12 +59,11 @@ class Analyzer:
     """Plain text at the top of ``xllm analyze <name> --help`` (default: ``help``)."""
     example: ClassVar[str] = ""
     """An example command line (or several), shown at the end of the help page."""
+    Options: ClassVar[type[AnalyzerOptions]] = AnalyzerOptions
+    """The analyzer's options (a dataclass of :func:`option` fields)."""
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        """Add this analyzer's options to its ``xllm analyze <name>`` parser."""
-
-    def run(self, args: argparse.Namespace) -> dict[str, Any]:
-        """Do the analysis, write outputs into ``args.output``, return a summary."""
+    def run(self, options: Any) -> dict[str, Any]:
+        """Do the analysis, write outputs into ``options.output``, return a summary."""
         raise NotImplementedError
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -151,7 +152,7 @@ def by_language(points: list[Point]) -> dict[str, list[Point]]:
     return dict(sorted(groups.items()))
 
 
-def parse_per_language(values: list[str] | None, option: str) -> tuple[float | None, dict[str, float]]:
+def parse_per_language(values: Sequence[str] | None, option: str) -> tuple[float | None, dict[str, float]]:
     """``0.5`` / ``ar=0.6`` values (repeatable, comma-separated) → (default for all, per-language)."""
     default: float | None = None
     per_lang: dict[str, float] = {}
@@ -172,7 +173,7 @@ def parse_per_language(values: list[str] | None, option: str) -> tuple[float | N
     return default, per_lang
 
 
-def read_gammas(values: list[str] | None) -> tuple[float | None, dict[str, float]]:
+def read_gammas(values: Sequence[str] | None) -> tuple[float | None, dict[str, float]]:
     """``--gamma`` values: numbers, ``lang=value`` pairs, or a similarity JSON (``{"gamma": {...}}``)."""
     files = [v for v in values or [] if v.endswith(".json")]
     default, per_lang = parse_per_language([v for v in values or [] if not v.endswith(".json")], "--gamma")
