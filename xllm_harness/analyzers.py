@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from xllm_harness.errors import InputError
+from xllm_harness.errors import InputError, MissingFileError
 from xllm_harness.registry import get_registry
 
 
@@ -76,6 +76,51 @@ def get_analyzers() -> dict[str, type[Analyzer]]:
         "an analyzer class (with `name` and `run`)",
         lambda cls: getattr(cls, "name", None),
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# Input helpers shared by the analyzers: every value they use is checked, errors name where it was
+
+
+def read_text(path: str | Path, what: str) -> str:
+    """A UTF-8 text file; bytes that are not UTF-8 are an error naming the file and the line."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise MissingFileError(f"{what} {path} not found") from None
+    except OSError as err:
+        raise MissingFileError(f"{what} {path}: cannot read it ({err.strerror})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise InputError(
+            f"{what} {path} line {line}: byte 0x{data[err.start]:02x} is not UTF-8 text; save the file as UTF-8"
+        ) from None
+
+
+def finite_number(value: Any, where: str) -> float:
+    """A JSON/CSV value that must be a finite number (a number or a numeric string; not a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InputError(f"{where}: {value!r} is not a number")
+    try:
+        number = float(value)
+    except ValueError:
+        raise InputError(f"{where}: {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise InputError(f"{where}: {value!r} is not a finite number")
+    return number
+
+
+def text_field(row: Mapping[str, Any], field: str, where: str) -> str:
+    """A row's text field, stripped (``""`` when absent or empty); any other type is an error."""
+    value = row.get(field)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InputError(f"{where}: {field} {value!r} is not text")
+    return value.strip()
 
 
 # ----------------------------------------------------------------------------------------------

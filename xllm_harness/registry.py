@@ -152,11 +152,14 @@ class Registry:
                 if impl is None:
                     continue
                 try:
-                    items = impl() or []
+                    items = impl()
                 except Exception as err:
                     per_hook[hook] = [f"<error: {type(err).__name__}: {err}>"]
                     continue
-                per_hook[hook] = [_describe(item) for item in items]
+                if items is not None and not isinstance(items, (list, tuple)):
+                    per_hook[hook] = [f"<error: returned {items!r:.80}, not a list>"]
+                    continue
+                per_hook[hook] = [_describe(item) for item in items or []]
             out[name] = per_hook
         return out
 

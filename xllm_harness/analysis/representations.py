@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from xllm_harness.analyzers import AnalyzerOptions, option
+from xllm_harness.analyzers import AnalyzerOptions, option, read_text
 from xllm_harness.data import resolve
 from xllm_harness.errors import InputError, MissingFileError, unknown_name
 from xllm_harness.languages import get_languages
@@ -73,7 +73,7 @@ def load_multiway(
         if path is not None and not path.is_file():
             raise MissingFileError(f"FLORES file {path} not found (--data-dir {data_dir})")
         path = path or resolve(location)
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = read_text(path, "FLORES file").splitlines()
         texts[code] = lines[:limit] if limit else lines
     lengths = {code: len(lines) for code, lines in texts.items()}
     if len(set(lengths.values())) > 1:
@@ -183,6 +183,9 @@ def encode_multiway(texts: dict[str, list[str]], args: ModelOptions) -> dict:
 
 def pivot_and_representations(args: ModelOptions) -> tuple[dict[str, list[str]], dict, int]:
     """The analyzers' common start: multi-way texts (pivot included), their per-layer representations, layer count."""
+    for name in ("sentences", "batch_size", "max_length"):
+        if getattr(args, name) < 1:
+            raise InputError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     check_pretrained(args.model, "--model")  # before reading any data: a wrong path is named at once
     languages = [c.strip() for c in args.languages.split(",")] if args.languages else None
     if languages and args.pivot not in languages:

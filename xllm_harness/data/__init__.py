@@ -50,7 +50,6 @@ class DataSource:
     description: str
     files: tuple[RemoteFile, ...]
     license: str = ""
-    homepage: str = ""
     checksum_note: str = ""
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from xllm_harness.analysis import allocation as alloc
@@ -28,6 +29,7 @@ from xllm_harness.analyzers import (
     option,
     output_dir,
     pyplot,
+    read_text,
     save_figure,
     warn,
     write_csv,
@@ -49,11 +51,13 @@ def read_availability(values: Sequence[str] | None) -> dict[str, float]:
             if item == "paper":
                 table.update({k: float(v) for k, v in alloc.PAPER_AVAILABILITY.items()})
             elif item.endswith(".json"):
+                if Path(item).is_file():
+                    read_text(item, "--availability file")  # UTF-8, or an error naming the line
                 data = read_json(item, "--availability file")
                 data = data.get("availability", data) if isinstance(data, dict) else data
                 if not isinstance(data, dict):
                     raise InputError(f"--availability file {item}: expected {{language: examples}}")
-                table.update({k: alloc.parse_count(v) for k, v in data.items()})
+                table.update({k: _count(v, f"--availability file {item}: {k}") for k, v in data.items()})
             elif "=" in item:
                 lang, _, count = item.partition("=")
                 try:
@@ -63,6 +67,19 @@ def read_availability(values: Sequence[str] | None) -> dict[str, float]:
             else:
                 raise InputError(f"--availability {item!r}: expected 'paper', a .json file or LANG=N")
     return table
+
+
+def _count(value: object, where: str) -> float:
+    """A number of examples from a JSON value (a number or ``"300k"``, ``"inf"``; not a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InputError(f"{where}: {value!r} is not a number of examples")
+    try:
+        count = alloc.parse_count(value)
+    except ValueError as err:
+        raise InputError(f"{where}: {err}") from None
+    if math.isnan(count) or count < 0:
+        raise InputError(f"{where}: {value!r} is not a number of examples")
+    return count
 
 
 class Allocator(Analyzer):
