@@ -9,8 +9,9 @@ completion}}, "error": null}``; a failed request has a non-200 ``status_code`` o
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -93,33 +94,39 @@ class LineCounts:
     """Lines that are not JSON objects with a string ``custom_id``."""
     undecodable: int = 0
     """Lines that are not UTF-8."""
+    problems: list[str] = field(default_factory=list, repr=False)
+    """``line N: what is wrong`` for each malformed or undecodable line (not in :meth:`to_dict`)."""
 
     def add(self, other: LineCounts) -> None:
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def to_dict(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "problems"}
 
 
 def parse_result_lines(data: bytes) -> tuple[list[ResultLine], LineCounts]:
     """The lines of an output or error file, in order, and the count of lines that did not parse."""
     results: list[ResultLine] = []
     counts = LineCounts()
-    for raw in data.splitlines():
+    for number, raw in enumerate(data.splitlines(), start=1):
         if not raw.strip():
             continue
         counts.lines += 1
         try:
             line = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as err:
             counts.undecodable += 1
+            counts.problems.append(f"line {number}: byte 0x{raw[err.start]:02x} is not UTF-8")
             continue
-        except ValueError:
+        except ValueError as err:
             counts.malformed += 1
+            counts.problems.append(f"line {number}: not JSON ({err})")
             continue
         if not isinstance(line, dict) or not isinstance(line.get("custom_id"), str):
             counts.malformed += 1
+            what = "custom_id is not a string" if isinstance(line, dict) else "not a JSON object"
+            counts.problems.append(f"line {number}: {what}")
             continue
         error = _error_text(line)
         body = None if error else line["response"]["body"]
@@ -156,9 +163,12 @@ def read_result_file(path: str | Path) -> tuple[list[ResultLine], LineCounts]:
         raise MissingFileError(f"--import-batch {path}: cannot read ({err.strerror})") from None
     lines, counts = parse_result_lines(data)
     if not lines:
+        first = f" ({counts.problems[0]})" if counts.problems else ""
         raise InputError(
-            f"--import-batch {path}: no Batch-API output lines (JSON objects with custom_id and response)"
+            f"--import-batch {path}: no Batch-API output lines (JSON objects with custom_id and response){first}"
         )
+    for problem in counts.problems:
+        print(f"warning: --import-batch {path} {problem}: line skipped", file=sys.stderr)
     return lines, counts
 
 

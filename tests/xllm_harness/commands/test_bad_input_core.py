@@ -138,3 +138,46 @@ def test_flores_file_that_is_not_utf8(tmp_path, env, tiny_model):
     done = xllm([*args, "-o", "out"], tmp_path, env)
     assert_user_error(done, "analyze", "ara.dev", "line 2", "UTF-8")
     assert not (tmp_path / "out").exists()
+
+
+# --- xllm judge --import-batch: the Batch-API output file ----------------------------------------
+
+JUDGE = ["judge", "qa", "run", "--model", "m", "--base-url", "http://127.0.0.1:9/v1", "--no-progress"]
+
+
+def test_import_batch_file_without_one_usable_line(tmp_path, env, samples_dir):
+    from xllm_harness.testing.judge_data import qa_samples
+
+    qa_samples(tmp_path / "run", samples_dir, langs=("en",), n=2)
+    write(tmp_path / "out.jsonl", b'[1]\n{"custom_id": 5}\n\xff\xfe\n')
+    done = xllm([*JUDGE, "--cache", "c.sqlite", "--import-batch", "out.jsonl"], tmp_path, env)
+    assert_user_error(done, "judge", "--import-batch out.jsonl", "line 1: not a JSON object")
+
+
+def test_import_batch_names_each_skipped_line(tmp_path, env, samples_dir):
+    """Lines that cannot be read are skipped, each named on stderr, and counted in the summary."""
+    from xllm_harness.testing.judge_data import qa_samples
+    from xllm_harness.testing.judge_server import completion
+
+    qa_samples(tmp_path / "run", samples_dir, langs=("en",), n=3)
+    args = [*JUDGE, "--cache", "c.sqlite"]
+    exported = xllm([*args, "--export-batch", "requests.jsonl"], tmp_path, env)
+    assert exported.returncode == 0, exported.stderr
+    lines = [json.loads(x) for x in (tmp_path / "requests.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [
+        json.dumps(
+            {
+                "custom_id": x["custom_id"],
+                "response": {"status_code": 200, "body": completion(x["body"], x["custom_id"])},
+            }
+        )
+        for x in lines
+    ]
+    data = [row.encode("utf-8") for row in rows]
+    data[1] = b'{"custom_id": "\xff'  # cut short and not UTF-8, as a broken copy leaves it
+    write(tmp_path / "out.jsonl", b"\n".join(data) + b"\n")
+    done = xllm([*args, "--import-batch", "out.jsonl"], tmp_path, env)
+    assert done.returncode == 1, done.stderr[-3000:]  # one item not judged (docs/exit-codes.md)
+    assert "Traceback" not in done.stderr
+    assert "warning: --import-batch out.jsonl line 2: byte 0xff is not UTF-8: line skipped" in done.stderr
+    assert "2 used" in done.stderr and "1 not UTF-8" in done.stderr
