@@ -91,7 +91,6 @@ class Registry:
         """Flatten one hook's results over all plugins (earliest registered first)."""
         return [item for _, item in _collect(self, hook)]
 
-
     def named(
         self,
         hook: str,
