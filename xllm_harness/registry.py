@@ -91,6 +91,10 @@ class Registry:
         """Flatten one hook's results over all plugins (earliest registered first)."""
         return [item for _, item in _collect(self, hook)]
 
+    def contributed(self, hook: str) -> list[tuple[str, Any]]:
+        """``(plugin name, item)`` for every item of one hook, earliest registered plugin first."""
+        return _collect(self, hook)
+
     def named(
         self,
         hook: str,

@@ -181,3 +181,35 @@ def test_the_same_contribution_twice_is_no_conflict(tmp_path, env):
     env = with_plugin(env, tmp_path, "xllm-reexport", "reexport", "xllm_test_reexport", source)
     done = xllm(["score", "run", "--metrics", "chrf"], tmp_path, env)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def task_plugin(tmp_path: Path, env: dict[str, str], dist: str, entry: str, task: str) -> dict[str, str]:
+    """A plugin whose task folder defines ``task`` (a copy of nothing: one YAML)."""
+    folder = tmp_path / f"{entry}_tasks"
+    folder.mkdir()
+    (folder / f"{task}.yaml").write_text(
+        f"task: {task}\ndataset_path: json\noutput_type: generate_until\n"
+        "doc_to_text: !function utils.doc_to_text\ndoc_to_target: x\n",
+        encoding="utf-8",
+    )
+    source = "from pathlib import Path\nfrom xllm_harness.hookspecs import hookimpl\n"
+    source += f"@hookimpl\ndef xllm_task_dirs():\n    return [Path({str(folder)!r})]\n"
+    root = write_plugin(tmp_path / "site", dist, entry, f"xllm_test_{entry}", source)
+    return {**env, "PYTHONPATH": str(root)}
+
+
+def test_a_task_defined_by_two_plugins_is_an_error(tmp_path, env):
+    task_plugin(tmp_path, env, "xllm-one", "one", "shared_task")
+    env = task_plugin(tmp_path, env, "xllm-two", "two", "shared_task")
+    done = xllm(["tasks"], tmp_path, env)
+    assert_conflict(
+        done, "tasks", "task 'shared_task' is defined twice", "plugin 'one' (xllm-one)", "plugin 'two'"
+    )
+
+
+def test_a_plugin_task_cannot_replace_a_builtin_task(tmp_path, env):
+    env = task_plugin(tmp_path, env, "xllm-shadow", "shadow", "xquad_xllm_ar")
+    done = xllm(["tasks"], tmp_path, env)
+    assert_conflict(
+        done, "tasks", "task 'xquad_xllm_ar' is defined twice", "plugin 'builtin_tasks'", "plugin 'shadow'"
+    )
