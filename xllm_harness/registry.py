@@ -64,9 +64,10 @@ class Registry:
         self.plugins: list[PluginInfo] = []
         self.failures: list[HookFailure] = []
         """Every hook failure met so far in this process (each reported once on stderr)."""
+        self._load_errors_said = False
 
     def load_entry_points(self) -> None:
-        disabled = {n.strip() for n in os.environ.get("XLLM_DISABLE_PLUGINS", "").split(",") if n.strip()}
+        disabled = _disabled()
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             dist = ep.dist.name if ep.dist is not None else "?"
             info = PluginInfo(name=ep.name, module=ep.value, distribution=dist)
@@ -129,6 +130,21 @@ class Registry:
         dist = next((p.distribution for p in self.plugins if p.name == plugin), None)
         return f"plugin {plugin!r}" + (f" ({dist})" if dist and dist != "?" else "")
 
+    def say_load_errors(self) -> None:
+        """Once per process, when a contribution is first asked for: one stderr line per plugin that
+        failed to import (what it would contribute is missing), unless it was switched off."""
+        if self._load_errors_said:
+            return
+        self._load_errors_said = True
+        for info in self.plugins:
+            if info.error and info.name not in _disabled():
+                print(
+                    f"warning: {self.describe(info.name)} failed to load ({info.error}); what it contributes "
+                    "is missing (`xllm plugins --json` shows the traceback)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
     def fail(self, failure: HookFailure) -> None:
         """Record a hook failure and say it on stderr, once per process."""
         if failure in self.failures:
@@ -163,8 +179,14 @@ class Registry:
         return out
 
 
+def _disabled() -> set[str]:
+    """Entry-point names switched off by ``XLLM_DISABLE_PLUGINS``."""
+    return {n.strip() for n in os.environ.get("XLLM_DISABLE_PLUGINS", "").split(",") if n.strip()}
+
+
 @functools.cache
 def _collect(registry: Registry, hook: str) -> list[tuple[str, Any]]:
+    registry.say_load_errors()
     found: list[tuple[str, Any]] = []
     # pluggy keeps a hook's implementations in registration order (and calls them the other way)
     for impl in getattr(registry.pm.hook, hook).get_hookimpls():

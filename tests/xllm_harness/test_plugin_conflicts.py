@@ -213,3 +213,14 @@ def test_a_plugin_task_cannot_replace_a_builtin_task(tmp_path, env):
     assert_conflict(
         done, "tasks", "task 'xquad_xllm_ar' is defined twice", "plugin 'builtin_tasks'", "plugin 'shadow'"
     )
+
+
+def test_a_plugin_that_fails_to_import_is_said_by_every_command(tmp_path, env):
+    env = with_plugin(
+        env, tmp_path, "xllm-broken", "broken", "xllm_test_broken", "raise ImportError('gone')\n"
+    )
+    done = xllm(["data", "list"], tmp_path, env)
+    assert done.returncode == 0 and "xquad" in done.stdout, done.stderr[-3000:]
+    assert "warning: plugin 'broken' (xllm-broken) failed to load (ImportError: gone)" in done.stderr
+    done = xllm(["data", "list"], tmp_path, {**env, "XLLM_DISABLE_PLUGINS": "broken"})
+    assert done.returncode == 0 and "warning" not in done.stderr, done.stderr[-3000:]
