@@ -1,8 +1,9 @@
 """LLM-as-a-judge: the paper's QA correctness and MI-Eval pairwise judging.
 
-``backend`` (the judge-backend contract: request, reply, errors, Batch-API capability), ``client``
-(cache lookup, retries, failing fast), ``accounting`` (tokens, cost, spend cap), ``transports``
-(synchronous calls, batch-file export and import), ``batch_api`` (``--batch``), ``batch_files`` (the
+``backend`` (the judge-backend contract: request, reply and its chat-completion body, errors,
+Batch-API capability), ``client`` (cache lookup, retries, failing fast), ``settings`` (the client's
+settings), ``accounting`` (tokens, cost, spend cap), ``transports`` (synchronous calls, batch-file
+export and import; they see the client through the ``TransportClient`` protocol), ``batch_api`` (``--batch``), ``batch_files`` (the
 Batch-API JSONL format), ``cache`` (content-addressed sqlite, batch ids), ``rounds`` (parse-retry
 rounds), ``prompts`` (the paper's appendix D prompts and verdict parsers), ``langgate`` (language
 gate), ``summary`` (the final line), ``qa`` and ``pairwise`` (the two jobs). Judge backends are
