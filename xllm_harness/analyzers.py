@@ -101,15 +101,16 @@ def read_text(path: str | Path, what: str) -> str:
 
 
 def finite_number(value: Any, where: str) -> float:
-    """A JSON/CSV value that must be a finite number (a number or a numeric string; not a boolean)."""
+    """A JSON/CSV value that must be a finite number (a number or a numeric string; not a boolean).
+    ``where`` names it (``p.csv row 2: score``); the error reads ``<where> 'x' is not a number``."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise InputError(f"{where}: {value!r} is not a number")
+        raise InputError(f"{where} {value!r} is not a number")
     try:
         number = float(value)
     except ValueError:
-        raise InputError(f"{where}: {value!r} is not a number") from None
+        raise InputError(f"{where} {value!r} is not a number") from None
     if not math.isfinite(number):
-        raise InputError(f"{where}: {value!r} is not a finite number")
+        raise InputError(f"{where} {value!r} is not a finite number")
     return number
 
 

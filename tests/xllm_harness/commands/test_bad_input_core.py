@@ -181,3 +181,29 @@ def test_import_batch_names_each_skipped_line(tmp_path, env, samples_dir):
     assert "Traceback" not in done.stderr
     assert "warning: --import-batch out.jsonl line 2: byte 0xff is not UTF-8: line skipped" in done.stderr
     assert "2 used" in done.stderr and "1 not UTF-8" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        (
+            '{"laws": {"ar": {"alpha": true, "beta": -0.3, "gamma": 0.5}}}',
+            ("l.json", "'ar'", "alpha", "True"),
+        ),
+        ('{"laws": {"ar": {"alpha": "x", "beta": -0.3, "gamma": 0.5}}}', ("l.json", "'ar'", "alpha", "'x'")),
+        (
+            '{"laws": {"ar": {"alpha": 100, "beta": -0.3, "gamma": Infinity}}}',
+            ("l.json", "'ar'", "gamma", "inf"),
+        ),
+        (
+            '{"laws": {"ar": {"alpha": 100, "beta": -0.3, "gamma": 0.5, "draws": [[true, -0.3]]}}}',
+            ("l.json", "draws of 'ar'", "True"),
+        ),
+        (b'{"laws": {}}\n\xff', ("l.json", "line 2", "UTF-8")),
+    ],
+)
+def test_allocator_laws_file(tmp_path, env, content, named):
+    write(tmp_path / "l.json", content)
+    args = ["analyze", "allocator", "--laws", "l.json", "--budget", "1k", "-o", "out"]
+    assert_user_error(xllm(args, tmp_path, env), "analyze", "laws file", *named)
+    assert not (tmp_path / "out").exists()

@@ -161,6 +161,8 @@ examples:
 
     @staticmethod
     def _laws(options: Allocator.Options) -> dict[str, PowerLaw]:
+        if Path(options.laws).is_file():
+            read_text(options.laws, "laws file")  # UTF-8, or an error naming the line
         laws = read_laws(options.laws, allow_bad_fits=True)
         if options.languages:
             wanted = [c.strip() for c in options.languages.split(",") if c.strip()]
