@@ -16,9 +16,8 @@ Every import counts: plain, ``from``, relative, inside functions, under ``TYPE_C
 from __future__ import annotations
 
 import ast
+from importlib.metadata import entry_points
 from pathlib import Path
-
-import tomllib
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "xllm_harness"
@@ -106,8 +105,8 @@ def test_the_core_imports_no_plugin_trainer_task_command_or_testing_module():
 
 def plugin_of(module: str) -> str:
     """The plugin (entry point of group ``xllm_harness``) a module under ``plugins/`` belongs to."""
-    points = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["entry-points"]
-    return next((p for p in points["xllm_harness"].values() if within(module, p)), module)
+    points = [ep.value for ep in entry_points(group="xllm_harness") if ep.value.startswith("xllm_harness.")]
+    return next((p for p in points if within(module, p)), module)
 
 
 def test_plugins_import_only_the_core_and_their_own_modules():
