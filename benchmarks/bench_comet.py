@@ -125,10 +125,10 @@ def bench_loads(work: Path, n_tasks: int, limit: int) -> None:
 
     from xllm_harness.bridge.task_index import task_manager
     from xllm_harness.data.samples import SAMPLES_DIR, tokenizer_corpus
+    from xllm_harness.models.tiny_llama import build_tiny_llama
     from xllm_harness.plugins.metrics import comet as comet_plugin
     from xllm_harness.scoring import score_folder
     from xllm_harness.testing.tiny_metric_models import build_tiny_comet
-    from xllm_harness.testing.tiny_models import build_tiny_llama
 
     os.environ.setdefault("XLLM_DATA_DIR", str(SAMPLES_DIR))
     model = build_tiny_llama(work / "llama", tokenizer_corpus())

@@ -52,7 +52,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from xllm_harness.data.samples import SAMPLES_DIR, tokenizer_corpus
-    from xllm_harness.testing.tiny_models import build_tiny_llama
+    from xllm_harness.models.tiny_llama import build_tiny_llama
 
     work = Path(tempfile.mkdtemp(prefix="bench_routes_"))
     model = args.model or build_tiny_llama(work / "model", tokenizer_corpus())

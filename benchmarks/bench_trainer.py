@@ -23,7 +23,7 @@ from pathlib import Path
 
 def tiny_model(folder: Path) -> Path:
     from xllm_harness.data.samples import tokenizer_corpus
-    from xllm_harness.testing.tiny_models import build_tiny_llama
+    from xllm_harness.models.tiny_llama import build_tiny_llama
     from xllm_harness.text.prompts import PROMPT_NO_INPUT, PROMPT_WITH_INPUT
 
     texts = tokenizer_corpus() + [PROMPT_WITH_INPUT, PROMPT_NO_INPUT] * 200

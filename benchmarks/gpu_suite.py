@@ -309,7 +309,7 @@ def peak_tflops(override: float | None) -> tuple[float | None, str]:
 def bench_trainer(work: Path, scale: Scale, args, log) -> Part:
     import torch
 
-    from xllm_harness.testing.tiny_models import build_tokenizer
+    from xllm_harness.models.tiny_llama import build_tokenizer
 
     part = Part("trainer")
     on_gpu = cuda()
@@ -467,8 +467,8 @@ def bench_comet(work: Path, scale: Scale, args, log) -> Part:
 def bench_eval(work: Path, scale: Scale, args, log) -> Part:
     from transformers import AutoTokenizer
 
+    from xllm_harness.models.tiny_llama import build_tokenizer
     from xllm_harness.results.lm_eval import read_sample_lines, response, sample_files
-    from xllm_harness.testing.tiny_models import build_tokenizer
 
     part = Part("eval")
     on_gpu = cuda()

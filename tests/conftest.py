@@ -59,7 +59,7 @@ def samples_dir() -> Path:
 def tiny_model(tmp_path_factory, samples_dir) -> Path:
     """A tiny random Llama with a tokenizer trained on the bundled samples."""
     from xllm_harness.data.samples import tokenizer_corpus
-    from xllm_harness.testing.tiny_models import build_tiny_llama
+    from xllm_harness.models.tiny_llama import build_tiny_llama
 
     return build_tiny_llama(tmp_path_factory.mktemp("tiny") / "model", tokenizer_corpus())
 

@@ -1,18 +1,21 @@
 """The analyzer contract: small classes run by ``xllm analyze <name>``.
 
 An analyzer is a class with a ``name``, a one-line ``help``, a plain-text ``description`` and
-``example`` for its help page (no reST markup: argparse prints them as written),
-``add_arguments(parser)`` (its own options; ``--output`` is added by the command) and
-``run(args) -> dict``, which writes its JSON, CSV and PNG files into ``args.output`` and returns a
-JSON-serialisable summary (including the paths it wrote under ``"files"``). Plugins contribute analyzer classes through the ``xllm_analyzers`` hook;
-the built-ins (``scaling_law``, ``similarity``, ``allocator``, ``alignment``) are plugins like any
-other. Module imports must stay cheap: import numpy/scipy/torch/matplotlib inside ``run``.
+``example`` for its help page (no reST markup: the help page prints them as written), ``Options``
+(a dataclass, subclass of :class:`AnalyzerOptions`, whose fields declared with :func:`option` are its
+command-line options) and ``run(options) -> dict``, which writes its JSON, CSV and PNG files into
+``options.output`` and returns a JSON-serialisable summary (including the paths it wrote under
+``"files"``). The analyzer never sees a command line: ``xllm analyze`` turns the fields into
+options and the parsed options into an ``Options`` object. Plugins contribute analyzer classes
+through the ``xllm_analyzers`` hook; the built-ins (``scaling_law``, ``similarity``, ``allocator``,
+``alignment``) are plugins like any other. Module imports must stay cheap: import
+numpy/scipy/torch/matplotlib inside ``run``.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
+import dataclasses
 import json
 import math
 import sys
@@ -20,8 +23,30 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from xllm_harness.errors import InputError
-from xllm_harness.registry import collect
+from xllm_harness.errors import InputError, MissingFileError
+from xllm_harness.registry import get_registry
+
+
+def option(
+    help: str,
+    *,
+    default: Any = dataclasses.MISSING,
+    choices: Sequence[str] | None = None,
+    metavar: str | None = None,
+) -> Any:
+    """A dataclass field that is a command-line option: ``batch_size: int = option("...", default=16)``
+    is ``--batch-size N``. The field's type says the rest: ``bool`` is a switch, ``int``/``float``
+    are converted, ``tuple[str, ...]`` (or ``| None``) is repeatable; no default means required."""
+    metadata = {"help": help, "choices": tuple(choices) if choices else None, "metavar": metavar}
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+@dataclasses.dataclass(kw_only=True)
+class AnalyzerOptions:
+    """What every analyzer gets; an analyzer's ``Options`` subclass adds its own :func:`option` fields."""
+
+    output: Path
+    """The folder for its JSON, CSV and PNG files (``--output``, made by :func:`output_dir`)."""
 
 
 class Analyzer:
@@ -34,26 +59,69 @@ class Analyzer:
     """Plain text at the top of ``xllm analyze <name> --help`` (default: ``help``)."""
     example: ClassVar[str] = ""
     """An example command line (or several), shown at the end of the help page."""
+    Options: ClassVar[type[AnalyzerOptions]] = AnalyzerOptions
+    """The analyzer's options (a dataclass of :func:`option` fields)."""
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        """Add this analyzer's options to its ``xllm analyze <name>`` parser."""
-
-    def run(self, args: argparse.Namespace) -> dict[str, Any]:
-        """Do the analysis, write outputs into ``args.output``, return a summary."""
+    def run(self, options: Any) -> dict[str, Any]:
+        """Do the analysis, write outputs into ``options.output``, return a summary."""
         raise NotImplementedError
 
 
 def get_analyzers() -> dict[str, type[Analyzer]]:
     """All registered analyzer classes by name; two plugins may not claim the same name."""
-    table: dict[str, type[Analyzer]] = {}
-    for cls in collect("xllm_analyzers"):
-        name = getattr(cls, "name", "")
-        if not name or not callable(getattr(cls, "run", None)):
-            raise InputError(f"Analyzer {cls!r} needs a non-empty `name` and a `run(args)` method")
-        if name in table and table[name] is not cls:
-            raise InputError(f"Analyzer {name!r} is registered twice ({table[name]!r} and {cls!r})")
-        table[name] = cls
-    return table
+    return get_registry().named(
+        "xllm_analyzers",
+        "analyzer",
+        lambda cls: isinstance(cls, type) and callable(getattr(cls, "run", None)),
+        "an analyzer class (with `name` and `run`)",
+        lambda cls: getattr(cls, "name", None),
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Input helpers shared by the analyzers: every value they use is checked, errors name where it was
+
+
+def read_text(path: str | Path, what: str) -> str:
+    """A UTF-8 text file; bytes that are not UTF-8 are an error naming the file and the line."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise MissingFileError(f"{what} {path} not found") from None
+    except OSError as err:
+        raise MissingFileError(f"{what} {path}: cannot read it ({err.strerror})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise InputError(
+            f"{what} {path} line {line}: byte 0x{data[err.start]:02x} is not UTF-8 text; save the file as UTF-8"
+        ) from None
+
+
+def finite_number(value: Any, where: str) -> float:
+    """A JSON/CSV value that must be a finite number (a number or a numeric string; not a boolean).
+    ``where`` names it (``p.csv row 2: score``); the error reads ``<where> 'x' is not a number``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InputError(f"{where} {value!r} is not a number")
+    try:
+        number = float(value)
+    except ValueError:
+        raise InputError(f"{where} {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise InputError(f"{where} {value!r} is not a finite number")
+    return number
+
+
+def text_field(row: Mapping[str, Any], field: str, where: str) -> str:
+    """A row's text field, stripped (``""`` when absent or empty); any other type is an error."""
+    value = row.get(field)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InputError(f"{where}: {field} {value!r} is not text")
+    return value.strip()
 
 
 # ----------------------------------------------------------------------------------------------

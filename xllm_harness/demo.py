@@ -56,6 +56,17 @@ REAL_MODEL_COMMANDS = (
 
 
 @dataclass(frozen=True)
+class DemoResult:
+    """What a demo run made: the leaderboard page, the closing summary and the time it took."""
+
+    page: Path
+    """The leaderboard's HTML page (absolute)."""
+    summary: str
+    """What moved and what did not, and the commands that evaluate a real model."""
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Scores:
     """Mean scores of one model over the demo's tasks."""
 
@@ -233,13 +244,12 @@ def run_demo(
     max_steps: int = DEFAULT_STEPS,
     max_gen_toks: int = 24,
     verbose: bool = False,
-    open_page: bool = False,
-) -> Path:
-    """Run the demo into ``out``; returns the leaderboard folder."""
+) -> DemoResult:
+    """Run the demo into ``out`` (each stage's line on stderr); returns its page and summary."""
     from transformers.utils import logging as hf_logging
 
     from xllm_harness.data.samples import tokenizer_corpus
-    from xllm_harness.testing.tiny_models import build_tiny_llama
+    from xllm_harness.models.tiny_llama import build_tiny_llama
 
     _configure_environment()
     hf_logging.disable_progress_bar()  # the tiny model's save: no progress bar between the stage lines
@@ -287,14 +297,8 @@ def run_demo(
     stages.finish()
 
     before, after = mean_scores(results / base.name), mean_scores(results / tuned.name)
-    print(summary(training_losses(tuned), before, after, out, max_steps))
-    page = (board / "leaderboard.html").resolve()
-    print(
-        f"\ndemo finished in {time.perf_counter() - start:.0f} s; the leaderboard page: {page.as_uri()}",
-        file=sys.stderr,
+    return DemoResult(
+        page=(board / "leaderboard.html").resolve(),
+        summary=summary(training_losses(tuned), before, after, out, max_steps),
+        seconds=time.perf_counter() - start,
     )
-    if open_page:
-        import webbrowser
-
-        webbrowser.open(page.as_uri())
-    return board

@@ -31,6 +31,10 @@ class UnknownNameError(XllmError, KeyError):
     """A task, metric, language, analyzer... name that is not registered."""
 
 
+class PluginConflictError(InputError):
+    """Two plugins contribute the same name (a metric, judge, language...); the message names both."""
+
+
 class MissingDependencyError(XllmError):
     """An optional package or a model file is not installed; the message says how to get it."""
 

@@ -5,6 +5,10 @@ entry-point group (the built-in plugins use the same group). No hook takes argum
 list, and :func:`xllm_harness.registry.collect` flattens the lists of all plugins in registration
 order. Hooks are called lazily, the first time the registry is asked for what they contribute, and
 their results are cached for the life of the process.
+
+The contract classes the hooks return are imported for type checkers only (``TYPE_CHECKING``, as in
+pytest's own hookspec module): the contracts use the registry, which uses this module, and nothing
+here imports them when the program runs.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xllm_harness.errors import InputError, UnknownNameError
-from xllm_harness.registry import collect
+from xllm_harness.registry import get_registry
 
 
 @dataclass(frozen=True)
@@ -52,13 +52,10 @@ class Language:
 
 
 def get_languages() -> dict[str, Language]:
-    """All registered languages by code; a later plugin cannot silently redefine a code."""
-    table: dict[str, Language] = {}
-    for lang in collect("xllm_languages"):
-        if lang.code in table and table[lang.code] != lang:
-            raise InputError(f"Language {lang.code!r} is defined twice by different plugins")
-        table[lang.code] = lang
-    return table
+    """All registered languages by code; two plugins defining one code differently is an error."""
+    return get_registry().named(
+        "xllm_languages", "language", lambda x: isinstance(x, Language), "a Language", lambda x: x.code
+    )
 
 
 def get_language(code: str) -> Language:

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from xllm_harness.errors import InputError, unknown_name
-from xllm_harness.registry import collect, get_registry
+from xllm_harness.registry import get_registry
 
 COVERAGE_FIELD = "outside-model-languages"
 """Signature field naming the hypotheses' language when the metric's model was not trained on it."""
@@ -249,7 +249,9 @@ def _primary(code: str) -> str:
 
 def get_metrics() -> dict[str, type[Metric]]:
     """Registered metric classes by name."""
-    return {cls.name: cls for cls in collect("xllm_metrics")}
+    return get_registry().named(
+        "xllm_metrics", "metric", lambda x: isinstance(x, type) and issubclass(x, Metric), "a Metric subclass"
+    )
 
 
 def get_metric(name: str) -> type[Metric]:

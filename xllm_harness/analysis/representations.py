@@ -11,43 +11,38 @@ activation that would dominate the mean), giving an array ``[layers + 1, sentenc
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from xllm_harness.analyzers import AnalyzerOptions, option, read_text
 from xllm_harness.data import resolve
 from xllm_harness.errors import InputError, MissingFileError, unknown_name
 from xllm_harness.languages import get_languages
 from xllm_harness.models.hf import check_pretrained
 
 
-def add_model_arguments(parser: argparse.ArgumentParser, default_sentences: int) -> None:
-    """The options shared by the representation analyzers."""
-    parser.add_argument("--model", required=True, help="HF model id or local folder (any causal LM)")
-    parser.add_argument(
-        "--languages",
-        default=None,
-        help="comma-separated language codes (default: every language with FLORES data)",
+@dataclass(kw_only=True)
+class ModelOptions(AnalyzerOptions):
+    """The options shared by the representation analyzers (an analyzer sets ``sentences``' default)."""
+
+    model: str = option("HF model id or local folder (any causal LM)")
+    languages: str | None = option(
+        "comma-separated language codes (default: every language with FLORES data)", default=None
     )
-    parser.add_argument("--pivot", default="en", help="reference language")
-    parser.add_argument("--split", default="dev", choices=["dev", "devtest"], help="FLORES-101 split")
-    parser.add_argument(
-        "--data-dir",
-        default=None,
-        help="data folder holding flores101/ (default: $XLLM_DATA_DIR or the data directory)",
+    pivot: str = option("reference language", default="en")
+    split: str = option("FLORES-101 split", default="dev", choices=["dev", "devtest"])
+    data_dir: str | None = option(
+        "data folder holding flores101/ (default: $XLLM_DATA_DIR or the data directory)", default=None
     )
-    parser.add_argument(
-        "--sentences", type=int, default=default_sentences, help="first N multi-way sentences"
-    )
-    parser.add_argument("--batch-size", type=int, default=16, help="sentences per forward pass")
-    parser.add_argument("--max-length", type=int, default=256, help="truncate sentences to this many tokens")
-    parser.add_argument("--pooling", choices=["mean", "last"], default="mean", help="token pooling per layer")
-    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:0 (default: cuda if available)")
-    parser.add_argument("--dtype", default="auto", help="float32, bfloat16, float16 or auto")
-    parser.add_argument(
-        "--trust-remote-code", action="store_true", help="allow the model's own code from the Hub"
-    )
+    sentences: int = option("first N multi-way sentences", default=100)
+    batch_size: int = option("sentences per forward pass", default=16)
+    max_length: int = option("truncate sentences to this many tokens", default=256)
+    pooling: str = option("token pooling per layer", default="mean", choices=["mean", "last"])
+    device: str | None = option("cpu, cuda, cuda:0 (default: cuda if available)", default=None)
+    dtype: str = option("float32, bfloat16, float16 or auto", default="auto")
+    trust_remote_code: bool = option("allow the model's own code from the Hub", default=False)
 
 
 def model_label(name: str) -> str:
@@ -78,7 +73,7 @@ def load_multiway(
         if path is not None and not path.is_file():
             raise MissingFileError(f"FLORES file {path} not found (--data-dir {data_dir})")
         path = path or resolve(location)
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = read_text(path, "FLORES file").splitlines()
         texts[code] = lines[:limit] if limit else lines
     lengths = {code: len(lines) for code, lines in texts.items()}
     if len(set(lengths.values())) > 1:
@@ -168,7 +163,7 @@ def encode(
     return out
 
 
-def encode_multiway(texts: dict[str, list[str]], args: argparse.Namespace) -> dict:
+def encode_multiway(texts: dict[str, list[str]], args: ModelOptions) -> dict:
     """Load ``args.model`` and encode every language: ``{code: [layers + 1, sentences, hidden]}``."""
     model, tokenizer, device = load_model(args.model, args.device, args.dtype, args.trust_remote_code)
     return {
@@ -186,8 +181,11 @@ def encode_multiway(texts: dict[str, list[str]], args: argparse.Namespace) -> di
     }
 
 
-def pivot_and_representations(args: argparse.Namespace) -> tuple[dict[str, list[str]], dict, int]:
+def pivot_and_representations(args: ModelOptions) -> tuple[dict[str, list[str]], dict, int]:
     """The analyzers' common start: multi-way texts (pivot included), their per-layer representations, layer count."""
+    for name in ("sentences", "batch_size", "max_length"):
+        if getattr(args, name) < 1:
+            raise InputError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     check_pretrained(args.model, "--model")  # before reading any data: a wrong path is named at once
     languages = [c.strip() for c in args.languages.split(",")] if args.languages else None
     if languages and args.pivot not in languages:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xllm_harness.analyzers import write_json
+from xllm_harness.analyzers import finite_number, write_json
 from xllm_harness.errors import InputError
 from xllm_harness.results.jsonio import read_json
 
@@ -113,10 +113,11 @@ def laws_from_mapping(
         if missing:
             raise InputError(f"{source}: law for {lang!r} lacks {', '.join(missing)}")
         reason = _bad_fit_reason(spec)
+        alpha, beta, gamma = (
+            finite_number(spec[k], f"{source}: law for {lang!r}: {k}") for k in ("alpha", "beta", "gamma")
+        )
         try:
-            laws[lang] = PowerLaw(
-                float(spec["alpha"]), float(spec["beta"]), float(spec["gamma"]), lang, reason
-            )
+            laws[lang] = PowerLaw(alpha, beta, gamma, lang, reason)
         except (TypeError, ValueError) as err:
             raise InputError(f"{source}: {err}") from None
     if not allow_bad_fits:
@@ -163,9 +164,12 @@ def read_law_draws(path: str | Path, languages: list[str]) -> dict[str, list[Pow
     count = min(len(d) for d in found.values())
     out: dict[str, list[PowerLaw]] = {}
     for lang, draws in found.items():
-        gamma = float(mapping[lang]["gamma"])
+        gamma = finite_number(mapping[lang].get("gamma"), f"laws file {path}: law for {lang!r}: gamma")
         try:
-            out[lang] = [PowerLaw(float(a), float(b), gamma, lang) for a, b in draws[:count]]
+            out[lang] = [
+                PowerLaw(finite_number(a, "alpha"), finite_number(b, "beta"), gamma, lang)
+                for a, b in draws[:count]
+            ]
         except (TypeError, ValueError, InputError) as err:
             raise InputError(
                 f"laws file {path}: draws of {lang!r}: expected [[alpha, beta], ...] ({err})"

@@ -20,17 +20,60 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from xllm_harness.registry import collect
+import yaml
+
+from xllm_harness.errors import PluginConflictError
+from xllm_harness.registry import get_registry
 from xllm_harness.taskgen import cache_dir, generated_task_dir
 
 
 def task_include_paths() -> list[Path]:
     """Every registered task folder, then the generated one (if any plugin language needs it)."""
-    paths = [Path(p) for p in collect("xllm_task_dirs")]
+    registry = get_registry()
+    contributed = [(plugin, Path(p)) for plugin, p in registry.contributed("xllm_task_dirs")]
+    if len({plugin for plugin, _ in contributed}) > 1:
+        _refuse_shared_names(contributed, registry.describe)
+    paths = [path for _, path in contributed]
     generated = generated_task_dir()
     if generated is not None:
         paths.append(generated)
     return list(dict.fromkeys(paths))
+
+
+class _AnyTagLoader(yaml.SafeLoader):
+    """Reads lm-eval YAMLs without resolving ``!function`` (only ``task`` and ``group`` are wanted)."""
+
+
+_AnyTagLoader.add_multi_constructor("", lambda loader, suffix, node: None)
+
+
+def _defined_names(root: Path) -> dict[str, Path]:
+    """The task and group names the YAMLs under ``root`` define, with the file of each."""
+    names: dict[str, Path] = {}
+    for path in sorted(root.rglob("*.yaml")):
+        try:
+            config = yaml.load(path.read_text(encoding="utf-8"), Loader=_AnyTagLoader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # lm-eval reports a file it cannot read when it indexes the folder
+        if isinstance(config, dict):
+            for key in ("task", "group"):
+                if isinstance(config.get(key), str):
+                    names.setdefault(config[key], path)
+    return names
+
+
+def _refuse_shared_names(contributed: list[tuple[str, Path]], describe) -> None:
+    """Two plugins whose task folders define one task or group name: lm-eval would silently keep one."""
+    owners: dict[str, tuple[str, Path]] = {}
+    for plugin, root in contributed:
+        for name, path in _defined_names(root).items():
+            first = owners.setdefault(name, (plugin, path))
+            if first[0] != plugin:
+                raise PluginConflictError(
+                    f"task {name!r} is defined twice, by {describe(first[0])} ({first[1]}) and by "
+                    f"{describe(plugin)} ({path}): lm-eval would silently use one; uninstall one, or "
+                    f"switch it off with XLLM_DISABLE_PLUGINS={plugin}"
+                )
 
 
 def patch_task_manager(cls: type) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from xllm_harness.demo import DEFAULT_LIMIT, DEFAULT_STEPS
@@ -38,7 +39,12 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from xllm_harness.demo import run_demo
 
-    run_demo(
-        args.output, limit=args.limit, max_steps=args.max_steps, verbose=args.verbose, open_page=args.open
-    )
+    result = run_demo(args.output, limit=args.limit, max_steps=args.max_steps, verbose=args.verbose)
+    print(result.summary)
+    page = result.page.as_uri()
+    print(f"\ndemo finished in {result.seconds:.0f} s; the leaderboard page: {page}", file=sys.stderr)
+    if args.open:
+        import webbrowser
+
+        webbrowser.open(page)
     return 0

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xllm_harness.errors import MissingFileError
-from xllm_harness.registry import collect
+from xllm_harness.registry import get_registry
 
 
 class MissingDataError(MissingFileError):
@@ -50,7 +50,6 @@ class DataSource:
     description: str
     files: tuple[RemoteFile, ...]
     license: str = ""
-    homepage: str = ""
     checksum_note: str = ""
 
 
@@ -64,7 +63,10 @@ def data_dir() -> Path:
 
 
 def get_sources() -> dict[str, DataSource]:
-    return {src.name: src for src in collect("xllm_data_sources")}
+    """Registered data sources by name; two plugins claiming one name is an error."""
+    return get_registry().named(
+        "xllm_data_sources", "data source", lambda x: isinstance(x, DataSource), "a DataSource"
+    )
 
 
 def resolve(location: str, **fmt: str) -> Path:

@@ -17,8 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from xllm_harness.errors import InputError
-from xllm_harness.judging.backend import BudgetExceeded, ChatReply, ChatRequest
-from xllm_harness.judging.batch_files import prompt_token_bound
+from xllm_harness.judging.backend import BudgetExceeded, ChatReply, ChatRequest, prompt_token_bound
 
 # USD per 1M tokens (input, output): list prices when this was written; pass your own prices.
 KNOWN_PRICES: dict[str, tuple[float, float]] = {

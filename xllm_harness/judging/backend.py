@@ -1,5 +1,5 @@
-"""The judge-backend contract: one chat request, its reply, the errors a backend raises, and the
-optional Batch-API capability (upload a JSONL file, create and poll a batch, download its files).
+"""The judge-backend contract: one chat request, its reply (and how a chat-completion body is read into
+one), the errors a backend raises, and the optional Batch-API capability (upload a JSONL file, create and poll a batch, download its files).
 
 A backend (a plugin, e.g. the built-in OpenAI-compatible one) makes ONE HTTP call per method and
 classifies what went wrong; :class:`~xllm_harness.judging.client.JudgeClient` does retries, caching,
@@ -8,6 +8,8 @@ cost accounting and batching on top of it.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -93,6 +95,10 @@ class ChatReply:
     completion_tokens: int | None
     cached: bool = False
     usage_problem: str | None = None
+
+
+Results = dict[ChatRequest, "ChatReply | JudgeError"]
+"""Replies (or the error of each request that got none) of a list of requests."""
 
 
 BATCH_TERMINAL = ("completed", "failed", "expired", "cancelled")
@@ -185,8 +191,6 @@ class Judge:
     def send(self, request: ChatRequest, temperature: float, max_tokens: int) -> ChatReply:
         """Send one request. Raise :class:`TransientError` (retry), :class:`JudgeAuthError` or
         :class:`JudgeError` (give up on this item). The default reads :meth:`send_raw`'s body."""
-        from xllm_harness.judging.batch_files import parse_completion
-
         return parse_completion(self.send_raw(request, temperature, max_tokens), request, max_tokens)
 
     def send_raw(self, request: ChatRequest, temperature: float, max_tokens: int) -> bytes:
@@ -219,3 +223,61 @@ class Judge:
 
     def download_file(self, file_id: str) -> bytes:
         raise self._no_batch()
+
+
+# -- the chat-completion reply (a synchronous call's body, a batch output line's body) ------------
+
+
+def completion_reply(body: Any, request: ChatRequest, max_tokens: int) -> ChatReply:
+    """The reply in a chat-completion JSON body. Its ``usage`` is checked (:func:`checked_usage`):
+    when it is unusable the reply is still returned, with unknown tokens and the reason."""
+    try:
+        text = body["choices"][0]["message"]["content"]
+    except (TypeError, KeyError, IndexError):
+        text = None
+    if not isinstance(text, str):
+        raise TransientError("malformed", "reply without choices/content")
+    usage = body.get("usage") if isinstance(body, dict) else None
+    tokens, problem = checked_usage(usage, request, max_tokens)
+    if tokens is None:
+        return ChatReply(text, None, None, usage_problem=problem)
+    return ChatReply(text, *tokens)
+
+
+def parse_completion(raw: bytes, request: ChatRequest, max_tokens: int) -> ChatReply:
+    """:func:`completion_reply` of a chat-completion body as received."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise TransientError("malformed", "reply is not JSON") from None
+    return completion_reply(data, request, max_tokens)
+
+
+def checked_usage(
+    usage: Any, request: ChatRequest, max_tokens: int
+) -> tuple[tuple[int, int] | None, str | None]:
+    """``(prompt_tokens, completion_tokens)``, or ``None`` and why the server's ``usage`` cannot be
+    billed: missing, not numbers, negative, not whole, or more than the request can use (completion
+    over ``max_tokens``, prompt over one token per byte plus framing)."""
+    if not isinstance(usage, dict):
+        return None, "no usage" if usage is None else f"usage is not an object ({type(usage).__name__})"
+    values = []
+    for name in ("prompt_tokens", "completion_tokens"):
+        value = usage.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None, f"usage.{name} is not a number ({value!r:.40})"
+        if not math.isfinite(value) or value < 0 or value != int(value):
+            return None, f"usage.{name} is not a whole number >= 0 ({value!r:.40})"
+        values.append(int(value))
+    prompt, completion = values
+    if completion > max_tokens:
+        return None, f"usage.completion_tokens {completion} > max_tokens {max_tokens}"
+    bound = prompt_token_bound(request)
+    if prompt > bound:
+        return None, f"usage.prompt_tokens {prompt} > {bound}, the most this prompt can be"
+    return (prompt, completion), None
+
+
+def prompt_token_bound(request: ChatRequest) -> int:
+    """Most tokens a request's prompt can be: a token is at least one UTF-8 byte, plus framing."""
+    return sum(len(content.encode("utf-8")) + 8 for _, content in request.messages) + 8

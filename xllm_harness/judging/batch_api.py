@@ -30,7 +30,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from xllm_harness.errors import InputError
 from xllm_harness.judging.backend import (
@@ -39,27 +39,25 @@ from xllm_harness.judging.backend import (
     ChatReply,
     ChatRequest,
     JudgeError,
+    Results,
     TransientError,
+    completion_reply,
     redact,
 )
 from xllm_harness.judging.batch_files import (
     LineCounts,
     ResultLine,
-    completion_reply,
     parse_result_lines,
     request_line,
     select_lines,
     split_lines,
 )
-from xllm_harness.judging.transports import skipped
+from xllm_harness.judging.transports import TransportClient, skipped
 
 DOWNLOAD_DEADLINE = 600.0
 """Seconds a batch file download may take in all (at least ``--timeout``): a file can be 200 MB."""
 TOKEN_KEY = "xllm_submission"
 """The batch metadata field holding the token recorded before the create call."""
-
-if TYPE_CHECKING:
-    from xllm_harness.judging.client import JudgeClient, Results
 
 
 @dataclass
@@ -84,7 +82,7 @@ class BatchTransport:
         """Every batch this run waited for: id -> final status."""
         self._reserved = 0.0
 
-    def run(self, client: JudgeClient, requests: list[ChatRequest], desc: str) -> Results:
+    def run(self, client: TransportClient, requests: list[ChatRequest], desc: str) -> Results:
         if not client.judge.supports_batch:
             raise InputError(f"--batch: judge backend {client.judge.name!r} cannot use the Batch API")
         if client.cache is None:
@@ -105,7 +103,7 @@ class BatchTransport:
         return results
 
     def _rounds(
-        self, client: JudgeClient, pending: dict[str, ChatRequest], results: Results, desc: str
+        self, client: TransportClient, pending: dict[str, ChatRequest], results: Results, desc: str
     ) -> None:
         for round_ in range(client.settings.batch_rounds):
             if not pending or client.stopped is not None:
@@ -126,14 +124,14 @@ class BatchTransport:
                     client.ledger.count("retries")
 
     # -- resume and submit -------------------------------------------------------------------
-    def _resume(self, client: JudgeClient, pending: dict[str, ChatRequest]) -> list[tuple[str, dict]]:
+    def _resume(self, client: TransportClient, pending: dict[str, ChatRequest]) -> list[tuple[str, dict]]:
         assert client.cache is not None
         self._find_cut_off(client)
         found = client.cache.open_batches(client.judge.endpoint)
         return [(batch_id, fields) for batch_id, fields in found.items() if pending.keys() & fields.keys()]
 
     @staticmethod
-    def _find_cut_off(client: JudgeClient) -> None:
+    def _find_cut_off(client: TransportClient) -> None:
         """Batches whose create call did not return: found by token in the account's list (resumed),
         or not there (the server never made them: their requests may be submitted again)."""
         assert client.cache is not None
@@ -153,7 +151,7 @@ class BatchTransport:
                 client.cache.drop_intent(token)
 
     def _submit(
-        self, client: JudgeClient, pending: dict[str, ChatRequest], results: Results
+        self, client: TransportClient, pending: dict[str, ChatRequest], results: Results
     ) -> list[tuple[str, dict]]:
         assert client.cache is not None
         covered = set().union(*client.cache.open_batches(client.judge.endpoint).values())
@@ -185,7 +183,9 @@ class BatchTransport:
             submitted.append((info.id, fields))
         return submitted
 
-    def _reserve(self, client: JudgeClient, keys: list[str], pending: dict[str, ChatRequest]) -> list[str]:
+    def _reserve(
+        self, client: TransportClient, keys: list[str], pending: dict[str, ChatRequest]
+    ) -> list[str]:
         """The longest prefix of ``keys`` whose worst-case cost (at the batch discount) fits under the cap.
 
         Held until the end of this round, so it covers the replies as they are charged."""
@@ -199,7 +199,7 @@ class BatchTransport:
         return keys
 
     # -- poll and collect --------------------------------------------------------------------
-    def _wait(self, client: JudgeClient, batches: list[tuple[str, dict]], desc: str) -> _Collected:
+    def _wait(self, client: TransportClient, batches: list[tuple[str, dict]], desc: str) -> _Collected:
         collected = _Collected()
         waiting = dict(batches)
         s = client.settings
@@ -230,7 +230,9 @@ class BatchTransport:
             progress.close()
         return collected
 
-    def _leave(self, client: JudgeClient, batch_id: str, fields: dict, into: _Collected, why: str) -> None:
+    def _leave(
+        self, client: TransportClient, batch_id: str, fields: dict, into: _Collected, why: str
+    ) -> None:
         """Stop waiting for a batch; it stays recorded as submitted, so a rerun polls it again."""
         reason = BatchPending(f"batch {batch_id}: {why}; it is kept: rerun to resume it")
         client.stop(reason)
@@ -239,7 +241,7 @@ class BatchTransport:
             into.pending.setdefault(key, str(reason))
 
     def _collect(
-        self, client: JudgeClient, info: BatchInfo, fields: dict[str, Any], into: _Collected
+        self, client: TransportClient, info: BatchInfo, fields: dict[str, Any], into: _Collected
     ) -> None:
         assert client.cache is not None
         self.batches[info.id] = info.status
@@ -259,7 +261,7 @@ class BatchTransport:
                 into.retry[key] = f"{why} without a result line for this request"
         client.cache.close_batch(info.id, info.status)
 
-    def _result_lines(self, client: JudgeClient, info: BatchInfo) -> tuple[list[ResultLine], str | None]:
+    def _result_lines(self, client: TransportClient, info: BatchInfo) -> tuple[list[ResultLine], str | None]:
         """The lines of a finished batch's output file, then its error file (each kept in the cache
         before parsing); a file that cannot be downloaded is looked up again through a fresh batch
         object once, then given up (the second value says which)."""
@@ -302,7 +304,7 @@ class BatchTransport:
 
     @staticmethod
     def _line(
-        client: JudgeClient,
+        client: TransportClient,
         info: BatchInfo,
         key: str,
         body: dict[str, Any] | None,

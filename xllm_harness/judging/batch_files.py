@@ -9,14 +9,13 @@ completion}}, "error": null}``; a failed request has a non-200 ``status_code`` o
 from __future__ import annotations
 
 import json
-import math
+import sys
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from xllm_harness.errors import InputError, MissingFileError
-from xllm_harness.judging.backend import ChatReply, ChatRequest, TransientError
 
 MAX_REQUESTS_PER_FILE = 50_000
 MAX_BYTES_PER_FILE = 200 * 1024 * 1024
@@ -50,61 +49,6 @@ def split_lines(
         chunks[-1].append((key, line))
         size += len(line)
     return chunks
-
-
-def completion_reply(body: Any, request: ChatRequest, max_tokens: int) -> ChatReply:
-    """The reply in a chat-completion JSON body. Its ``usage`` is checked (:func:`checked_usage`):
-    when it is unusable the reply is still returned, with unknown tokens and the reason."""
-    try:
-        text = body["choices"][0]["message"]["content"]
-    except (TypeError, KeyError, IndexError):
-        text = None
-    if not isinstance(text, str):
-        raise TransientError("malformed", "reply without choices/content")
-    usage = body.get("usage") if isinstance(body, dict) else None
-    tokens, problem = checked_usage(usage, request, max_tokens)
-    if tokens is None:
-        return ChatReply(text, None, None, usage_problem=problem)
-    return ChatReply(text, *tokens)
-
-
-def parse_completion(raw: bytes, request: ChatRequest, max_tokens: int) -> ChatReply:
-    """:func:`completion_reply` of a chat-completion body as received."""
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise TransientError("malformed", "reply is not JSON") from None
-    return completion_reply(data, request, max_tokens)
-
-
-def checked_usage(
-    usage: Any, request: ChatRequest, max_tokens: int
-) -> tuple[tuple[int, int] | None, str | None]:
-    """``(prompt_tokens, completion_tokens)``, or ``None`` and why the server's ``usage`` cannot be
-    billed: missing, not numbers, negative, not whole, or more than the request can use (completion
-    over ``max_tokens``, prompt over one token per byte plus framing)."""
-    if not isinstance(usage, dict):
-        return None, "no usage" if usage is None else f"usage is not an object ({type(usage).__name__})"
-    values = []
-    for name in ("prompt_tokens", "completion_tokens"):
-        value = usage.get(name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return None, f"usage.{name} is not a number ({value!r:.40})"
-        if not math.isfinite(value) or value < 0 or value != int(value):
-            return None, f"usage.{name} is not a whole number >= 0 ({value!r:.40})"
-        values.append(int(value))
-    prompt, completion = values
-    if completion > max_tokens:
-        return None, f"usage.completion_tokens {completion} > max_tokens {max_tokens}"
-    bound = prompt_token_bound(request)
-    if prompt > bound:
-        return None, f"usage.prompt_tokens {prompt} > {bound}, the most this prompt can be"
-    return (prompt, completion), None
-
-
-def prompt_token_bound(request: ChatRequest) -> int:
-    """Most tokens a request's prompt can be: a token is at least one UTF-8 byte, plus framing."""
-    return sum(len(content.encode("utf-8")) + 8 for _, content in request.messages) + 8
 
 
 @dataclass(frozen=True)
@@ -150,33 +94,39 @@ class LineCounts:
     """Lines that are not JSON objects with a string ``custom_id``."""
     undecodable: int = 0
     """Lines that are not UTF-8."""
+    problems: list[str] = field(default_factory=list, repr=False)
+    """``line N: what is wrong`` for each malformed or undecodable line (not in :meth:`to_dict`)."""
 
     def add(self, other: LineCounts) -> None:
         for name in self.__dataclass_fields__:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def to_dict(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "problems"}
 
 
 def parse_result_lines(data: bytes) -> tuple[list[ResultLine], LineCounts]:
     """The lines of an output or error file, in order, and the count of lines that did not parse."""
     results: list[ResultLine] = []
     counts = LineCounts()
-    for raw in data.splitlines():
+    for number, raw in enumerate(data.splitlines(), start=1):
         if not raw.strip():
             continue
         counts.lines += 1
         try:
             line = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as err:
             counts.undecodable += 1
+            counts.problems.append(f"line {number}: byte 0x{raw[err.start]:02x} is not UTF-8")
             continue
-        except ValueError:
+        except ValueError as err:
             counts.malformed += 1
+            counts.problems.append(f"line {number}: not JSON ({err})")
             continue
         if not isinstance(line, dict) or not isinstance(line.get("custom_id"), str):
             counts.malformed += 1
+            what = "custom_id is not a string" if isinstance(line, dict) else "not a JSON object"
+            counts.problems.append(f"line {number}: {what}")
             continue
         error = _error_text(line)
         body = None if error else line["response"]["body"]
@@ -213,9 +163,12 @@ def read_result_file(path: str | Path) -> tuple[list[ResultLine], LineCounts]:
         raise MissingFileError(f"--import-batch {path}: cannot read ({err.strerror})") from None
     lines, counts = parse_result_lines(data)
     if not lines:
+        first = f" ({counts.problems[0]})" if counts.problems else ""
         raise InputError(
-            f"--import-batch {path}: no Batch-API output lines (JSON objects with custom_id and response)"
+            f"--import-batch {path}: no Batch-API output lines (JSON objects with custom_id and response){first}"
         )
+    for problem in counts.problems:
+        print(f"warning: --import-batch {path} {problem}: line skipped", file=sys.stderr)
     return lines, counts
 
 

@@ -11,38 +11,74 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Protocol, TypeVar
 
+from xllm_harness.judging.accounting import Ledger
 from xllm_harness.judging.backend import (
     BudgetExceeded,
     ChatReply,
     ChatRequest,
     Interrupted,
+    Judge,
     JudgeError,
+    Results,
     TransientError,
+    completion_reply,
 )
 from xllm_harness.judging.batch_files import (
     LineCounts,
-    completion_reply,
     read_result_file,
     request_line,
     select_lines,
     write_request_file,
 )
+from xllm_harness.judging.cache import JudgeCache
+from xllm_harness.judging.settings import JudgeSettings
 
-if TYPE_CHECKING:
-    from xllm_harness.judging.client import JudgeClient, Results
+T = TypeVar("T")
+
+
+class TransportClient(Protocol):
+    """What a transport uses of :class:`~xllm_harness.judging.client.JudgeClient` (and nothing else)."""
+
+    judge: Judge
+    settings: JudgeSettings
+    cache: JudgeCache | None
+    ledger: Ledger
+    cancelled: threading.Event
+    """Set on Ctrl-C: calls in flight are abandoned."""
+
+    @property
+    def stopped(self) -> JudgeError | None:
+        """Why the client stopped sending, if it did."""
+        ...
+
+    def stop(self, reason: JudgeError) -> JudgeError: ...
+    def interrupt(self) -> None: ...
+    def request_fields(self, request: ChatRequest) -> dict[str, Any]: ...
+    def key(self, request: ChatRequest) -> str: ...
+    def body(self, request: ChatRequest) -> dict[str, Any]: ...
+    def ask(self, request: ChatRequest) -> ChatReply: ...
+    def store(self, request: ChatRequest, reply: ChatReply, batched: bool = False) -> ChatReply: ...
+    def store_fields(
+        self, key: str, fields: dict[str, Any], request: ChatRequest, reply: ChatReply, batched: bool = False
+    ) -> ChatReply: ...
+    def call(
+        self, fn: Callable[[], Any], deadline: float | None = None, after: Callable[[Any], T] | None = None
+    ) -> T: ...
 
 
 class Transport(Protocol):
-    def run(self, client: JudgeClient, requests: list[ChatRequest], desc: str) -> Results:
+    def run(self, client: TransportClient, requests: list[ChatRequest], desc: str) -> Results:
         """Replies (or :class:`JudgeError` values) for requests that are not in the cache."""
         ...
 
 
-def skipped(client: JudgeClient) -> JudgeError:
+def skipped(client: TransportClient) -> JudgeError:
     """The error of a request not sent because the run stopped."""
     stop = client.stopped
     if isinstance(stop, BudgetExceeded):
@@ -53,7 +89,7 @@ def skipped(client: JudgeClient) -> JudgeError:
 class SyncTransport:
     """Synchronous chat-completions calls through a thread pool."""
 
-    def run(self, client: JudgeClient, requests: list[ChatRequest], desc: str) -> Results:
+    def run(self, client: TransportClient, requests: list[ChatRequest], desc: str) -> Results:
         from xllm_harness.console import progress_bar
 
         results: Results = {}
@@ -75,7 +111,7 @@ class SyncTransport:
         return results
 
     @staticmethod
-    def _one(client: JudgeClient, request: ChatRequest) -> ChatReply | JudgeError:
+    def _one(client: TransportClient, request: ChatRequest) -> ChatReply | JudgeError:
         if client.stopped is not None:
             return skipped(client)
         reservation = client.ledger.worst_case(request)
@@ -101,7 +137,7 @@ class ExportTransport:
         self.path = Path(path)
         self.lines: dict[str, bytes] = {}
 
-    def run(self, client: JudgeClient, requests: list[ChatRequest], desc: str) -> Results:
+    def run(self, client: TransportClient, requests: list[ChatRequest], desc: str) -> Results:
         reason = JudgeError(f"exported to {self.path}: not judged yet (run it, then --import-batch)")
         for request in requests:
             key = client.key(request)
@@ -128,7 +164,7 @@ class ImportTransport:
         select_lines(self.all_lines, self.wanted, counts)
         return counts
 
-    def run(self, client: JudgeClient, requests: list[ChatRequest], desc: str) -> Results:
+    def run(self, client: TransportClient, requests: list[ChatRequest], desc: str) -> Results:
         results: Results = {}
         keys = {request: client.key(request) for request in requests}
         self.wanted |= set(keys.values())

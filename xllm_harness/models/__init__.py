@@ -1,1 +1,1 @@
-"""Loading Hugging Face models: evaluated models and metric models."""
+"""Hugging Face models: loading evaluated models and metric models, building tiny ones."""

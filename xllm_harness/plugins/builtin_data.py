@@ -21,7 +21,6 @@ XQUAD = DataSource(
         for lang, sha in XQUAD_SHA256.items()
     ),
     license="CC BY-SA 4.0",
-    homepage="https://github.com/deepmind/xquad",
 )
 MLQA = DataSource(
     name="mlqa",
@@ -36,7 +35,6 @@ MLQA = DataSource(
         ),
     ),
     license="CC BY-SA 3.0",
-    homepage="https://github.com/facebookresearch/MLQA",
 )
 FLORES101 = DataSource(
     name="flores101",
@@ -51,7 +49,6 @@ FLORES101 = DataSource(
         ),
     ),
     license="CC BY-SA 4.0",
-    homepage="https://github.com/facebookresearch/flores",
     checksum_note="No official checksum is published; the pinned one comes from a third-party record.",
 )
 

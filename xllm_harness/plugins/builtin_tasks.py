@@ -5,14 +5,17 @@ location), ``flores_xllm_en-<code>`` and ``flores_xllm_<code>-en`` (``.flores``,
 English), ``mi_eval_xllm_<code>`` (``.mi_eval``). The families' groups join ``xllm``.
 """
 
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from xllm_harness.hookspecs import hookimpl
 from xllm_harness.languages import Language
 from xllm_harness.taskgen import TaskFamily, generated_roots
-from xllm_harness.tasks import TASKS_DIR
 from xllm_harness.text.prompts import PIVOT
+
+TASKS_DIR = Path(str(files("xllm_harness").joinpath("tasks")))
+"""The package's task folders (``xllm_harness/tasks/``), found as package data: no task code is imported."""
 
 Tasks = list[tuple[str, dict[str, Any]]]
 

@@ -4,7 +4,7 @@
 
 Scaling law and allocator: synthetic points (``points.csv`` here, written by this script from the
 laws below plus noise; NOT the paper's measurements). Similarity and alignment: a tiny *random*
-Llama built by ``xllm_harness.testing.tiny_models`` on real FLORES-101 dev sentences: the figures show what
+Llama built by ``xllm_harness.models.tiny_llama`` on real FLORES-101 dev sentences: the figures show what
 the tools produce, not findings about any real model.
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 from xllm_harness.analysis.scaling import PowerLaw
 from xllm_harness.cli import main
 from xllm_harness.data.samples import tokenizer_corpus
-from xllm_harness.testing.tiny_models import build_tiny_llama
+from xllm_harness.models.tiny_llama import build_tiny_llama
 
 HERE = Path(__file__).resolve().parent
 IMG = HERE.parent / "img"

@@ -30,7 +30,6 @@ XQUAD_DE = DataSource(
         ),
     ),
     license="CC BY-SA 4.0",
-    homepage="https://github.com/deepmind/xquad",
 )
 
 

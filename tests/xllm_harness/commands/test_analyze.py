@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from xllm_harness.analyzers import Analyzer, get_analyzers, write_json
+from xllm_harness.analyzers import Analyzer, AnalyzerOptions, get_analyzers, option, write_json
 from xllm_harness.cli import main
 from xllm_harness.hookspecs import hookimpl
 from xllm_harness.registry import _collect, get_registry
@@ -19,14 +20,16 @@ class CountLines(Analyzer):
     name = "count_lines"
     help = "count lines of a file (a third-party example)"
 
-    def add_arguments(self, parser):
-        parser.add_argument("--file", required=True)
+    @dataclass(kw_only=True)
+    class Options(AnalyzerOptions):
+        file: str = option("the file")
 
-    def run(self, args):
+    def run(self, options):
         from xllm_harness.analyzers import output_dir
 
-        out = output_dir(args.output)
-        n = len(Path(args.file).read_text(encoding="utf-8").splitlines())
+        assert isinstance(options, CountLines.Options)  # a typed object, not an argparse Namespace
+        out = output_dir(options.output)
+        n = len(Path(options.file).read_text(encoding="utf-8").splitlines())
         return {"lines": n, "files": {"json": str(write_json(out / "count.json", {"lines": n}))}}
 
 
@@ -69,7 +72,9 @@ def test_duplicate_analyzer_names_are_an_error(capsys):
     registry.register(plugin, name="clash")
     try:
         assert main(["analyze"]) == 2
-        assert "registered twice" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert "analyzer 'allocator' is defined twice" in err
+        assert "plugin 'allocator_analyzer' (xllm-harness)" in err and "plugin 'clash'" in err
     finally:
         registry.pm.unregister(plugin)
         _collect.cache_clear()

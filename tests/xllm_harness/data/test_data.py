@@ -133,18 +133,22 @@ class _SourcesPlugin:
 
 @pytest.fixture
 def register_sources():
-    """Register data sources through a plugin (later plugins win a name); removed afterwards."""
+    """Replace data sources: the built-in ``builtin_data`` plugin is swapped for one that holds its
+    sources with the given ones in their place (two plugins may not claim one name); restored afterwards."""
     registry = get_registry()
-    added = []
+    builtin = registry.pm.unregister(name="builtin_data")
+    current = {source.name: source for source in builtin.xllm_data_sources()}
+    plugin = _SourcesPlugin([])
+    registry.register(plugin, name="test_data_sources")
 
     def add(*sources) -> None:
-        plugin = _SourcesPlugin(sources)
-        registry.register(plugin, name=f"test_data_sources_{len(added)}")
-        added.append(plugin)
+        current.update((source.name, source) for source in sources)
+        plugin.sources = list(current.values())
+        _collect.cache_clear()
 
     yield add
-    for plugin in added:
-        registry.pm.unregister(plugin)
+    registry.pm.unregister(plugin)
+    registry.register(builtin, name="builtin_data")
     _collect.cache_clear()
 
 

@@ -123,8 +123,7 @@ def test_batch_and_import_resolve_duplicate_and_foreign_lines_alike(tmp_path, sa
 
 
 def test_chat_reply_usage_check():
-    from xllm_harness.judging.backend import ChatRequest
-    from xllm_harness.judging.batch_files import completion_reply
+    from xllm_harness.judging.backend import ChatRequest, completion_reply
 
     request = ChatRequest((("user", "x" * 40),))
     body = {"choices": [{"message": {"content": "YES"}}]}

@@ -36,7 +36,7 @@ def setup_record(out: Path) -> dict:
 def model_dir(tmp_path_factory) -> Path:
     """A tiny Llama whose tokenizer also learned the Alpaca template (short prompts)."""
     from xllm_harness.data.samples import tokenizer_corpus
-    from xllm_harness.testing.tiny_models import build_tiny_llama
+    from xllm_harness.models.tiny_llama import build_tiny_llama
     from xllm_harness.text.prompts import PROMPT_NO_INPUT, PROMPT_WITH_INPUT
 
     texts = tokenizer_corpus() + [PROMPT_WITH_INPUT, PROMPT_NO_INPUT] * 200

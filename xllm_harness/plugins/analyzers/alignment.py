@@ -10,18 +10,18 @@ sentences, coloured by language, like the paper's Figure 5 (overlap = alignment)
 
 from __future__ import annotations
 
-import argparse
+from dataclasses import dataclass
 from typing import Any
 
 from xllm_harness.analysis.representations import (
-    add_model_arguments,
+    ModelOptions,
     cosine_matrix,
     model_label,
     pivot_and_representations,
     resolve_layer,
     retrieval_accuracy,
 )
-from xllm_harness.analyzers import Analyzer, output_dir, pyplot, save_figure, write_csv, write_json
+from xllm_harness.analyzers import Analyzer, option, output_dir, pyplot, save_figure, write_csv, write_json
 from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
 
@@ -75,29 +75,26 @@ examples:
   xllm analyze alignment --model path/to/model --data-dir ~/data -o analysis/alignment
   xllm analyze alignment --model path/to/model --sentences 200 --plot-layers 0,8,16,last"""
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        add_model_arguments(parser, default_sentences=100)
-        parser.add_argument(
-            "--plot-layers",
-            default="first,middle,last",
-            help="layers to project in 2-D (indices, first/middle/last)",
+    @dataclass(kw_only=True)
+    class Options(ModelOptions):
+        plot_layers: str = option(
+            "layers to project in 2-D (indices, first/middle/last)", default="first,middle,last"
         )
-        parser.add_argument(
-            "--center",
-            choices=["none", "language"],
+        center: str = option(
+            "subtract each language's mean first (none: keep the language offset)",
             default="none",
-            help="subtract each language's mean first (none: keep the language offset)",
+            choices=["none", "language"],
         )
 
-    def run(self, args: argparse.Namespace) -> dict[str, Any]:
+    def run(self, options: Options) -> dict[str, Any]:
         import numpy as np
 
-        out = output_dir(args.output)
-        plot_specs = [s.strip() for s in args.plot_layers.split(",") if s.strip()]
-        texts, reps, n_layers = pivot_and_representations(args)
+        out = output_dir(options.output)
+        plot_specs = [s.strip() for s in options.plot_layers.split(",") if s.strip()]
+        texts, reps, n_layers = pivot_and_representations(options)
         plot_layers = sorted({resolve_layer(s, n_layers) for s in plot_specs})
         per_layer = [
-            layer_alignment({c: r[i] for c, r in reps.items()}, args.pivot, args.center)
+            layer_alignment({c: r[i] for c, r in reps.items()}, options.pivot, options.center)
             for i in range(n_layers)
         ]
         rows = [
@@ -112,7 +109,7 @@ examples:
             stacked = np.concatenate([reps[c][layer] for c in codes], axis=0)
             coords, ratio = pca_2d(stacked)
             projections[layer] = {"coords": coords, "explained": ratio.tolist()}
-            n = len(texts[args.pivot])
+            n = len(texts[options.pivot])
             for k, code in enumerate(codes):
                 for i in range(n):
                     pca_rows.append(
@@ -126,15 +123,15 @@ examples:
                     )
         best = int(np.argmax([layer["mean_retrieval"] for layer in per_layer]))
         document = {
-            "model": args.model,
-            "pivot": args.pivot,
-            "split": args.split,
-            "n_sentences": len(texts[args.pivot]),
+            "model": options.model,
+            "pivot": options.pivot,
+            "split": options.split,
+            "n_sentences": len(texts[options.pivot]),
             "languages": codes,
             "n_layers": n_layers,
-            "pooling": args.pooling,
-            "center": args.center,
-            "chance": 1.0 / len(texts[args.pivot]),
+            "pooling": options.pooling,
+            "center": options.center,
+            "chance": 1.0 / len(texts[options.pivot]),
             "best_layer": best,
             "per_layer": per_layer,
             "pca_explained_variance": {str(k): v["explained"] for k, v in projections.items()},
@@ -146,7 +143,7 @@ examples:
             "png": str(save_figure(self.layers_figure(document), out / "alignment_layers.png")),
             "pca_png": str(
                 save_figure(
-                    self.pca_figure(projections, codes, len(texts[args.pivot]), args.model),
+                    self.pca_figure(projections, codes, len(texts[options.pivot]), options.model),
                     out / "alignment_pca.png",
                 )
             ),

@@ -13,18 +13,23 @@ allocation (:func:`xllm_harness.analysis.allocation.uncertainty`), in the files,
 
 from __future__ import annotations
 
-import argparse
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from xllm_harness.analysis import allocation as alloc
 from xllm_harness.analysis.scaling import PowerLaw, read_law_draws, read_laws, refuse_bad_fits
 from xllm_harness.analyzers import (
     Analyzer,
+    AnalyzerOptions,
     count_axis,
     format_count,
+    option,
     output_dir,
     pyplot,
+    read_text,
     save_figure,
     warn,
     write_csv,
@@ -35,7 +40,7 @@ from xllm_harness.hookspecs import hookimpl
 from xllm_harness.results.jsonio import read_json
 
 
-def read_availability(values: list[str] | None) -> dict[str, float]:
+def read_availability(values: Sequence[str] | None) -> dict[str, float]:
     """``--availability``: ``paper`` (Table 1), a JSON file ``{lang: n}``, or ``LANG=N`` pairs; later wins."""
     table: dict[str, float] = {}
     for value in values or ["paper"]:
@@ -46,11 +51,13 @@ def read_availability(values: list[str] | None) -> dict[str, float]:
             if item == "paper":
                 table.update({k: float(v) for k, v in alloc.PAPER_AVAILABILITY.items()})
             elif item.endswith(".json"):
+                if Path(item).is_file():
+                    read_text(item, "--availability file")  # UTF-8, or an error naming the line
                 data = read_json(item, "--availability file")
                 data = data.get("availability", data) if isinstance(data, dict) else data
                 if not isinstance(data, dict):
                     raise InputError(f"--availability file {item}: expected {{language: examples}}")
-                table.update({k: alloc.parse_count(v) for k, v in data.items()})
+                table.update({k: _count(v, f"--availability file {item}: {k}") for k, v in data.items()})
             elif "=" in item:
                 lang, _, count = item.partition("=")
                 try:
@@ -60,6 +67,19 @@ def read_availability(values: list[str] | None) -> dict[str, float]:
             else:
                 raise InputError(f"--availability {item!r}: expected 'paper', a .json file or LANG=N")
     return table
+
+
+def _count(value: object, where: str) -> float:
+    """A number of examples from a JSON value (a number or ``"300k"``, ``"inf"``; not a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InputError(f"{where}: {value!r} is not a number of examples")
+    try:
+        count = alloc.parse_count(value)
+    except ValueError as err:
+        raise InputError(f"{where}: {err}") from None
+    if math.isnan(count) or count < 0:
+        raise InputError(f"{where}: {value!r} is not a number of examples")
+    return count
 
 
 class Allocator(Analyzer):
@@ -80,55 +100,49 @@ examples:
   xllm analyze allocator --laws analysis/scaling_law/laws.json --budget 300k --budget 1.2M
   xllm analyze allocator --laws laws.json --budget 500k --availability paper --availability sw=80k"""
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--laws", required=True, help="laws.json from 'xllm analyze scaling_law'")
-        parser.add_argument(
-            "--budget",
-            action="append",
-            required=True,
-            help="total examples C (300000, 300k, 1.2M); repeatable",
-        )
-        parser.add_argument(
-            "--availability",
-            action="append",
-            metavar="A",
-            help="Xmax per language: 'paper' (Table 1, the default), a JSON file {lang: n}, "
+    @dataclass(kw_only=True)
+    class Options(AnalyzerOptions):
+        laws: str = option("laws.json from 'xllm analyze scaling_law'")
+        budget: tuple[str, ...] = option("total examples C (300000, 300k, 1.2M); repeatable")
+        availability: tuple[str, ...] | None = option(
+            "Xmax per language: 'paper' (Table 1, the default), a JSON file {lang: n}, "
             "or LANG=N / LANG=inf (repeatable, later wins)",
+            default=None,
+            metavar="A",
         )
-        parser.add_argument(
-            "--languages", default=None, help="comma-separated subset of the laws' languages (default: all)"
+        languages: str | None = option(
+            "comma-separated subset of the laws' languages (default: all)", default=None
         )
-        parser.add_argument(
-            "--allow-bad-fits",
-            action="store_true",
-            help="use laws the fit marked as bad (R2 < 0, beta on a bound); they are flagged in the outputs",
+        allow_bad_fits: bool = option(
+            "use laws the fit marked as bad (R2 < 0, beta on a bound); they are flagged in the outputs",
+            default=False,
         )
-        parser.add_argument(
-            "--confidence",
-            type=float,
-            default=0.95,
-            help="level of the intervals from the laws' bootstrap draws (default: %(default)s)",
+        confidence: float = option(
+            "level of the intervals from the laws' bootstrap draws (default: %(default)s)", default=0.95
         )
 
-    def run(self, args: argparse.Namespace) -> dict[str, Any]:
-        out = output_dir(args.output)
-        laws = self._laws(args)
-        caps = read_availability(args.availability)
+    def run(self, options: Options) -> dict[str, Any]:
+        out = output_dir(options.output)
+        laws = self._laws(options)
+        caps = read_availability(options.availability)
         caps_used = {lang: caps.get(lang) for lang in laws}
         bad_fits = {lang: law.bad_fit for lang, law in laws.items() if law.bad_fit}
         for lang, reason in bad_fits.items():
             warn(f"{lang}: using a law marked as a bad fit (--allow-bad-fits): {reason}")
-        draws = read_law_draws(args.laws, list(laws))
+        draws = read_law_draws(options.laws, list(laws))
         if draws is None:
-            warn(f"{args.laws} holds no bootstrap draws for every law: no intervals (fit with --bootstrap N)")
+            warn(
+                f"{options.laws} holds no bootstrap draws for every law: no intervals (fit with --bootstrap N)"
+            )
         results = [
-            self.solve(laws, budget, caps, draws, args.confidence) for budget in self._budgets(args.budget)
+            self.solve(laws, budget, caps, draws, options.confidence)
+            for budget in self._budgets(options.budget)
         ]
         files = {
             f"allocation_{entry['budget']}": str(
                 alloc.write_allocation(
                     out / f"allocation_{entry['budget']}.json",
-                    self._allocation_document(entry, laws, caps_used, bad_fits, args.laws),
+                    self._allocation_document(entry, laws, caps_used, bad_fits, options.laws),
                 )
             )
             for entry in results
@@ -146,23 +160,25 @@ examples:
     # -- the steps of a run --------------------------------------------------------------------
 
     @staticmethod
-    def _laws(args: argparse.Namespace) -> dict[str, PowerLaw]:
-        laws = read_laws(args.laws, allow_bad_fits=True)
-        if args.languages:
-            wanted = [c.strip() for c in args.languages.split(",") if c.strip()]
+    def _laws(options: Allocator.Options) -> dict[str, PowerLaw]:
+        if Path(options.laws).is_file():
+            read_text(options.laws, "laws file")  # UTF-8, or an error naming the line
+        laws = read_laws(options.laws, allow_bad_fits=True)
+        if options.languages:
+            wanted = [c.strip() for c in options.languages.split(",") if c.strip()]
             for code in wanted:
                 if code not in laws:
                     raise UnknownNameError(
-                        f"--languages: no law for {code!r} in {args.laws}{did_you_mean(code, laws)}; "
+                        f"--languages: no law for {code!r} in {options.laws}{did_you_mean(code, laws)}; "
                         f"it has {', '.join(laws)}"
                     )
             laws = {c: laws[c] for c in wanted}
-        if not args.allow_bad_fits:
-            refuse_bad_fits(laws, f"laws file {args.laws}")
+        if not options.allow_bad_fits:
+            refuse_bad_fits(laws, f"laws file {options.laws}")
         return laws
 
     @staticmethod
-    def _budgets(values: list[str]) -> list[int]:
+    def _budgets(values: Sequence[str]) -> list[int]:
         budgets = []
         for value in values:
             budget = alloc.parse_count(value)

@@ -17,18 +17,18 @@ The JSON lists γ for every layer too, and the full language × language matrix.
 
 from __future__ import annotations
 
-import argparse
+from dataclasses import dataclass
 from typing import Any
 
 from xllm_harness.analysis.representations import (
-    add_model_arguments,
+    ModelOptions,
     cosine_matrix,
     model_label,
     pivot_and_representations,
     resolve_layer,
     retrieval_accuracy,
 )
-from xllm_harness.analyzers import Analyzer, output_dir, pyplot, save_figure, write_csv, write_json
+from xllm_harness.analyzers import Analyzer, option, output_dir, pyplot, save_figure, write_csv, write_json
 from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
 
@@ -112,40 +112,40 @@ examples:
   xllm analyze similarity --model path/to/model --data-dir ~/data -o analysis/similarity
   xllm analyze similarity --model path/to/model --languages ar,hi,zh --layer last --measure retrieval"""
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        add_model_arguments(parser, default_sentences=997)
-        parser.add_argument("--layer", default="middle", help="layer for gamma: index, first, middle or last")
-        parser.add_argument(
-            "--center",
-            choices=["global", "none"],
+    @dataclass(kw_only=True)
+    class Options(ModelOptions):
+        sentences: int = option("first N multi-way sentences", default=997)
+        layer: str = option("layer for gamma: index, first, middle or last", default="middle")
+        center: str = option(
+            "subtract the mean over every language's sentences first",
             default="global",
-            help="subtract the mean over every language's sentences first",
+            choices=["global", "none"],
         )
-        parser.add_argument(
-            "--measure", choices=sorted(MAPPINGS), default="cosine", help="what gamma maps from"
-        )
+        measure: str = option("what gamma maps from", default="cosine", choices=sorted(MAPPINGS))
 
-    def run(self, args: argparse.Namespace) -> dict[str, Any]:
-        out = output_dir(args.output)
-        texts, reps, n_layers = pivot_and_representations(args)
-        layer = resolve_layer(args.layer, n_layers)
+    def run(self, options: Options) -> dict[str, Any]:
+        out = output_dir(options.output)
+        texts, reps, n_layers = pivot_and_representations(options)
+        layer = resolve_layer(options.layer, n_layers)
         per_layer = [
-            similarity_at_layer({c: r[i] for c, r in reps.items()}, args.pivot, args.center, args.measure)
+            similarity_at_layer(
+                {c: r[i] for c, r in reps.items()}, options.pivot, options.center, options.measure
+            )
             for i in range(n_layers)
         ]
         chosen = per_layer[layer]
         gamma = {code: v["gamma"] for code, v in chosen["per_language"].items()}
         document = {
-            "model": args.model,
-            "pivot": args.pivot,
-            "split": args.split,
-            "n_sentences": len(texts[args.pivot]),
+            "model": options.model,
+            "pivot": options.pivot,
+            "split": options.split,
+            "n_sentences": len(texts[options.pivot]),
             "layer": layer,
             "n_layers": n_layers,
-            "pooling": args.pooling,
-            "center": args.center,
-            "measure": args.measure,
-            "mapping": MAPPINGS[args.measure],
+            "pooling": options.pooling,
+            "center": options.center,
+            "measure": options.measure,
+            "mapping": MAPPINGS[options.measure],
             "gamma": gamma,
             "per_language": chosen["per_language"],
             "matrix": {"languages": chosen["languages"], "mean_cosine": chosen["cosine_matrix"]},
@@ -161,7 +161,7 @@ examples:
             "png": str(save_figure(self.figure(document), out / "similarity.png")),
         }
         for code, value in gamma.items():
-            print(f"{code}: gamma={value:.4f}  (layer {layer}, {args.measure}, pivot {args.pivot})")
+            print(f"{code}: gamma={value:.4f}  (layer {layer}, {options.measure}, pivot {options.pivot})")
         return {"gamma": gamma, "layer": layer, "files": files}
 
     @staticmethod

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xllm_harness.analysis.scaling import write_laws
-from xllm_harness.analyzers import Analyzer, output_dir, save_figure, warn, write_csv
+from xllm_harness.analyzers import Analyzer, AnalyzerOptions, option, output_dir, save_figure, warn, write_csv
 from xllm_harness.errors import InputError, UnknownNameError, did_you_mean
 from xllm_harness.plugins.analyzers.scaling_law import plot
 from xllm_harness.plugins.analyzers.scaling_law.fit import FitSettings, fit_language
@@ -47,76 +48,65 @@ examples:
   xllm analyze scaling_law --points runs.csv --metric comet --score-scale 100 \\
       --gamma analysis/similarity/similarity.json -o analysis/scaling_law"""
 
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--points",
-            required=True,
-            help="CSV/JSON rows: language,data_size,score (or language,data_size,results,task,metric)",
+    @dataclass(kw_only=True)
+    class Options(AnalyzerOptions):
+        points: str = option(
+            "CSV/JSON rows: language,data_size,score (or language,data_size,results,task,metric)"
         )
-        parser.add_argument(
-            "--gamma",
-            action="append",
-            required=True,
-            metavar="G",
-            help="language similarity in (0, 1): a number for all, LANG=VALUE (repeatable), "
+        gamma: tuple[str, ...] = option(
+            "language similarity in (0, 1): a number for all, LANG=VALUE (repeatable), "
             "or similarity.json from 'xllm analyze similarity'",
+            metavar="G",
         )
-        parser.add_argument(
-            "--metric",
-            default=None,
-            help="metric to read from lm-eval results (e.g. comet; 'name,filter' for another filter); "
+        metric: str | None = option(
+            "metric to read from lm-eval results (e.g. comet; 'name,filter' for another filter); "
             "also names the plot's axis",
+            default=None,
         )
-        parser.add_argument(
-            "--score-scale",
-            type=float,
-            default=1.0,
-            help="multiply scores (100 for COMET in [0, 1]; default: %(default)s)",
+        score_scale: float = option(
+            "multiply scores (100 for COMET in [0, 1]; default: %(default)s)", default=1.0
         )
-        parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (0: none)")
-        parser.add_argument(
-            "--bootstrap-method",
-            choices=["studentized", "residual", "pairs"],
-            default="studentized",
-            help="bootstrap-t over residual resamples (holds its level; docs/analyzers/scaling_law.md), "
+        bootstrap: int = option("bootstrap resamples (0: none)", default=1000)
+        bootstrap_method: str = option(
+            "bootstrap-t over residual resamples (holds its level; docs/analyzers/scaling_law.md), "
             "the percentile residual bootstrap, or resample points",
+            default="studentized",
+            choices=["studentized", "residual", "pairs"],
         )
-        parser.add_argument("--confidence", type=float, default=0.95, help="interval level")
-        parser.add_argument(
-            "--seed", type=int, default=0, help="bootstrap random seed (default: %(default)s)"
-        )
-        parser.add_argument(
-            "--target",
-            action="append",
+        confidence: float = option("interval level", default=0.95)
+        seed: int = option("bootstrap random seed (default: %(default)s)", default=0)
+        target: tuple[str, ...] | None = option(
+            "score to reach: a number for every language or LANG=SCORE (repeatable); reports the data needed",
+            default=None,
             metavar="T",
-            help="score to reach: a number for every language or LANG=SCORE (repeatable); "
-            "reports the data needed",
         )
 
-    def run(self, args: argparse.Namespace) -> dict[str, Any]:
-        out = output_dir(args.output)
-        settings = self._settings(args)
-        by_lang = by_language(read_points(args.points, args.metric, args.score_scale))
-        gammas = self._gammas(args.gamma, by_lang)
-        targets = self._targets(args.target, by_lang)
-        self._check_scale(by_lang, args.score_scale)
+    def run(self, options: Options) -> dict[str, Any]:
+        out = output_dir(options.output)
+        settings = self._settings(options)
+        by_lang = by_language(read_points(options.points, options.metric, options.score_scale))
+        gammas = self._gammas(options.gamma, by_lang)
+        targets = self._targets(options.target, by_lang)
+        self._check_scale(by_lang, options.score_scale)
         laws = self._fit(by_lang, gammas, targets, settings)
-        files = self._write(out, args, by_lang, laws)
+        files = self._write(out, options, by_lang, laws)
         self._report(laws)
         return {"laws": laws, "files": files}
 
     # -- the steps of a run --------------------------------------------------------------------
 
     @staticmethod
-    def _settings(args: argparse.Namespace) -> FitSettings:
-        if not 0 < args.confidence < 1:
-            raise InputError(f"--confidence must lie in (0, 1), got {args.confidence}")
-        if args.bootstrap < 0:
-            raise InputError(f"--bootstrap must be 0 (none) or a number of resamples, got {args.bootstrap}")
-        return FitSettings(args.bootstrap, args.bootstrap_method, args.confidence, args.seed)
+    def _settings(options: ScalingLaw.Options) -> FitSettings:
+        if not 0 < options.confidence < 1:
+            raise InputError(f"--confidence must lie in (0, 1), got {options.confidence}")
+        if options.bootstrap < 0:
+            raise InputError(
+                f"--bootstrap must be 0 (none) or a number of resamples, got {options.bootstrap}"
+            )
+        return FitSettings(options.bootstrap, options.bootstrap_method, options.confidence, options.seed)
 
     @staticmethod
-    def _gammas(values: list[str], by_lang: dict[str, list[Point]]) -> dict[str, float]:
+    def _gammas(values: Sequence[str], by_lang: dict[str, list[Point]]) -> dict[str, float]:
         """γ for every language with points (each in (0, 1))."""
         default, per_lang = read_gammas(values)
         gammas = {}
@@ -132,7 +122,7 @@ examples:
         return gammas
 
     @staticmethod
-    def _targets(values: list[str] | None, by_lang: dict[str, list[Point]]) -> dict[str, float | None]:
+    def _targets(values: Sequence[str] | None, by_lang: dict[str, list[Point]]) -> dict[str, float | None]:
         """The target score of every language (None: no target); a target for an unknown language is an error."""
         default, per_lang = parse_per_language(values, "--target")
         for lang in per_lang:
@@ -166,7 +156,10 @@ examples:
 
     @staticmethod
     def _write(
-        out: Path, args: argparse.Namespace, by_lang: dict[str, list[Point]], laws: dict[str, dict[str, Any]]
+        out: Path,
+        options: ScalingLaw.Options,
+        by_lang: dict[str, list[Point]],
+        laws: dict[str, dict[str, Any]],
     ) -> dict[str, str]:
         rows = [
             {
@@ -182,9 +175,9 @@ examples:
             for lang, entry in laws.items()
         ]
         points = [p for pts in by_lang.values() for p in pts]
-        figure = plot.figure(by_lang, laws, plot.score_label(points, args.score_scale))
+        figure = plot.figure(by_lang, laws, plot.score_label(points, options.score_scale))
         laws_file = write_laws(
-            out / "laws.json", laws, points_file=str(args.points), confidence=args.confidence
+            out / "laws.json", laws, points_file=str(options.points), confidence=options.confidence
         )
         return {
             "json": str(laws_file),

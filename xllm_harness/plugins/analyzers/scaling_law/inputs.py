@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xllm_harness.analysis.allocation import parse_count
 from xllm_harness.analysis.scaling import SCORE_RANGE
+from xllm_harness.analyzers import finite_number, read_text, text_field
 from xllm_harness.errors import InputError, MissingFileError, XllmError, did_you_mean
 from xllm_harness.results import lm_eval as lm_eval_outputs
 from xllm_harness.results.jsonio import read_json, read_jsonl
@@ -38,14 +40,15 @@ def _rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     if not path.is_file():
         raise MissingFileError(f"--points file {path} not found")
     suffix = path.suffix.lower()
+    text = read_text(path, "--points file")
     if suffix == ".jsonl":
-        rows = read_jsonl(path)
+        rows = read_jsonl(path, text)
     elif suffix == ".json":
         data = read_json(path, "--points file")
         data = data.get("points") if isinstance(data, dict) else data
         rows = list(enumerate(data, start=1)) if isinstance(data, list) else None
     else:
-        rows = list(enumerate(csv.DictReader(path.read_text(encoding="utf-8").splitlines()), start=2))
+        rows = list(enumerate(csv.DictReader(text.splitlines()), start=2))
     if rows is None or not all(isinstance(row, dict) for _, row in rows):
         raise InputError(f"--points file {path}: expected a list of objects (or {{'points': [...]}})")
     return rows
@@ -82,25 +85,24 @@ def lm_eval_score(results: Path, task: str | None, metric: str, where: str) -> f
 
 def _score(row: dict[str, Any], path: Path, metric: str | None, where: str) -> tuple[float, str]:
     """The row's score and the name of its metric."""
-    row_metric = str(row.get("metric") or metric or "").strip()
+    row_metric = text_field(row, "metric", where) or (metric or "").strip()
     if row.get("score") not in (None, ""):
-        try:
-            return float(row["score"]), row_metric
-        except (TypeError, ValueError):
-            raise InputError(f"{where}: score {row['score']!r} is not a number") from None
-    if row.get("results") in (None, ""):
+        return finite_number(row["score"], f"{where}: score"), row_metric
+    if not text_field(row, "results", where):
         raise InputError(f"{where}: give either 'score' or 'results' (an lm-eval output folder)")
     if not row_metric:
         raise InputError(f"{where}: reading lm-eval results needs a 'metric' column or --metric")
-    results = Path(str(row["results"])).expanduser()
+    results = Path(text_field(row, "results", where)).expanduser()
     results = results if results.is_absolute() else path.parent / results
-    task = str(row.get("task") or "").strip() or None
+    task = text_field(row, "task", where) or None
     return lm_eval_score(results, task, row_metric, where), row_metric
 
 
 def _data_size(row: dict[str, Any], where: str) -> float:
     if row.get("data_size") in (None, ""):
         raise InputError(f"{where}: missing 'data_size'")
+    if isinstance(row["data_size"], bool):
+        raise InputError(f"{where}: data_size {row['data_size']!r} is not a count")
     try:
         size = parse_count(row["data_size"])
     except ValueError as err:
@@ -131,7 +133,7 @@ def read_points(path: str | Path, metric: str | None = None, score_scale: float 
     for number, raw_row in _rows(path):
         where = f"{path} row {number}"
         row = {str(k).strip(): v for k, v in raw_row.items() if k is not None}
-        lang = str(row.get("language") or "").strip()
+        lang = text_field(row, "language", where)
         if not lang:
             raise InputError(f"{where}: missing 'language'")
         size = _data_size(row, where)
@@ -151,7 +153,7 @@ def by_language(points: list[Point]) -> dict[str, list[Point]]:
     return dict(sorted(groups.items()))
 
 
-def parse_per_language(values: list[str] | None, option: str) -> tuple[float | None, dict[str, float]]:
+def parse_per_language(values: Sequence[str] | None, option: str) -> tuple[float | None, dict[str, float]]:
     """``0.5`` / ``ar=0.6`` values (repeatable, comma-separated) → (default for all, per-language)."""
     default: float | None = None
     per_lang: dict[str, float] = {}
@@ -165,6 +167,8 @@ def parse_per_language(values: list[str] | None, option: str) -> tuple[float | N
                 parsed = float(number)
             except ValueError:
                 raise InputError(f"{option} {item!r}: expected NUMBER or LANG=NUMBER") from None
+            if not math.isfinite(parsed):
+                raise InputError(f"{option} {item!r}: {number} is not a finite number")
             if key:
                 per_lang[key.strip()] = parsed
             else:
@@ -172,14 +176,16 @@ def parse_per_language(values: list[str] | None, option: str) -> tuple[float | N
     return default, per_lang
 
 
-def read_gammas(values: list[str] | None) -> tuple[float | None, dict[str, float]]:
+def read_gammas(values: Sequence[str] | None) -> tuple[float | None, dict[str, float]]:
     """``--gamma`` values: numbers, ``lang=value`` pairs, or a similarity JSON (``{"gamma": {...}}``)."""
     files = [v for v in values or [] if v.endswith(".json")]
     default, per_lang = parse_per_language([v for v in values or [] if not v.endswith(".json")], "--gamma")
     for name in files:
+        if Path(name).is_file():
+            read_text(name, "--gamma file")  # UTF-8, or an error naming the line
         data = read_json(name, "--gamma file", "write one with `xllm analyze similarity`")
         gammas = data.get("gamma") if isinstance(data, dict) else None
         if not isinstance(gammas, dict):
             raise InputError(f"--gamma file {name}: expected {{'gamma': {{language: value}}}}")
-        per_lang.update({k: float(v) for k, v in gammas.items()})
+        per_lang.update({k: finite_number(v, f"--gamma file {name}: gamma.{k}") for k, v in gammas.items()})
     return default, per_lang

@@ -1,6 +1,6 @@
 """Tiny random Llama models with a locally trained byte-level BPE tokenizer.
 
-For the demo, the tests and benchmarks: no download, a few seconds on a CPU. The tokenizer is
+For the demo (``xllm demo``), the tests and benchmarks: no download, a few seconds on a CPU. The tokenizer is
 trained on the given texts (so it covers their scripts); the weights are random until trained.
 """
 
