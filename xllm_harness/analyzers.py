@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import json
+import io
 import math
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 from xllm_harness.errors import InputError, MissingFileError
 from xllm_harness.registry import get_registry
+from xllm_harness.results import files
 
 
 def option(
@@ -137,34 +138,20 @@ def output_dir(path: str | Path) -> Path:
     return out
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe copy: numpy scalars/arrays to Python, non-finite floats to None."""
-    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
-        value = value.tolist()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
 def write_json(path: Path, data: Any) -> Path:
-    path.write_text(json.dumps(_clean(data), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
+    """Write ``data`` as JSON, whole (non-finite numbers become null: a number is right or absent)."""
+    return files.write_json(path, files.json_safe(data))
 
 
 def write_csv(path: Path, rows: Sequence[Mapping[str, Any]], fields: Iterable[str] | None = None) -> Path:
+    """Write ``rows`` as CSV, whole (missing and non-finite values are empty cells)."""
     fields = list(fields) if fields is not None else list(rows[0]) if rows else []
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: ("" if v is None else v) for k, v in _clean(dict(row)).items()})
-    return path
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else v) for k, v in files.json_safe(dict(row)).items()})
+    return files.write_text(path, buffer.getvalue())
 
 
 def pyplot():

@@ -134,8 +134,7 @@ def resample_counts(n: int, n_resamples: int, seed: int | None) -> Iterator[np.n
     The chunks concatenate to the counts of ``default_rng(seed).choice(n, size=(n_resamples, n))``
     (chunks hold an even number of draws, so numpy's buffered 32-bit draws stay in step).
     """
-    if n_resamples < 1:
-        raise InputError(f"n_resamples must be at least 1, got {n_resamples}")
+    _check_resamples(n_resamples)
     rng = np.random.default_rng(seed)
     rows = max(2, (CHUNK_ENTRIES // n) & ~1)
     done = 0
@@ -264,6 +263,7 @@ def score_interval(
     (cluster) bootstrap; with ``clusters``, the design effect beside it (module docstring)."""
     stats = _as_stats(stats, metric.name)
     _check_level(level)
+    _check_resamples(n_resamples)
     codes, g = (None, None) if clusters is None else _cluster_index(clusters, stats.shape[0], metric.name)
     if g is not None and g < 2:  # one paragraph cannot be resampled: the items are all there is
         codes, g = None, None
@@ -294,6 +294,11 @@ def observed_score(metric: Metric, stats: np.ndarray) -> float:
     return float(np.asarray(metric.score_from_statistics(stats.sum(axis=0)[None, :], stats.shape[0]))[0])
 
 
+def _check_resamples(n_resamples: int) -> None:
+    if n_resamples < 1:
+        raise InputError(f"n_resamples must be at least 1, got {n_resamples}")
+
+
 def _check_level(level: float) -> None:
     if not 0 < level < 1:
         raise InputError(f"confidence level must be between 0 and 1, got {level}")
@@ -306,15 +311,6 @@ def _interval(values: np.ndarray, level: float) -> tuple[float, float]:
         return (float("nan"), float("nan"))
     lo, hi = np.quantile(finite, [(1 - level) / 2, (1 + level) / 2])
     return (float(lo), float(hi))
-
-
-def bootstrap_interval(
-    metric: Metric, stats: np.ndarray, n_resamples: int = 1000, level: float = 0.95, seed: int | None = 12345
-) -> tuple[float, float]:
-    """Percentile bootstrap interval (over segments) of the metric's corpus score."""
-    stats = _as_stats(stats, metric.name)
-    (scores,) = resampled_scores(metric, [stats], n_resamples, seed)
-    return _interval(scores, level)
 
 
 def bootstrap_p(delta: float, deltas: np.ndarray) -> float:

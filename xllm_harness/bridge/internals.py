@@ -43,13 +43,6 @@ def run_command() -> Any:
     return Run
 
 
-def run_parser() -> argparse.ArgumentParser:
-    """The parser of ``lm_eval run``, as lm-eval's own CLI builds it."""
-    from lm_eval._cli.harness import HarnessCLI
-
-    return HarnessCLI()._subparsers.choices["run"]
-
-
 def evaluator_config(namespace: argparse.Namespace) -> Any:
     """lm-eval's reading of ``run`` options (YAML ``--config`` merged): an ``EvaluatorConfig``.
 

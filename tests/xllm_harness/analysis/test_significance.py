@@ -176,16 +176,16 @@ def test_holm_hand_worked():
         sig.holm([0.1, float("nan")])
 
 
-def test_bootstrap_interval(english):
+def test_percentile_bootstrap_interval(english):
     metric = TokenDice()
     refs = [[r] for r in english]
     stats = metric.statistics(drop_every(english, 3), refs)
     score = metric.corpus_score(drop_every(english, 3), refs).score
-    lo, hi = sig.bootstrap_interval(metric, stats)
-    wide = sig.bootstrap_interval(metric, stats, level=0.99)
+    lo, hi = sig.score_interval(metric, stats).bounds
+    wide = sig.score_interval(metric, stats, level=0.99).bounds
     assert lo < score < hi and wide[0] <= lo and hi <= wide[1]
-    assert sig.bootstrap_interval(metric, stats) == (lo, hi)  # seeded
-    assert sig.bootstrap_interval(metric, metric.statistics(english, refs)) == (100.0, 100.0)
+    assert sig.score_interval(metric, stats).bounds == (lo, hi)  # seeded
+    assert sig.score_interval(metric, metric.statistics(english, refs)).bounds == (100.0, 100.0)
 
 
 def test_bad_input():
@@ -193,11 +193,11 @@ def test_bad_input():
     with pytest.raises(InputError, match="same segments"):
         sig.paired_comparison(metric, np.zeros(3), np.zeros(4))
     with pytest.raises(InputError, match="non-empty"):
-        sig.bootstrap_interval(metric, np.zeros((0, 1)))
+        sig.score_interval(metric, np.zeros((0, 1)))
     with pytest.raises(InputError, match="n_resamples"):
-        sig.bootstrap_interval(metric, np.zeros(3), n_resamples=0)
+        sig.score_interval(metric, np.zeros(3), n_resamples=0)
     with pytest.raises(InputError, match="level"):
-        sig.bootstrap_interval(metric, np.zeros(3), level=95)
+        sig.score_interval(metric, np.zeros(3), level=95)
 
 
 # --- agreement with sacrebleu's paired bootstrap -------------------------------------------------

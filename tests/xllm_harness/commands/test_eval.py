@@ -15,11 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from xllm_harness.bridge.internals import run_command, run_parser
+from xllm_harness.bridge.internals import run_command
 from xllm_harness.cli import build_parser, main
 
 LIMIT = 12
 CACHED = re.compile(r"Cached requests: (\d+), Requests remaining: (\d+)")
+
+
+def run_parser() -> argparse.ArgumentParser:
+    """The parser of ``lm_eval run``, as lm-eval's own CLI builds it (its internals: this test's oracle)."""
+    from lm_eval._cli.harness import HarnessCLI
+
+    return HarnessCLI()._subparsers.choices["run"]
 
 
 def eval_parser() -> argparse.ArgumentParser:
