@@ -3,6 +3,9 @@
 Every output of every command goes through here, so a killed or failed run leaves either the previous
 file or the new one, never a shorter valid one. ``check_writable`` tests an output folder before any
 expensive work starts. ``timestamp`` is the one time stamp in our file names (lm-eval's own form).
+Folders written by several files (checkpoints, a saved model) are built under a temporary name and
+renamed (``atomic_dir``, ``replace_dir``), or their finished files moved in one by one
+(``move_files``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -82,3 +86,47 @@ def write_jsonl(path: str | Path, records: Iterable[Any]) -> Path:
     """Write one JSON record per line, whole."""
     lines = [json.dumps(r, ensure_ascii=False, allow_nan=False) for r in records]
     return write_text(path, "".join(line + "\n" for line in lines))
+
+
+def replace_dir(tmp: str | Path, path: str | Path) -> Path:
+    """Rename the finished folder ``tmp`` onto ``path`` (same parent). An existing ``path`` is moved
+    aside first and deleted after, so ``path`` is always either the old folder or the new one whole."""
+    tmp, path = Path(tmp), Path(path)
+    old = None
+    if path.exists():
+        old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
+        os.replace(path, old / path.name)
+    os.replace(tmp, path)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | Path) -> Iterator[Path]:
+    """A temporary folder beside ``path``, renamed onto it (:func:`replace_dir`) when the block ends
+    without an error; on an error it is removed and ``path`` is left as it was."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    try:
+        yield tmp
+        replace_dir(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def move_files(folder: str | Path, dest: str | Path, last: tuple[str, ...] = ()) -> list[Path]:
+    """Move every file of the finished ``folder`` into ``dest``, each by one rename, the names in
+    ``last`` last (e.g. the file that makes ``dest`` loadable), then remove ``folder``.
+
+    For outputs that share ``dest`` with other files: each file is whole, old or new."""
+    folder, dest = Path(folder), Path(dest)
+    names = sorted(p.name for p in folder.iterdir())
+    names = [n for n in names if n not in last] + [n for n in last if n in names]
+    moved = []
+    for name in names:
+        os.replace(folder / name, dest / name)
+        moved.append(dest / name)
+    folder.rmdir()
+    return moved

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from xllm_harness.errors import InputError
 from xllm_harness.text.prompts import alpaca_prompt
-from xllm_harness.trainers.sources import Example
+from xllm_harness.train_sources import Example
 
 IGNORE_INDEX = -100
 BATCHING = ("group", "pack", "none")
