@@ -5,7 +5,9 @@ there (``--use_cache``, ``--cache_requests``, ``--config``, ``--wandb_args``, ``
 and new ones arrive with lm-eval; the output layout and the printed table are lm-eval's too. What
 ``xllm eval`` adds: only our task folders are indexed (``--include_defaults`` adds lm-eval's ~13k
 built-ins), task names and model folders are checked before anything heavy starts (one line and
-exit 2 when wrong), and library noise is quiet unless ``-v INFO``.
+exit 2 when wrong), ``--output_path`` is checked writable before the model loads, a run whose
+results or samples lm-eval could not save (it only logs a warning) exits 2 naming the path, and
+library noise is quiet unless ``-v INFO``.
 """
 
 from __future__ import annotations
@@ -163,6 +165,15 @@ def check_model(cfg) -> None:
         check_pretrained(pretrained, "--model_args pretrained", revision=cfg.model_args.get("revision"))
 
 
+def check_output(cfg) -> None:
+    """``--output_path`` can be written, before the model loads (lm-eval would only warn at the end)."""
+    from xllm_harness.bridge.saved_outputs import output_folder
+    from xllm_harness.results.files import check_writable
+
+    if cfg.output_path:
+        check_writable(output_folder(cfg.output_path), "--output_path")
+
+
 def reproduce_generation(args: argparse.Namespace, cfg) -> None:
     """``--metadata '{"reproduce": "x-llm"}'`` also generates as x-LLM did, without stop strings (EOS or
     512 new tokens): lm-eval takes generation settings only from ``--gen_kwargs``, so ``until=None`` is
@@ -174,14 +185,19 @@ def reproduce_generation(args: argparse.Namespace, cfg) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from xllm_harness.bridge.internals import run_command
+    from xllm_harness.bridge.saved_outputs import check_saved, saved_files
     from xllm_harness.bridge.task_index import our_task_index
     from xllm_harness.console import quiet_output
 
     cfg = validated_config(args)
     check_tasks(cfg, args.include_defaults)
+    check_output(cfg)
     check_model(cfg)
     reproduce_generation(args, cfg)
     verbose = args.verbosity is not None
+    before = saved_files(cfg.output_path) if cfg.output_path else set()
     with our_task_index(args.include_defaults), quiet_output(verbose=verbose, log_level=args.verbosity):
         run_command()._execute(lm_eval_namespace(args))
+    if cfg.output_path:
+        check_saved(cfg.output_path, bool(cfg.log_samples), before)
     return 0
