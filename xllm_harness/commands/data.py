@@ -103,7 +103,7 @@ def add_build_parser(dsub) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from xllm_harness.results.files import check_writable
+    from xllm_harness.results.files import check_writable, remove_leftovers
     from xllm_harness.trainers import data
 
     output = Path(args.output)
@@ -119,6 +119,7 @@ def run_build(args: argparse.Namespace) -> int:
         language_names=args.language_names,
     )
     built = data.build_from(options)
+    remove_leftovers(output)  # what a killed earlier build left
     path = data.write_jsonl(built.examples, output)
     print(built.summary())
     print(f"wrote {len(built.examples):,} examples to {path}")

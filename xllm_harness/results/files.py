@@ -130,3 +130,20 @@ def move_files(folder: str | Path, dest: str | Path, last: tuple[str, ...] = ())
         moved.append(dest / name)
     folder.rmdir()
     return moved
+
+
+def remove_leftovers(path: str | Path) -> list[Path]:
+    """Delete the temporaries a killed writer of ``path`` left beside it (``.NAME.*.tmp`` files or
+    folders of :func:`atomic_path` / :func:`atomic_dir`, ``.NAME.*.old`` of :func:`replace_dir`).
+
+    Call it where one process owns ``path`` (before it writes ``path`` again); returns what it deleted."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    found = [*path.parent.glob(f".{path.name}.*.tmp"), *path.parent.glob(f".{path.name}.*.old")]
+    for leftover in found:
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+    return found

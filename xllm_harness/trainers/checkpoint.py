@@ -41,6 +41,17 @@ def complete_checkpoints(root: Path) -> list[Path]:
     return sorted(found, key=_step_of)
 
 
+def clear_unfinished(out_dir: Path) -> None:
+    """Delete what a killed run left half-written in ``out_dir`` (main process, before training):
+    unfinished checkpoints (``step-N.tmp``), replaced ones (``.step-N.*.old``), the final model's
+    temporary folder and the temporaries of the log and options files."""
+    root = out_dir / "checkpoints"
+    for path in [*root.glob(f"{PREFIX}*.tmp"), *root.glob(f".{PREFIX}*.old"), out_dir / MODEL_TMP]:
+        shutil.rmtree(path, ignore_errors=True)
+    for name in ("train_log.jsonl", "train_args.json"):
+        files.remove_leftovers(out_dir / name)
+
+
 @contextlib.contextmanager
 def _single_process_ok():
     """Silence DCP's warning that a run without a process group saves/loads in one process (intended)."""

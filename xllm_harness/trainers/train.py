@@ -490,7 +490,7 @@ def train(args: TrainArgs) -> Path:
     from accelerate.utils import set_seed
 
     from xllm_harness.models.hf import check_pretrained
-    from xllm_harness.trainers.checkpoint import parameters_finite, save_hf
+    from xllm_harness.trainers.checkpoint import clear_unfinished, parameters_finite, save_hf
     from xllm_harness.trainers.distributed import make_accelerator
 
     # 1. options in range, the model exists, the output folder is writable (before anything heavy)
@@ -510,6 +510,8 @@ def train(args: TrainArgs) -> Path:
     accelerator = make_accelerator(args.sharding, args.mixed_precision)
     accumulation = accumulation_steps(args.effective_batch, accelerator.num_processes, args.micro_batch)
     set_seed(args.seed)
+    if accelerator.is_main_process:
+        clear_unfinished(out)
 
     # 2. tokenizer and data: examples, tokenization, the schedule of every step
     tokenizer = load_tokenizer(args.model)
