@@ -17,6 +17,7 @@ import contextlib
 import fnmatch
 import io
 import logging
+import sys
 
 from xllm_harness.errors import InputError, unknown_name
 
@@ -185,7 +186,7 @@ def reproduce_generation(args: argparse.Namespace, cfg) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from xllm_harness.bridge.internals import run_command
-    from xllm_harness.bridge.saved_outputs import check_saved, saved_files
+    from xllm_harness.bridge.saved_outputs import NotSavedError, check_saved, saved_files
     from xllm_harness.bridge.task_index import our_task_index
     from xllm_harness.console import quiet_output
 
@@ -199,5 +200,17 @@ def run(args: argparse.Namespace) -> int:
     with our_task_index(args.include_defaults), quiet_output(verbose=verbose, log_level=args.verbosity):
         run_command()._execute(lm_eval_namespace(args))
     if cfg.output_path:
-        check_saved(cfg.output_path, bool(cfg.log_samples), before)
+        try:
+            check_saved(cfg.output_path, bool(cfg.log_samples), before)
+        except NotSavedError:
+            drop_closing_note()
+            raise
     return 0
+
+
+def drop_closing_note() -> None:
+    """No end-of-run note about missing metrics when nothing was saved: it would name a folder to
+    rescore that holds no samples of this run (our tasks register it; loaded only if they ran)."""
+    task_metrics = sys.modules.get("xllm_harness.tasks.task_metrics")
+    if task_metrics is not None:
+        task_metrics.REPORT.missing.clear()
