@@ -62,19 +62,22 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
-def write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` whole (flushed to disk before the rename)."""
+def write_bytes(path: str | Path, data: bytes, *, sync: bool = True) -> Path:
+    """Write ``data`` to ``path`` whole (flushed to disk before the rename). ``sync=False`` skips the
+    flush to disk for files rewritten very often (a training log): still whole when the process is
+    killed, only a crash of the machine could lose the last version."""
     path = Path(path)
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+        if sync:
+            handle.flush()
+            os.fsync(handle.fileno())
     return path
 
 
-def write_text(path: str | Path, text: str) -> Path:
+def write_text(path: str | Path, text: str, *, sync: bool = True) -> Path:
     """Write UTF-8 ``text`` to ``path`` whole."""
-    return write_bytes(path, text.encode("utf-8"))
+    return write_bytes(path, text.encode("utf-8"), sync=sync)
 
 
 def write_json(path: str | Path, obj: Any, indent: int | None = 2) -> Path:

@@ -106,7 +106,8 @@ def save(
 
 def parameters_finite(model, accelerator) -> bool:
     """Whether every parameter on every rank is a finite number (one all-reduce)."""
-    bad = sum(int((~torch.isfinite(p.detach())).any()) for p in model.parameters())
+    local = (p.to_local() if hasattr(p, "to_local") else p for p in model.parameters())  # DTensor shards
+    bad = sum(int((~torch.isfinite(t.detach())).any()) for t in local)
     flag = torch.tensor(float(bad), device=accelerator.device)
     return accelerator.reduce(flag, reduction="sum").item() == 0
 

@@ -17,6 +17,7 @@ before the optimizer applies it, naming the step; checkpoints already written st
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 import time
@@ -256,7 +257,7 @@ class TrainLog:
 
     def __init__(self, path: Path, records: list[dict[str, Any]]) -> None:
         self.path = path
-        self.records = records
+        self.lines = [json.dumps(r, allow_nan=False) + "\n" for r in records]
 
     @classmethod
     def resume(cls, out: Path, start_step: int) -> TrainLog:
@@ -275,9 +276,10 @@ class TrainLog:
             kept.append(record)
         return cls(path, kept)
 
-    def append(self, record: dict[str, Any]) -> None:
-        self.records.append(record)
-        files.write_jsonl(self.path, self.records)
+    def append(self, record: dict[str, Any], sync: bool = True) -> None:
+        """Add ``record`` and rewrite the file; ``sync=False`` (every step) skips the flush to disk."""
+        self.lines.append(json.dumps(record, allow_nan=False) + "\n")
+        files.write_text(self.path, "".join(self.lines), sync=sync)
 
 
 def finished_run(args: TrainArgs) -> bool:
@@ -448,12 +450,13 @@ def train_loop(
     started = time.perf_counter()
     for step in range(start_step, data.total_steps):
         record = train_step(accelerator, model, optimizer, scheduler, data, step, args)
-        if main:
-            log.append({**record, "elapsed_s": round(time.perf_counter() - started, 3)})
+        done = step + 1
+        due = args.save_every > 0 and done % args.save_every == 0 and done < data.total_steps
+        if main:  # on disk before a checkpoint says these steps are done
+            log.append({**record, "elapsed_s": round(time.perf_counter() - started, 3)}, sync=due)
             bar.set_postfix(loss=f"{record['loss']:.4f}", lr=f"{record['lr']:.2e}")
         bar.update(1)
-        done = step + 1
-        if args.save_every > 0 and done % args.save_every == 0 and done < data.total_steps:
+        if due:
             if not checkpoint.parameters_finite(model, accelerator):
                 raise Diverged(done, "the parameters are no longer finite numbers after the update")
             meta = {"epoch": record["epoch"], "args": asdict(args), "world_size": accelerator.num_processes}
