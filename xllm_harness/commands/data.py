@@ -109,7 +109,7 @@ def run_build(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.is_dir():
         raise InputError(f"-o {output} is a folder; name the .jsonl file to write")
-    check_writable(output.parent, f"the folder of -o {output}")  # before reading any data
+    check_writable(output.parent, f"the folder of -o {output}", create=False)  # before reading data
     options = data.DataOptions(
         spec=args.spec,
         allocation=args.allocation,

@@ -172,7 +172,7 @@ def check_output(cfg) -> None:
     from xllm_harness.results.files import check_writable
 
     if cfg.output_path:
-        check_writable(output_folder(cfg.output_path), "--output_path")
+        check_writable(output_folder(cfg.output_path), "--output_path", create=False)
 
 
 def reproduce_generation(args: argparse.Namespace, cfg) -> None:

@@ -28,12 +28,21 @@ def timestamp(now: dt.datetime | None = None) -> str:
     return (now or dt.datetime.now()).strftime("%Y-%m-%dT%H-%M-%S.%f")
 
 
-def check_writable(folder: str | Path, what: str = "output folder") -> Path:
-    """Create ``folder`` if needed and prove a file can be written in it; raise naming it otherwise."""
+def check_writable(folder: str | Path, what: str = "output folder", *, create: bool = True) -> Path:
+    """Create ``folder`` if needed and prove a file can be written in it; raise naming it otherwise.
+
+    ``create=False`` creates nothing (for a check before other checks that may still fail): the
+    nearest existing folder on the way must be a folder in which a file can be written."""
     folder = Path(folder)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".xllm-write-check-"):
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder
+        else:
+            probe = next(p for p in (folder, *folder.parents) if p.exists() or p == p.parent)
+            if not probe.is_dir():
+                raise NotADirectoryError(20, "Not a directory")
+        with tempfile.NamedTemporaryFile(dir=probe, prefix=".xllm-write-check-"):
             pass
     except OSError as err:
         reason = err.strerror or str(err)

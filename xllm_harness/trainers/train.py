@@ -509,7 +509,7 @@ def train(args: TrainArgs) -> Path:
             file=sys.stderr,
         )
         return out
-    files.check_writable(out, "--output-dir")
+    files.check_writable(out, "--output-dir", create=False)
     accelerator = make_accelerator(args.sharding, args.mixed_precision)
     accumulation = accumulation_steps(args.effective_batch, accelerator.num_processes, args.micro_batch)
     set_seed(args.seed)

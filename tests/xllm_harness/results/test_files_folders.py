@@ -65,3 +65,13 @@ def test_a_killed_writer_leaves_only_a_temporary_that_the_next_writer_removes(tm
     assert files.remove_leftovers(other) == []
     assert [p.name for p in files.remove_leftovers(target)] == left
     assert sorted(p.name for p in tmp_path.iterdir()) == ["coit.jsonl", "other.jsonl"]
+
+
+def test_checking_without_creating_leaves_nothing_behind(tmp_path):
+    from xllm_harness.errors import InputError
+
+    assert files.check_writable(tmp_path / "a" / "b", create=False) == tmp_path / "a" / "b"
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(InputError, match=rf"{tmp_path / 'file' / 'run'} cannot be written"):
+        files.check_writable(tmp_path / "file" / "run", create=False)
