@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from xllm_harness.languages import Language
     from xllm_harness.metrics import Metric
     from xllm_harness.taskgen import TaskFamily
-    from xllm_harness.trainers.sources import TrainSource
+    from xllm_harness.train_sources import TrainSource
 
 PROJECT = "xllm_harness"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -108,7 +108,7 @@ def xllm_data_sources() -> list[DataSource]:
 def xllm_train_sources() -> list[TrainSource]:
     """Instruction-data sources for ``xllm data build`` / ``xllm train`` specs (``alpaca_en``...).
 
-    :return: :class:`~xllm_harness.trainers.sources.TrainSource` objects, one per ``kind``.
+    :return: :class:`~xllm_harness.train_sources.TrainSource` objects, one per ``kind``.
 
     Called when a data spec is parsed.
     """

@@ -41,7 +41,7 @@ def _checking_names() -> dict:
     from xllm_harness.languages import Language
     from xllm_harness.metrics import Metric
     from xllm_harness.taskgen import TaskFamily
-    from xllm_harness.trainers.sources import TrainSource
+    from xllm_harness.train_sources import TrainSource
 
     return {
         "Analyzer": Analyzer,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
+from xllm_harness.commands import add_data_options
 from xllm_harness.errors import InputError
+from xllm_harness.train_sources import LANGUAGE_NAMES
 
 DESCRIPTION = """\
 Datasets from their official sources. `fetch` downloads a registered data source, verifies every
@@ -65,10 +68,62 @@ def register(sub) -> None:
         help="print the bundled samples folder instead (XLLM_DATA_DIR=$(...) to try)",
     )
     path.set_defaults(func=run_path)
-    # `xllm data build` shares `xllm train` data options
-    from xllm_harness.commands.train import add_build_parser
-
     add_build_parser(dsub)
+
+
+BUILD_DESCRIPTION = """\
+Build CoIT/MuIT instruction data from a spec: Alpaca-style instructions and translation pairs turned
+into instructions, mixed and shuffled with --seed, written as JSON Lines that `xllm train --data`
+takes. Per-source counts (kept, dropped and why) are printed; docs/training.md has the spec syntax."""
+BUILD_EPILOG = """\
+examples:
+  xllm data build alpaca_en+alpaca_zh+translation_en-zh[:100000] -o coit.jsonl
+  xllm data build "alpaca_en=/d/alpaca.json+translation_en-zh=/d/x.en,/d/x.zh" -o coit.jsonl --seed 1
+  xllm data build --allocation allocation.json -o muit.jsonl"""
+
+
+def add_build_parser(dsub) -> None:
+    """``xllm data build`` (registered by the ``data`` command)."""
+    p = dsub.add_parser(
+        "build",
+        help="build CoIT/MuIT instruction data from a spec (JSON Lines)",
+        description=BUILD_DESCRIPTION,
+        epilog=BUILD_EPILOG,
+    )
+    add_data_options(p, spec_required=True)
+    p.add_argument("-o", "--output", required=True, help="output .jsonl file")
+    p.add_argument(
+        "--language-names",
+        default="english",
+        choices=LANGUAGE_NAMES,
+        help="language names in translation instructions",
+    )
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.set_defaults(func=run_build)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from xllm_harness.results.files import check_writable, remove_leftovers
+    from xllm_harness.trainers import data
+
+    output = Path(args.output)
+    if output.is_dir():
+        raise InputError(f"-o {output} is a folder; name the .jsonl file to write")
+    check_writable(output.parent, f"the folder of -o {output}", create=False)  # before reading data
+    options = data.DataOptions(
+        spec=args.spec,
+        allocation=args.allocation,
+        seed=args.seed,
+        direction=args.direction,
+        instructions=args.instructions,
+        language_names=args.language_names,
+    )
+    built = data.build_from(options)
+    remove_leftovers(output)  # what a killed earlier build left
+    path = data.write_jsonl(built.examples, output)
+    print(built.summary())
+    print(f"wrote {len(built.examples):,} examples to {path}")
+    return 0
 
 
 def run_path(args: argparse.Namespace) -> int:
@@ -100,6 +155,8 @@ def run_fetch(args: argparse.Namespace) -> int:
     from xllm_harness.data import get_sources
     from xllm_harness.data.fetch import fetch
 
+    if args.retries < 0:
+        raise InputError(f"--retries {args.retries}: use a whole number of at least 0")
     overrides = _sha256_overrides(args, get_sources())
     for name in args.names:
         target = fetch(name, force=args.force, sha256=overrides, retries=args.retries)

@@ -5,7 +5,9 @@ there (``--use_cache``, ``--cache_requests``, ``--config``, ``--wandb_args``, ``
 and new ones arrive with lm-eval; the output layout and the printed table are lm-eval's too. What
 ``xllm eval`` adds: only our task folders are indexed (``--include_defaults`` adds lm-eval's ~13k
 built-ins), task names and model folders are checked before anything heavy starts (one line and
-exit 2 when wrong), and library noise is quiet unless ``-v INFO``.
+exit 2 when wrong), ``--output_path`` is checked writable before the model loads, a run whose
+results or samples lm-eval could not save (it only logs a warning) exits 2 naming the path, and
+library noise is quiet unless ``-v INFO``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import contextlib
 import fnmatch
 import io
 import logging
+import sys
 
 from xllm_harness.errors import InputError, unknown_name
 
@@ -163,6 +166,15 @@ def check_model(cfg) -> None:
         check_pretrained(pretrained, "--model_args pretrained", revision=cfg.model_args.get("revision"))
 
 
+def check_output(cfg) -> None:
+    """``--output_path`` can be written, before the model loads (lm-eval would only warn at the end)."""
+    from xllm_harness.bridge.saved_outputs import output_folder
+    from xllm_harness.results.files import check_writable
+
+    if cfg.output_path:
+        check_writable(output_folder(cfg.output_path), "--output_path", create=False)
+
+
 def reproduce_generation(args: argparse.Namespace, cfg) -> None:
     """``--metadata '{"reproduce": "x-llm"}'`` also generates as x-LLM did, without stop strings (EOS or
     512 new tokens): lm-eval takes generation settings only from ``--gen_kwargs``, so ``until=None`` is
@@ -174,14 +186,31 @@ def reproduce_generation(args: argparse.Namespace, cfg) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from xllm_harness.bridge.internals import run_command
+    from xllm_harness.bridge.saved_outputs import NotSavedError, check_saved, saved_files
     from xllm_harness.bridge.task_index import our_task_index
     from xllm_harness.console import quiet_output
 
     cfg = validated_config(args)
     check_tasks(cfg, args.include_defaults)
+    check_output(cfg)
     check_model(cfg)
     reproduce_generation(args, cfg)
     verbose = args.verbosity is not None
+    before = saved_files(cfg.output_path) if cfg.output_path else set()
     with our_task_index(args.include_defaults), quiet_output(verbose=verbose, log_level=args.verbosity):
         run_command()._execute(lm_eval_namespace(args))
+    if cfg.output_path:
+        try:
+            check_saved(cfg.output_path, bool(cfg.log_samples), before)
+        except NotSavedError:
+            drop_closing_note()
+            raise
     return 0
+
+
+def drop_closing_note() -> None:
+    """No end-of-run note about missing metrics when nothing was saved: it would name a folder to
+    rescore that holds no samples of this run (our tasks register it; loaded only if they ran)."""
+    task_metrics = sys.modules.get("xllm_harness.tasks.task_metrics")
+    if task_metrics is not None:
+        task_metrics.REPORT.missing.clear()

@@ -1,4 +1,4 @@
-"""``xllm train`` (CoIT/MuIT instruction tuning) and ``xllm data build`` (the instruction data).
+"""``xllm train``: CoIT/MuIT instruction tuning (the data options are ``xllm data build``'s).
 
 Several processes: ``torchrun --nproc_per_node 8 -m xllm_harness.cli train ...`` or
 ``accelerate launch --config_file fsdp.yaml -m xllm_harness.cli train ...`` (docs/training.md).
@@ -8,45 +8,9 @@ from __future__ import annotations
 
 import argparse
 
+from xllm_harness.commands import add_data_options
 from xllm_harness.errors import InputError
 
-
-def _data_options(p: argparse.ArgumentParser, spec_required: bool) -> None:
-    p.add_argument(
-        "--data" if not spec_required else "spec",
-        nargs=None if not spec_required else "?",
-        default=None,
-        help="data spec, e.g. alpaca_en+alpaca_zh+translation_en-zh[:100000]; items may name files: "
-        "alpaca_zh=/d/zh.json, translation_en-zh=/d/x.en,/d/x.zh"
-        + ("; or a .jsonl file written by `xllm data build`" if not spec_required else ""),
-    )
-    p.add_argument(
-        "--allocation",
-        default=None,
-        help="allocation JSON from `xllm analyze allocator` (adds translation_<lang>[:n])",
-    )
-    p.add_argument(
-        "--direction", default="en-x", choices=["en-x", "x-en", "both"],
-        help="direction of translation_<lang> items and allocations (en-x: non-English on the target side)",
-    )  # fmt: skip
-    p.add_argument(
-        "--instructions",
-        default="rotate",
-        choices=["rotate", "test"],
-        help="translation instructions: rotate paraphrases (training) or the fixed test prompt",
-    )
-    p.add_argument("--seed", type=int, default=42, help="shuffling (and training) seed")
-
-
-BUILD_DESCRIPTION = """\
-Build CoIT/MuIT instruction data from a spec: Alpaca-style instructions and translation pairs turned
-into instructions, mixed and shuffled with --seed, written as JSON Lines that `xllm train --data`
-takes. Per-source counts (kept, dropped and why) are printed; docs/training.md has the spec syntax."""
-BUILD_EPILOG = """\
-examples:
-  xllm data build alpaca_en+alpaca_zh+translation_en-zh[:100000] -o coit.jsonl
-  xllm data build "alpaca_en=/d/alpaca.json+translation_en-zh=/d/x.en,/d/x.zh" -o coit.jsonl --seed 1
-  xllm data build --allocation allocation.json -o muit.jsonl"""
 TRAIN_DESCRIPTION = """\
 CoIT/MuIT instruction tuning of any Hugging Face causal LM with accelerate (the paper's recipe:
 3 epochs, lr 2e-5, batch 128). One process trains on one device; several processes
@@ -57,43 +21,6 @@ examples:
   xllm train --model huggyllama/llama-7b --data alpaca_en+alpaca_zh+translation_en-zh -o x-llama-7b-zh
   torchrun --nproc_per_node 8 -m xllm_harness.cli train --model MODEL --data coit.jsonl -o out/m
   xllm train --model ./tiny --data coit.jsonl -o out/tiny-coit --max-steps 20 --micro-batch 2"""
-
-
-def add_build_parser(dsub) -> None:
-    """``xllm data build`` (registered by the ``data`` command)."""
-    p = dsub.add_parser(
-        "build",
-        help="build CoIT/MuIT instruction data from a spec (JSON Lines)",
-        description=BUILD_DESCRIPTION,
-        epilog=BUILD_EPILOG,
-    )
-    _data_options(p, spec_required=True)
-    p.add_argument("-o", "--output", required=True, help="output .jsonl file")
-    p.add_argument(
-        "--language-names",
-        default="english",
-        choices=["english", "iso639"],
-        help="language names in translation instructions",
-    )
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
-    p.set_defaults(func=run_build)
-
-
-def run_build(args: argparse.Namespace) -> int:
-    from xllm_harness.trainers import data
-
-    built = data.build(
-        args.spec,
-        allocation=args.allocation,
-        seed=args.seed,
-        direction=args.direction,
-        instructions=args.instructions,
-        language_names=args.language_names,
-    )
-    path = data.write_jsonl(built.examples, args.output)
-    print(built.summary())
-    print(f"wrote {len(built.examples):,} examples to {path}")
-    return 0
 
 
 def register(sub) -> None:
@@ -108,7 +35,7 @@ def register(sub) -> None:
     )
     p.add_argument("--model", required=True, help="Hugging Face model id or folder (any causal LM)")
     p.add_argument("--output-dir", "-o", required=True, help="final model, train_log.jsonl, checkpoints/")
-    _data_options(p, spec_required=False)
+    add_data_options(p, spec_required=False)
     p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the data")
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many optimizer steps")
     p.add_argument(

@@ -9,7 +9,6 @@ dataset folder is either complete or absent. Each installed folder holds a manif
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import shutil
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 from xllm_harness.data import DataSource, RemoteFile, data_dir, get_sources
 from xllm_harness.data.download import ChecksumError, download, sha256_file
 from xllm_harness.errors import InputError, XllmError, unknown_name
+from xllm_harness.results import files
 
 MANIFEST = ".xllm-source.json"
 """Written into every fetched folder: where each file came from and how it was verified."""
@@ -45,7 +45,7 @@ def fetch(
     target = root / name
     if target.exists() and not force:
         return target
-    root.mkdir(parents=True, exist_ok=True)
+    files.check_writable(root, "data directory (XLLM_DATA_DIR)")
     with _exclusive(root / f".{name}.lock"):
         staging = root / f"{name}.partial"  # downloads survive an interrupted fetch
         staging.mkdir(exist_ok=True)
@@ -58,11 +58,11 @@ def fetch(
                               progress=progress, retries=retries)
                 for remote in source.files
             ]  # fmt: skip
-            (build / MANIFEST).write_text(json.dumps({"source": name, "files": manifest}, indent=2) + "\n")
+            files.write_json(build / MANIFEST, {"source": name, "files": manifest})
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)
             raise
-        _move_into_place(build, target)
+        files.replace_dir(build, target)  # the old folder is removed only once the new one is in place
         shutil.rmtree(staging, ignore_errors=True)
     return target
 
@@ -109,18 +109,6 @@ def _install_file(
         "sha256": expected or sha256_file(path),
         "verified": verified,
     }
-
-
-def _move_into_place(build: Path, target: Path) -> None:
-    """Replace ``target`` by ``build`` (the old folder is removed only once the new one is in place)."""
-    if not target.exists():
-        build.rename(target)
-        return
-    old = target.with_name(f"{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    target.rename(old)
-    build.rename(target)
-    shutil.rmtree(old)
 
 
 def extract_archive(archive: Path, target: Path, strip: int, members: tuple[str, ...]) -> int:

@@ -19,13 +19,25 @@ import random
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from xllm_harness.console import progress_bar
 from xllm_harness.errors import InputError, MissingFileError
 from xllm_harness.registry import collect
-from xllm_harness.trainers.sources import DIRECTIONS, Example, LoadOptions, Problem, TrainSource
+from xllm_harness.results import files
+from xllm_harness.train_sources import (
+    DIRECTIONS,
+    INSTRUCTIONS,
+    LANGUAGE_NAMES,
+    Example,
+    LoadOptions,
+    Problem,
+    TrainSource,
+    example_records,
+    read_records,
+    record_to_example,
+)
 
 ITEM_RE = re.compile(
     r"^(?P<kind>[A-Za-z0-9]+)_(?P<arg>[A-Za-z0-9_\-]+)(?:\[(?P<start>\d*):(?P<end>\d*)\])?(?:=(?P<paths>.+))?$"
@@ -45,6 +57,20 @@ class SpecItem:
     @property
     def name(self) -> str:
         return f"{self.kind}_{self.arg}"
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    """What to build: the options ``xllm data build`` and ``xllm train`` share."""
+
+    spec: str | None = None
+    """``alpaca_en+translation_en-zh[:1000]``... (see the module docstring)."""
+    allocation: str | Path | None = None
+    """An allocator file adding ``translation_<lang>[:n]`` items."""
+    seed: int = 42
+    direction: str = "en-x"
+    instructions: str = "rotate"
+    language_names: str = "english"
 
 
 @dataclass
@@ -136,6 +162,10 @@ def parse_spec(spec: str) -> list[SpecItem]:
                 "e.g. alpaca_en, translation_en-zh[:100000], alpaca_zh=/data/zh.json"
             )
         start, end = match["start"], match["end"]
+        if end and int(end) <= int(start or 0):
+            raise InputError(
+                f"data spec item {raw!r}: the slice [{start}:{end}] is empty; END must be larger than START"
+            )
         paths = tuple(Path(p).expanduser() for p in match["paths"].split(",")) if match["paths"] else None
         items.append(
             SpecItem(
@@ -172,8 +202,11 @@ def build(
     """Build the instruction data of ``spec`` (and/or an allocation file), shuffled by ``seed``."""
     if direction not in DIRECTIONS:
         raise InputError(f"--direction {direction!r}: use one of {', '.join(DIRECTIONS)}")
-    if instructions not in ("rotate", "test"):
-        raise InputError(f"--instructions {instructions!r}: use rotate or test")
+    if instructions not in INSTRUCTIONS:
+        raise InputError(f"--instructions {instructions!r}: use one of {', '.join(INSTRUCTIONS)}")
+    if language_names not in LANGUAGE_NAMES:
+        raise InputError(f"--language-names {language_names!r}: use one of {', '.join(LANGUAGE_NAMES)}")
+    check_seed(seed)
     items = parse_spec(spec) if spec else []
     notes = []
     if allocation is not None:
@@ -213,20 +246,32 @@ def build(
     return BuildResult(examples, counts, options.problems, notes)
 
 
+def build_from(options: DataOptions, shuffle: bool = True) -> BuildResult:
+    """:func:`build` with the shared data options (the one call of both ``xllm data build`` and the trainer)."""
+    return build(
+        options.spec,
+        allocation=options.allocation,
+        seed=options.seed,
+        direction=options.direction,
+        instructions=options.instructions,
+        language_names=options.language_names,
+        shuffle=shuffle,
+    )
+
+
+def check_seed(seed: int) -> None:
+    """A seed numpy and torch accept: 0 ≤ seed < 2**32."""
+    if not 0 <= seed < 2**32:
+        raise InputError(f"--seed {seed}: use a whole number from 0 to {2**32 - 1}")
+
+
 def write_jsonl(examples: list[Example], path: str | Path) -> Path:
-    """Write examples as JSON Lines (``instruction``, ``input``, ``output``, ``source``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as fh:
-        for ex in examples:
-            fh.write(json.dumps(asdict(ex), ensure_ascii=False) + "\n")
-    return path
+    """Write examples as JSON Lines (``instruction``, ``input``, ``output``, ``source``), whole."""
+    return files.write_jsonl(path, example_records(examples))
 
 
 def read_jsonl(path: str | Path) -> list[Example]:
     """Read a file written by :func:`write_jsonl` (or ``xllm data build``); malformed records raise."""
-    from xllm_harness.trainers.sources import read_records, record_to_example
-
     path = Path(path)
     out = []
     for line, record in read_records(path):

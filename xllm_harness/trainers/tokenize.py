@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from xllm_harness.errors import InputError
 from xllm_harness.text.prompts import alpaca_prompt
-from xllm_harness.trainers.sources import Example
+from xllm_harness.train_sources import Example
 
 IGNORE_INDEX = -100
 BATCHING = ("group", "pack", "none")
@@ -138,7 +138,6 @@ class Plan:
     steps: list[list[list[list[list[int]]]]]
     epoch_of_step: list[int]
     steps_per_epoch: list[int]
-    dropped_units: int
     padded_slots: int
     real_tokens: int
 
@@ -165,7 +164,7 @@ def make_plan(
         raise InputError(f"--batching {batching!r}: use one of {', '.join(BATCHING)}")
     per_step = world_size * micro_batch * accumulation
     steps, epoch_of_step, per_epoch = [], [], []
-    dropped = padded = real = 0
+    padded = real = 0
     for epoch in range(epochs):
         order = list(range(len(lengths)))
         random.Random(seed * 1000 + epoch).shuffle(order)
@@ -173,7 +172,6 @@ def make_plan(
         if batching == "pack":
             random.Random(seed * 1000 + epoch).shuffle(units)
         n_steps = len(units) // per_step
-        dropped += len(units) - n_steps * per_step
         per_epoch.append(n_steps)
         for s in range(n_steps):
             batch = units[s * per_step : (s + 1) * per_step]
@@ -192,7 +190,7 @@ def make_plan(
             f"(world size {world_size} × micro-batch {micro_batch} × accumulation {accumulation}); "
             "lower --effective-batch or add data"
         )
-    return Plan(steps, epoch_of_step, per_epoch, dropped, padded, real)
+    return Plan(steps, epoch_of_step, per_epoch, padded, real)
 
 
 def collate(encoded: Sequence[Encoded], units: Sequence[Sequence[int]], pad_token_id: int):

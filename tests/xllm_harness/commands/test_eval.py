@@ -43,10 +43,26 @@ def test_every_lm_eval_run_option_is_an_xllm_eval_option():
     assert {"--include_defaults", "--debug"} <= ours
 
 
+def record_and_save(seen: dict):
+    """Stands in for lm-eval's run: records the namespace it gets and writes what lm-eval writes for
+    one task with samples (a results file, a samples file), which ``xllm eval`` checks afterwards."""
+
+    def execute(args) -> None:
+        seen.update(vars(args))
+        folder = Path(args.output_path) / "model"
+        folder.mkdir(parents=True, exist_ok=True)
+        date = "2026-01-01T00-00-00.000000"
+        counts = {"n-samples": {"xquad_xllm_ar": {"original": 0, "effective": 0}}}
+        (folder / f"results_{date}.json").write_text(json.dumps(counts), encoding="utf-8")
+        (folder / f"samples_xquad_xllm_ar_{date}.jsonl").write_text("", encoding="utf-8")
+
+    return staticmethod(execute)
+
+
 def test_lm_eval_options_reach_lm_eval(tmp_path, monkeypatch):
     """The namespace handed to lm-eval's run is lm-eval's own reading of the options."""
     seen = {}
-    monkeypatch.setattr(run_command(), "_execute", staticmethod(lambda args: seen.update(vars(args))))
+    monkeypatch.setattr(run_command(), "_execute", record_and_save(seen))
     config = tmp_path / "run.yaml"
     config.write_text("num_fewshot: 0\n", encoding="utf-8")
     model = tmp_path / "model"

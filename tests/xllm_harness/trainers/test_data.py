@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from xllm_harness.plugins.train_sources import PARAPHRASES
+from xllm_harness.train_sources import Example, TrainSource
 from xllm_harness.trainers import data
-from xllm_harness.trainers.sources import PARAPHRASES, Example, TrainSource
 
 
 @pytest.fixture(autouse=True)
@@ -199,7 +200,7 @@ def test_full_shared_files(shared_data):
 
 
 def test_summary_warns_when_max_length_drops_more_than_half_and_lists_a_few_malformed():
-    from xllm_harness.trainers.sources import Problem
+    from xllm_harness.train_sources import Problem
 
     counts = {"a": 10, "b": 10}
     kept = data.summary(counts, truncated={"a": 1}, dropped={"a": 10}, max_length=64)  # exactly half

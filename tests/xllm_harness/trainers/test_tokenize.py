@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from xllm_harness.text.prompts import alpaca_prompt
-from xllm_harness.trainers.sources import Example
+from xllm_harness.train_sources import Example
 from xllm_harness.trainers.tokenize import (
     IGNORE_INDEX,
     collate,

@@ -24,8 +24,10 @@ def log_records(out: Path) -> list[dict]:
 
 
 def step_losses(out: Path) -> dict[int, float]:
-    """Loss per step; a step logged twice (before a kill, after the resume) keeps the last value."""
-    return {r["step"]: r["loss"] for r in log_records(out) if "step" in r and "loss" in r}
+    """Loss per step; each step is logged once (a resumed run drops the lines of the steps it redoes)."""
+    steps = [(r["step"], r["loss"]) for r in log_records(out) if "step" in r and "loss" in r]
+    assert len({step for step, _ in steps}) == len(steps), "a step logged twice"
+    return dict(steps)
 
 
 def setup_record(out: Path) -> dict:
