@@ -50,8 +50,6 @@ from xllm_harness.results.jsonio import read_json, read_jsonl
 from xllm_harness.results.lm_eval import newest, read_sample_lines, sample_files, sample_folders
 from xllm_harness.scoring import SampleSet, default_metrics, metric_for, read_samples
 
-NEEDS_MODEL = ("comet", "bleurt")
-"""Metrics that load a model: computed only when asked for (``--metrics``), else reused when recorded."""
 JUDGE_ACCURACY = "judge_accuracy"
 JUDGE_PAIRWISE = "judge_pairwise"
 JUDGE_METRICS = (JUDGE_ACCURACY, JUDGE_PAIRWISE)
@@ -378,7 +376,7 @@ def compare(
                 ):  # the signature comes with the statistics (sacrebleu's needs the references)
                     result_a, stats_a = metric.score_with_statistics(*args(pair.a))
                     stats_b = metric.statistics(*args(pair.b))
-                    signature = result_a.signature
+                    signature = str(result_a.signature)
                 comparison = paired_comparison(
                     metric,
                     stats_a,
@@ -393,6 +391,11 @@ def compare(
                     raise
                 skipped.append({"task": pair.task, "metric": name, "reason": str(err)})
                 continue
+            reason = not_finite(comparison, stats_a, stats_b)
+            if reason:  # missing with its reason; every other metric is still compared
+                skipped.append({"task": pair.task, "metric": name, "reason": reason})
+                log(f"{pair.task} {name}: not compared ({reason})")
+                continue
             rows.append(Row(pair.task, name, comparison, signature))
             log(f"{pair.task} {name}")
     if not rows:
@@ -405,6 +408,19 @@ def compare(
         if difference is not None and mde is not None and np.isfinite(mde) and mde > 0:
             row.items_needed = items_needed(mde, row.comparison.n, difference)
     return rows
+
+
+def not_finite(comparison: Comparison, stats_a: Any, stats_b: Any) -> str | None:
+    """Why a comparison has no number (statistics or scores that are NaN or infinite), or ``None``."""
+    for side, stats in (("A", stats_a), ("B", stats_b)):
+        values = np.asarray(stats, dtype=np.float64)
+        if not np.all(np.isfinite(values)):
+            return f"{side}'s per-segment statistics hold values that are not finite numbers (NaN or infinite)"
+    for field_name in ("a", "b", "p"):
+        value = getattr(comparison, field_name)
+        if value is None or not np.isfinite(value):
+            return f"the comparison's {field_name} is {value} (not a finite number)"
+    return None
 
 
 def _prefers_b(row: Row) -> bool:
@@ -437,10 +453,13 @@ def disagreement_lines(found: list[dict[str, Any]]) -> list[str]:
 
 
 def _defaults(task, recorded_a, recorded_b, judged_a, judged_b, outcomes) -> list[str]:
+    """The family's metrics; those that load a model (``Metric.loads_model``) only where ``xllm score``
+    recorded their statistics for both sides with one signature (else only when asked for)."""
+    registered = get_metrics()
     names = [
         m
         for m in default_metrics(task)
-        if m not in NEEDS_MODEL
+        if not registered[m].loads_model
         or (m in recorded_a and m in recorded_b and recorded_a[m][1] == recorded_b[m][1])
     ]
     if task in judged_a and task in judged_b:

@@ -48,7 +48,9 @@ QA_METRICS = ("match", "exact_match", "f1", "judge_accuracy", "off_target")
 """Leaderboard columns of XQuAD/MLQA: lm-eval's metrics, then the QA judge's accuracy (Table 2)."""
 QA_GROUP_METRICS = ("match", "exact_match", "f1", "off_target")
 FLORES_METRICS = ("spbleu", "chrf", "comet", "bleurt", "off_target")
-"""lm-eval's metrics and, for COMET/BLEURT, ``xllm score``'s (same names)."""
+"""The FLORES metrics, defined here only: the tasks' ``metric_list`` and aggregations are generated from
+it (``TaskFamily.aggregations``), lm-eval computes those that load no model by default, ``xllm score``
+all of them; a plugin metric joins with ``Metric.families``."""
 MI_EVAL_METRICS = ("off_target",)
 """MI-Eval's lm-eval metric worth a table (the pairwise judge's win/tie/loss has its own table)."""
 
@@ -101,6 +103,7 @@ FAMILIES = [
         subgroups=_flores_directions,
         group_metrics=FLORES_METRICS,
         parent="xllm",
+        aggregations="xllm_harness.tasks.flores_utils",
     ),
     TaskFamily(
         "mi_eval_xllm",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from xllm_harness.metric_inputs import document_segment
 from xllm_harness.tasks import mi_eval_docs as mi_eval
 from xllm_harness.tasks import task_metrics
 
@@ -26,10 +27,10 @@ def load_dataset(lang: str, **metadata: Any):
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
     """``nonempty`` per answer, and the answer for ``off_target`` (in the instruction's language)."""
-    answer = results[0].strip()
+    segment = document_segment(doc, results, where=f"task {doc.get('task')} document")
     return {
-        "nonempty": float(bool(answer)),
-        **task_metrics.corpus_items(doc, CORPUS_METRICS, answer, [doc["instruction"]], None, doc["lang"]),
+        "nonempty": float(bool(segment.hypothesis.strip())),
+        **task_metrics.corpus_items(doc, CORPUS_METRICS, segment),
         **task_metrics.missing_items(doc, CORPUS_METRICS),
     }
 

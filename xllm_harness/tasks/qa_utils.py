@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from xllm_harness.bridge.internals import process_results_metric
+from xllm_harness.metric_inputs import document_segment
 from xllm_harness.tasks import qa_docs as qa
 from xllm_harness.tasks import task_metrics
 
@@ -46,11 +47,11 @@ def load_dataset(lang: str, benchmark: str, **metadata: Any):
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
     """lm-eval ``process_results``: per-question QA scores, the answer for ``off_target``."""
-    answers, lang = list(doc["answers"]), doc["lang"]
+    segment = document_segment(doc, results, where=f"task {doc.get('task')} document {doc.get('id')}")
     names = SAMPLE_METRICS + CORPUS_METRICS
     return {
-        **task_metrics.sample_scores(doc, SAMPLE_METRICS, results[0], answers, lang),
-        **task_metrics.corpus_items(doc, CORPUS_METRICS, results[0].strip(), answers, None, lang),
+        **task_metrics.sample_scores(doc, SAMPLE_METRICS, segment),
+        **task_metrics.corpus_items(doc, CORPUS_METRICS, segment),
         **task_metrics.missing_items(doc, names),
     }
 

@@ -33,10 +33,13 @@ from typing import Any
 
 from xllm_harness.bridge.internals import no_stderr
 from xllm_harness.errors import InputError, UnknownNameError, XllmError
+from xllm_harness.metric_inputs import Segment, metric_options
 from xllm_harness.metrics import Metric, MetricResult, get_metric
 from xllm_harness.models.metric_models import MissingMetricModelError
 from xllm_harness.results.lm_eval import MISSING_PREFIX as MISSING
+from xllm_harness.scoring import finite_or_raise
 
+SIGNATURE_SUFFIX = "_signature"
 REPRODUCE = ("x-llm",)
 """Values of the ``reproduce`` task option (``--metadata '{"reproduce": "x-llm"}'``)."""
 
@@ -138,34 +141,27 @@ def _enabled(doc: dict[str, Any], names: Sequence[str]) -> list[str]:
     return [n for n in names if n in on]
 
 
-def sample_scores(
-    doc: dict[str, Any], names: Sequence[str], hypothesis: str, references: list[str], lang: str
-) -> dict[str, Any]:
+def sample_scores(doc: dict[str, Any], names: Sequence[str], segment: Segment) -> dict[str, Any]:
     """``process_results`` entries of per-document metrics: the score and its signature."""
-    options = json.loads(doc["metric_options"])
+    options = metric_options(doc, f"task {doc.get('task')}")
     out: dict[str, Any] = {}
     for name in _enabled(doc, names):
-        result = _instance(name, options).sentence_score(hypothesis, references, lang=lang)
+        metric = _instance(name, options)
+        source = segment.source if metric.needs_sources else None
+        result = metric.sentence_score(segment.hypothesis, segment.references, source, lang=segment.lang)
         out[name] = result.score
-        out[f"{name}_signature"] = {"signature": result.signature}
+        out[f"{name}_signature"] = {"signature": str(result.signature)}
     return out
 
 
-def corpus_items(
-    doc: dict[str, Any],
-    names: Sequence[str],
-    hypothesis: str,
-    references: list[str],
-    source: str | None,
-    lang: str,
-) -> dict[str, Any]:
+def corpus_items(doc: dict[str, Any], names: Sequence[str], segment: Segment) -> dict[str, Any]:
     """``process_results`` entries of corpus metrics: the segment, passed on to the aggregation."""
     item = {
         "task": doc["task"],
-        "hyp": hypothesis,
-        "refs": list(references),
-        "src": source,
-        "lang": lang,
+        "hyp": segment.hypothesis,
+        "refs": list(segment.references),
+        "src": segment.source,
+        "lang": segment.lang,
         "options": doc["metric_options"],
     }
     out: dict[str, Any] = {}
@@ -193,12 +189,14 @@ def _corpus(name: str, options: str, segments: tuple) -> MetricResult | str:
     langs = {s[3] for s in segments}
     try:
         metric = _instance(name, json.loads(options))
-        return metric.corpus_score(
+        result = metric.corpus_score(
             hyps,
             refs,
             sources=sources if metric.needs_sources else None,
             lang=langs.pop() if len(langs) == 1 else None,
         )
+        finite_or_raise(name, result.score)
+        return result
     except XllmError as err:  # a missing model, or data the metric cannot measure: recorded, not fatal
         return str(err).strip("'\"")
 
@@ -209,6 +207,18 @@ def _corpus_of(name: str, items: list[dict[str, Any]]) -> MetricResult | str:
     if isinstance(result, str):
         REPORT.add(name, items[0]["task"], result, late=True)
     return result
+
+
+@functools.cache
+def aggregations_by_name(attribute: str) -> Callable[[list[dict[str, Any]]], Any]:
+    """A task utilities module's ``__getattr__``: ``agg_<metric>`` and ``agg_<metric>_signature`` for
+    any metric, the aggregations the generated ``metric_list`` names (``TaskFamily.aggregations``)."""
+    if not attribute.startswith("agg_"):
+        raise AttributeError(attribute)
+    name = attribute.removeprefix("agg_")
+    if name.endswith(SIGNATURE_SUFFIX):
+        return signature_aggregation(name.removesuffix(SIGNATURE_SUFFIX))
+    return score_aggregation(name)
 
 
 def score_aggregation(name: str) -> Callable[[list[dict[str, Any]]], float]:
@@ -235,7 +245,7 @@ def signature_aggregation(name: str) -> Callable[[list[dict[str, Any]]], str]:
         if "signature" in items[0]:  # a sample metric: the per-document signatures
             return " | ".join(sorted({i["signature"] for i in items}))
         result = _corpus_of(name, items)
-        return MISSING + result if isinstance(result, str) else result.signature
+        return MISSING + result if isinstance(result, str) else str(result.signature)
 
     aggregate.__name__ = f"agg_{name}_signature"
     return no_stderr(aggregate)
