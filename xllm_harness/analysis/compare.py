@@ -377,23 +377,26 @@ def compare(
                     result_a, stats_a = metric.score_with_statistics(*args(pair.a))
                     stats_b = metric.statistics(*args(pair.b))
                     signature = str(result_a.signature)
-                comparison = paired_comparison(
-                    metric,
-                    stats_a,
-                    stats_b,
-                    n_resamples,
-                    seed,
-                    clusters=pair.clusters_of(pair.a.doc_ids),
-                    alpha=alpha,
-                )
+                reason = not_finite_statistics(stats_a, stats_b)
+                comparison = None
+                if reason is None:
+                    comparison = paired_comparison(
+                        metric,
+                        stats_a,
+                        stats_b,
+                        n_resamples,
+                        seed,
+                        clusters=pair.clusters_of(pair.a.doc_ids),
+                        alpha=alpha,
+                    )
+                    reason = not_finite_comparison(comparison)
             except XllmError as err:
                 if plan.metrics:  # asked for by name: the user must know
                     raise
                 skipped.append({"task": pair.task, "metric": name, "reason": str(err)})
                 continue
-            reason = not_finite(comparison, stats_a, stats_b)
-            if reason:  # missing with its reason; every other metric is still compared
-                skipped.append({"task": pair.task, "metric": name, "reason": reason})
+            if reason or comparison is None:  # missing with its reason; every other metric is still compared
+                skipped.append({"task": pair.task, "metric": name, "reason": str(reason)})
                 log(f"{pair.task} {name}: not compared ({reason})")
                 continue
             rows.append(Row(pair.task, name, comparison, signature))
@@ -410,12 +413,18 @@ def compare(
     return rows
 
 
-def not_finite(comparison: Comparison, stats_a: Any, stats_b: Any) -> str | None:
-    """Why a comparison has no number (statistics or scores that are NaN or infinite), or ``None``."""
+def not_finite_statistics(stats_a: Any, stats_b: Any) -> str | None:
+    """Why per-segment statistics give no comparison (values that are NaN or infinite), or ``None``."""
     for side, stats in (("A", stats_a), ("B", stats_b)):
         values = np.asarray(stats, dtype=np.float64)
         if not np.all(np.isfinite(values)):
-            return f"{side}'s per-segment statistics hold values that are not finite numbers (NaN or infinite)"
+            bad = int(np.count_nonzero(~np.isfinite(values).reshape(len(values), -1).all(axis=1)))
+            return f"{side}'s statistics are not finite numbers (NaN or infinite) for {bad} segment(s)"
+    return None
+
+
+def not_finite_comparison(comparison: Comparison) -> str | None:
+    """Why a comparison has no number (a score or p-value that is NaN or infinite), or ``None``."""
     for field_name in ("a", "b", "p"):
         value = getattr(comparison, field_name)
         if value is None or not np.isfinite(value):
