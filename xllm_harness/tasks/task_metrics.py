@@ -31,7 +31,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from xllm_harness.bridge.internals import no_stderr
+from xllm_harness.bridge.internals import no_stderr, remember_output_path, saved_output_path
 from xllm_harness.errors import InputError, UnknownNameError, XllmError
 from xllm_harness.metric_inputs import Segment, metric_options
 from xllm_harness.metrics import Metric, MetricResult, get_metric
@@ -72,10 +72,12 @@ def reproduce(metadata: dict[str, Any]) -> str | None:
 
 
 def _under_lm_eval_cli() -> bool:
-    """Whether this process is lm-eval's own command line (``lm_eval ...`` or ``python -m lm_eval``)."""
+    """Whether this process is lm-eval's own command line (``lm_eval ...`` or ``python -m lm_eval``): its
+    ``__main__`` is the ``lm_eval`` console script or lm-eval's package."""
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
-    return os.path.basename(sys.argv[0]) in ("lm_eval", "lm-eval") or (
+    script = os.path.basename(str(getattr(main, "__file__", "") or ""))
+    return script in ("lm_eval", "lm-eval") or (
         spec is not None and spec.name in ("lm_eval.__main__", "lm_eval")
     )
 
@@ -108,6 +110,7 @@ def plan(task: str, names: Sequence[str], options: dict[str, dict[str, Any]], hi
 
     ``hint`` is the task option that chooses other metrics (named in the message).
     """
+    remember_output_path()  # for the end-of-run message
     available: list[str] = []
     missing: dict[str, str] = {}
     errors: dict[str, Exception] = {}
@@ -306,7 +309,7 @@ class MissingReport:
                 file=sys.stderr,
             )
             return
-        out = _output_path()
+        out = saved_output_path() or "OUT"
         for metric, tasks in sorted(self.missing.items()):
             fix = (
                 f"after `{self.fixes[metric]}`, "
@@ -324,18 +327,6 @@ class MissingReport:
 def _tasks(tasks: dict[str, str]) -> str:
     names = sorted(tasks)
     return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-
-
-def _output_path() -> str:
-    """The run's ``--output_path`` from the command line, for the message (``OUT`` if absent)."""
-    argv = sys.argv
-    for i, arg in enumerate(argv):
-        for flag in ("--output_path", "--output-path", "-o"):
-            if arg == flag and i + 1 < len(argv):
-                return argv[i + 1]
-            if arg.startswith(flag + "="):
-                return arg.split("=", 1)[1]
-    return "OUT"
 
 
 REPORT = MissingReport()
