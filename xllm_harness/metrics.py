@@ -169,6 +169,13 @@ class Metric(ABC):
     tables (:func:`xllm_harness.taskgen.family_metrics`)."""
 
     @classmethod
+    def scored_per_document(cls) -> bool:
+        """Inside lm-eval, scored in each document's ``process_results`` and averaged by lm-eval (a mean
+        of segment scores that loads no model: QA ``match``); else the segments go to one corpus
+        aggregation (spBLEU, chrF++, ``off_target``, COMET in batches)."""
+        return cls.statistic == "mean" and not cls.loads_model
+
+    @classmethod
     def configured_model(cls, given: str | None = None) -> str | None:
         """The model asked for: ``given`` (an option), else :attr:`model_env`'s value, else ``None``
         (the metric's default). The one reader of the metric model variables."""

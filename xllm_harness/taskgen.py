@@ -51,9 +51,13 @@ class TaskFamily:
     """Metrics lm-eval averages over the group's tasks (unweighted, like the paper's averages)."""
     parent: str | None = None
     """An lm-eval group over several families that this family's group joins (``xllm``)."""
+    not_metrics: tuple[str, ...] = ()
+    """Columns of ``metrics`` that no metric plugin computes (the QA judge's accuracy, from ``xllm
+    judge``): shown by the leaderboard, left out of the tasks (:func:`family_task_metrics`)."""
     aggregations: str = ""
-    """The module whose ``agg_<metric>`` and ``agg_<metric>_signature`` aggregate the family's metrics
-    inside lm-eval (``xllm_harness.tasks.flores_utils``). When set, every task YAML gets its
+    """The module of the family's ``process_results`` whose ``agg_<metric>``, ``agg_<metric>_signature``
+    and ``metric_<metric>`` name the family's metrics inside lm-eval (``xllm_harness.tasks.flores_utils``:
+    :func:`xllm_harness.tasks.task_metrics.aggregations_by_name`). When set, every task YAML gets its
     ``metric_list`` generated from :func:`family_metrics`, so a metric joins the tasks by being listed
     (or by naming the family in ``Metric.families``), with no YAML written by hand."""
 
@@ -83,23 +87,32 @@ class TaskFamily:
         return out
 
     def metric_list(self) -> list[dict[str, Any]]:
-        """lm-eval's ``metric_list`` of the family's tasks: each metric of :func:`family_metrics` and its
-        ``<metric>_signature``, aggregated by :attr:`aggregations` (empty without it)."""
+        """lm-eval's ``metric_list`` of the family's tasks (empty without :attr:`aggregations`): each
+        registered metric of :func:`family_metrics` and its ``<metric>_signature``. A metric scored per
+        document (``Metric.scored_per_document``) is averaged by lm-eval, the others are aggregated over
+        the corpus."""
         if not self.aggregations:
             return []
         registered = get_metrics()
         out: list[dict[str, Any]] = []
-        for name in family_metrics(self):
-            cls = registered.get(name)
+        for name in family_task_metrics(self):
+            cls = registered.get(name)  # None: a plugin switched off (only its missing reason is recorded)
             higher = cls.higher_is_better if cls is not None else True
-            for metric in (name, f"{name}_signature"):
-                out.append(
-                    {
-                        "metric": metric,
-                        "aggregation": Function(f"{self.aggregations}.agg_{metric}"),
-                        "higher_is_better": higher,
-                    }
-                )
+            score: dict[str, Any] = {
+                "metric": name,
+                "aggregation": Function(f"{self.aggregations}.agg_{name}"),
+            }
+            if cls is not None and cls.scored_per_document():
+                score = {"metric": Function(f"{self.aggregations}.metric_{name}"), "aggregation": "mean"}
+            signature = f"{name}_signature"
+            out += [
+                {**score, "higher_is_better": higher},
+                {
+                    "metric": signature,
+                    "aggregation": Function(f"{self.aggregations}.agg_{signature}"),
+                    "higher_is_better": higher,
+                },
+            ]
         return out
 
     def group_configs(self, languages: list[Language]) -> dict[str, dict[str, Any]]:
@@ -142,6 +155,12 @@ def family_metrics(family: TaskFamily) -> tuple[str, ...]:
     leaderboard's tables use."""
     joined = [name for name, cls in get_metrics().items() if family.name in cls.families]
     return tuple(dict.fromkeys([*family.metrics, *joined]))
+
+
+def family_task_metrics(family: TaskFamily) -> tuple[str, ...]:
+    """The metrics the family's tasks compute inside lm-eval: :func:`family_metrics` less
+    ``TaskFamily.not_metrics``."""
+    return tuple(m for m in family_metrics(family) if m not in family.not_metrics)
 
 
 def get_family(name: str) -> TaskFamily:

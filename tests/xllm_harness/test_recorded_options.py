@@ -26,7 +26,7 @@ CONTEXTS = ["Super Bowl 50 ...", "The game was played ...", "The league emphasiz
 def docs(metadata: dict) -> list[dict]:
     """QA documents as the task's ``custom_dataset`` stores them (the metric plan included)."""
     fields = qa_utils.task_metrics.plan(
-        TASK, qa_utils.SAMPLE_METRICS, qa_utils.metric_options(metadata), qa_utils.HINT
+        TASK, qa_utils.metric_names("xquad"), qa_utils.metric_options(metadata), qa_utils.HINT
     )
     return [
         {"id": f"q{i}", "context": c, "question": f"question {i}?", "answers": golds, "lang": "en", **fields}

@@ -44,9 +44,11 @@ def _mi_eval_tasks(lang: Language) -> Tasks:
     return [(f"mi_eval_xllm_{lang.code}", {"dataset_kwargs": {"lang": lang.code}})]
 
 
-QA_METRICS = ("match", "exact_match", "f1", "judge_accuracy", "off_target")
-"""Leaderboard columns of XQuAD/MLQA: lm-eval's metrics, then the QA judge's accuracy (Table 2)."""
-QA_GROUP_METRICS = ("match", "exact_match", "f1", "off_target")
+JUDGE_ACCURACY = "judge_accuracy"
+QA_METRICS = ("match", "exact_match", "f1", JUDGE_ACCURACY, "off_target")
+"""The XQuAD/MLQA metrics, defined here only (the tasks' ``metric_list`` and aggregations are generated
+from it), with the QA judge's accuracy (Table 2) among them as a leaderboard column."""
+QA_GROUP_METRICS = tuple(m for m in QA_METRICS if m != JUDGE_ACCURACY)
 FLORES_METRICS = ("spbleu", "chrf", "comet", "bleurt", "off_target")
 """The FLORES metrics, defined here only: the tasks' ``metric_list`` and aggregations are generated from
 it (``TaskFamily.aggregations``), lm-eval computes those that load no model by default, ``xllm score``
@@ -82,6 +84,8 @@ FAMILIES = [
         averages=_qa_averages,
         group_metrics=QA_GROUP_METRICS,
         parent="xllm",
+        not_metrics=(JUDGE_ACCURACY,),
+        aggregations="xllm_harness.tasks.qa_utils",
     ),
     TaskFamily(
         "mlqa_xllm",
@@ -92,6 +96,8 @@ FAMILIES = [
         averages=_qa_averages,
         group_metrics=QA_GROUP_METRICS,
         parent="xllm",
+        not_metrics=(JUDGE_ACCURACY,),
+        aggregations="xllm_harness.tasks.qa_utils",
     ),
     TaskFamily(
         "flores_xllm",

@@ -28,7 +28,7 @@ from xllm_harness.errors import InputError
 from xllm_harness.languages import get_language
 from xllm_harness.metric_inputs import document_segment
 from xllm_harness.metrics import get_metrics
-from xllm_harness.taskgen import family_metrics, get_family
+from xllm_harness.taskgen import family_task_metrics, get_family
 from xllm_harness.tasks import task_metrics
 from xllm_harness.tasks.flores_docs import FEWSHOT_SPLIT, TEST_SPLIT, build_docs
 from xllm_harness.text.prompts import LANGUAGE_NAME_STYLES
@@ -38,7 +38,7 @@ FAMILY = "flores_xllm"
 
 def task_metric_names() -> tuple[str, ...]:
     """The metrics the tasks can compute: the family's (:func:`~xllm_harness.taskgen.family_metrics`)."""
-    return family_metrics(get_family(FAMILY))
+    return family_task_metrics(get_family(FAMILY))
 
 
 def default_metric_names() -> list[str]:
@@ -113,12 +113,8 @@ def load_dataset(src: str, tgt: str, **metadata: Any):
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
     """lm-eval ``process_results``: the segment for every corpus metric (and its signature)."""
-    names = task_metric_names()
-    segment = document_segment(doc, results, where=f"{doc.get('task', FAMILY)} document")
-    return {
-        **task_metrics.corpus_items(doc, names, segment),
-        **task_metrics.missing_items(doc, names),
-    }
+    segment = document_segment(doc, results, where=f"task {doc.get('task')} document")
+    return task_metrics.document_results(doc, segment)
 
 
 __getattr__ = task_metrics.aggregations_by_name

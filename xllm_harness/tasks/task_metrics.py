@@ -31,7 +31,12 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from xllm_harness.bridge.internals import no_stderr, remember_output_path, saved_output_path
+from xllm_harness.bridge.internals import (
+    no_stderr,
+    process_results_metric,
+    remember_output_path,
+    saved_output_path,
+)
 from xllm_harness.errors import InputError, UnknownNameError, XllmError
 from xllm_harness.metric_inputs import Segment, metric_options
 from xllm_harness.metrics import Metric, MetricResult, get_metric
@@ -174,9 +179,23 @@ def corpus_items(doc: dict[str, Any], names: Sequence[str], segment: Segment) ->
     return out
 
 
-def missing_items(doc: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
-    """``process_results`` entries of the planned metrics that are missing (their reason)."""
-    return {f"{n}_signature": {"missing": r} for n, r in _missing(doc).items() if n in names}
+def missing_items(doc: dict[str, Any], names: Sequence[str] | None = None) -> dict[str, Any]:
+    """``process_results`` entries of the planned metrics that are missing (their reason); all of them
+    without ``names``."""
+    return {f"{n}_signature": {"missing": r} for n, r in _missing(doc).items() if names is None or n in names}
+
+
+def document_results(doc: dict[str, Any], segment: Segment) -> dict[str, Any]:
+    """``process_results`` entries of every metric in the document's plan: the score of each metric
+    scored per document (``Metric.scored_per_document``), the segment for the others, the reasons of
+    the missing ones."""
+    planned = [n for n in doc["metrics"].split(",") if n]
+    per_document = [n for n in planned if get_metric(n).scored_per_document()]
+    return {
+        **sample_scores(doc, per_document, segment),
+        **corpus_items(doc, [n for n in planned if n not in per_document], segment),
+        **missing_items(doc),
+    }
 
 
 @functools.lru_cache(maxsize=8)
@@ -213,9 +232,12 @@ def _corpus_of(name: str, items: list[dict[str, Any]]) -> MetricResult | str:
 
 
 @functools.cache
-def aggregations_by_name(attribute: str) -> Callable[[list[dict[str, Any]]], Any]:
-    """A task utilities module's ``__getattr__``: ``agg_<metric>`` and ``agg_<metric>_signature`` for
-    any metric, the aggregations the generated ``metric_list`` names (``TaskFamily.aggregations``)."""
+def aggregations_by_name(attribute: str) -> Any:
+    """A task utilities module's ``__getattr__``: ``agg_<metric>``, ``agg_<metric>_signature`` and
+    ``metric_<metric>`` (the YAML ``metric:`` of a metric scored per document) for any metric, as the
+    generated ``metric_list`` names them (``TaskFamily.aggregations``)."""
+    if attribute.startswith("metric_"):
+        return process_results_metric(attribute.removeprefix("metric_"))
     if not attribute.startswith("agg_"):
         raise AttributeError(attribute)
     name = attribute.removeprefix("agg_")
