@@ -10,9 +10,12 @@ Where the statistics come from:
 
 - metrics without a model (spBLEU, chrF++, QA ``match``/``exact_match``/``f1``...) are computed from
   the samples;
-- COMET and BLEURT statistics recorded by ``xllm score`` (``statistics`` in ``xllm_scores_*.json``,
-  for the same samples file and doc_ids) are reused when A's and B's signatures agree; with
-  ``--metrics comet --comet-model PATH`` (``bleurt``/``--bleurt-model``) they are recomputed;
+- metrics that load a model (``Metric.loads_model``: COMET, BLEURT...): the statistics recorded by
+  ``xllm score`` (``statistics`` in ``xllm_scores_*.json``, for the same samples file and doc_ids) are
+  reused when A's and B's signatures agree; with ``--metrics comet --comet-model PATH``
+  (``bleurt``/``--bleurt-model``) they are recomputed;
+- a metric whose statistics or comparison are not finite numbers is skipped with the reason (the
+  others are kept);
 - judge verdicts: ``judge_accuracy`` from the per-item details of ``xllm judge qa`` beside each
   system's samples (items judged for both systems), ``judge_pairwise`` from an ``xllm judge pairwise``
   run of A against B found beside A (a = share of items A wins, b = share B wins).

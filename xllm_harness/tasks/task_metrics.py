@@ -13,11 +13,18 @@ Before generation (the task's ``custom_dataset``, which lm-eval runs when it bui
 (:meth:`~xllm_harness.metrics.Metric.check_available`); the missing ones are announced at once, and
 the plan is stored in every document, so no generation is wasted on a metric that cannot run.
 
+Which metrics a task computes is its family's list (``taskgen.family_task_metrics``), stored in each
+document by :func:`plan`; :func:`document_results` is every task's ``process_results`` over it (metrics
+``scored_per_document`` per document, the others per corpus), and :func:`aggregations_by_name` gives the
+``agg_<metric>``/``metric_<metric>`` names the generated ``metric_list`` refers to.
+
 Results: a computed metric ``M`` has ``"M,none": <number>`` and ``"M_signature,none": <signature>``.
 A metric that cannot be computed has ``"M_signature,none": "missing: <reason>"`` and no ``"M,none"``
 (known before generation) or ``"M,none": NaN`` (failed when aggregating: a model that did not load,
-or outputs the metric cannot measure, e.g. ``off_target`` on answers too short to identify). The run ends with a
-message naming the ``xllm score`` command that fills it in from the saved samples.
+outputs the metric cannot measure, e.g. ``off_target`` on answers too short to identify, or a score
+that is not a finite number; lm-eval needs a number there, and every reader takes it as missing with
+the signature's reason). The run ends with a message naming the ``xllm score`` command that fills it
+in from the saved samples (and the ``--output_path`` lm-eval saved under, from its tracker).
 """
 
 from __future__ import annotations
