@@ -54,6 +54,9 @@ class TaskFamily:
     not_metrics: tuple[str, ...] = ()
     """Columns of ``metrics`` that no metric plugin computes (the QA judge's accuracy, from ``xllm
     judge``): shown by the leaderboard, left out of the tasks (:func:`family_task_metrics`)."""
+    task_values: tuple[str, ...] = ()
+    """Values the tasks' ``process_results`` give beside the metrics, averaged by lm-eval (MI-Eval's
+    ``nonempty``): first in the generated ``metric_list``."""
     aggregations: str = ""
     """The module of the family's ``process_results`` whose ``agg_<metric>``, ``agg_<metric>_signature``
     and ``metric_<metric>`` name the family's metrics inside lm-eval (``xllm_harness.tasks.flores_utils``:
@@ -94,7 +97,9 @@ class TaskFamily:
         if not self.aggregations:
             return []
         registered = get_metrics()
-        out: list[dict[str, Any]] = []
+        out: list[dict[str, Any]] = [
+            {"metric": name, "aggregation": "mean", "higher_is_better": True} for name in self.task_values
+        ]
         for name in family_task_metrics(self):
             cls = registered.get(name)  # None: a plugin switched off (only its missing reason is recorded)
             higher = cls.higher_is_better if cls is not None else True

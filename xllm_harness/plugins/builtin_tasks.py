@@ -117,8 +117,10 @@ FAMILIES = [
         _mi_eval_tasks,
         title="MI-Eval",
         metrics=MI_EVAL_METRICS,
-        group_metrics=("nonempty", "off_target"),
+        group_metrics=("nonempty", *MI_EVAL_METRICS),
         parent="xllm",
+        task_values=("nonempty",),
+        aggregations="xllm_harness.tasks.mi_eval_utils",
     ),
 ]
 

@@ -109,3 +109,35 @@ def test_a_plugin_metric_joins_flores_by_naming_the_family(
     markdown = (board / "leaderboard.md").read_text()
     assert "### FLORES-101: length ratio" in markdown
     assert "### FLORES-101: chrF++" in markdown
+
+
+def test_mi_eval_metric_list_is_generated_with_nonempty(samples_dir, monkeypatch):
+    """MI-Eval's generated metric_list: the task's ``nonempty`` value, then the family's ``off_target``."""
+    from lm_eval import simple_evaluate
+    from lm_eval.api.model import LM
+
+    from xllm_harness.bridge.task_index import task_manager
+
+    class Scripted(LM):
+        """An empty answer to the first instruction, Arabic to the others."""
+
+        def generate_until(self, requests, disable_tqdm: bool = False) -> list[str]:
+            return ["" if r.doc["id"] == first else "مرحبا بكم في هذا الاختبار الطويل" for r in requests]
+
+        def loglikelihood(self, requests, disable_tqdm: bool = False):
+            raise NotImplementedError
+
+        def loglikelihood_rolling(self, requests, disable_tqdm: bool = False):
+            raise NotImplementedError
+
+    monkeypatch.setenv("XLLM_DATA_DIR", str(samples_dir))
+    tm = task_manager()
+    first = tm.load(["mi_eval_xllm_ar"])["tasks"]
+    first = next(iter(first.values())).eval_docs[0]["id"]
+    out = simple_evaluate(
+        model=Scripted(), tasks=["mi_eval_xllm_ar"], limit=3, task_manager=tm, bootstrap_iters=0
+    )
+    results = out["results"]["mi_eval_xllm_ar"]
+    assert results["nonempty,none"] == pytest.approx(2 / 3, abs=1e-12)
+    assert results["off_target,none"] == pytest.approx(0.0, abs=1e-12)  # both answers are Arabic
+    assert results["off_target_signature,none"].startswith("off_target|lid:lid.176.ftz@")
