@@ -23,6 +23,7 @@ Plugins contribute metric classes through the ``xllm_metrics`` hook.
 
 from __future__ import annotations
 
+import math
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
@@ -365,6 +366,19 @@ class Metric(ABC):
             raise InputError(f"{self.name} needs one source segment per hypothesis (sources=...)")
         if self.needs_lang and not lang:
             raise InputError(f"{self.name} needs the language of the hypotheses (lang=...)")
+
+
+def require_finite(name: str, score: float, stats: np.ndarray | None = None) -> None:
+    """A score (and its statistics) that is not a finite number is no number: :class:`NotComputable`,
+    so it is recorded as missing with this reason, never written as ``NaN``."""
+    if not isinstance(score, (int, float)) or not math.isfinite(score):
+        raise NotComputable(f"{name} gave {score!r}, not a finite number; the score is missing")
+    if stats is not None and not np.all(np.isfinite(stats)):
+        values = np.asarray(stats, dtype=np.float64).reshape(len(stats), -1)
+        bad = int(np.count_nonzero((~np.isfinite(values)).any(axis=1)))
+        raise NotComputable(
+            f"{name} gave statistics that are not finite numbers for {bad} document(s); the score is missing"
+        )
 
 
 def _primary(code: str) -> str:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import json
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,7 +38,7 @@ import numpy as np
 
 from xllm_harness.errors import InputError, MissingDependencyError, unknown_name
 from xllm_harness.metric_inputs import filter_rows, metric_options, sample_segment
-from xllm_harness.metrics import Metric, MetricResult, NotComputable, get_metrics
+from xllm_harness.metrics import Metric, MetricResult, NotComputable, get_metrics, require_finite
 from xllm_harness.results.lm_eval import (
     file_timestamp,
     model_identity,
@@ -203,18 +202,6 @@ def score_with_statistics(metric: Metric, samples: SampleSet) -> tuple[MetricRes
     return metric.score_with_statistics(samples.hypotheses, samples.references, samples.sources, samples.lang)
 
 
-def finite_or_raise(name: str, score: float, stats: np.ndarray | None = None) -> None:
-    """A score (and its statistics) that is not a finite number is no number: :class:`NotComputable`,
-    so it is recorded as missing with this reason, never written as ``NaN``."""
-    if not isinstance(score, (int, float)) or not math.isfinite(score):
-        raise NotComputable(f"{name} gave {score!r}, not a finite number; the score is missing")
-    if stats is not None and not np.all(np.isfinite(stats)):
-        bad = int(np.count_nonzero(~np.isfinite(np.asarray(stats, dtype=np.float64)).any(axis=-1)))
-        raise NotComputable(
-            f"{name} gave statistics that are not finite numbers for {bad} document(s); the score is missing"
-        )
-
-
 def _write(path: Path, payload: dict[str, Any]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -280,7 +267,7 @@ def score_model_dir(
                     raise MissingDependencyError(broken[name])
                 metric = metric_for(name, samples, options, instances)
                 result, stats = score_with_statistics(metric, samples)
-                finite_or_raise(name, result.score, stats)
+                require_finite(name, result.score, stats)
             except NotComputable as err:  # no number for these outputs: recorded as missing, with the reason
                 payload["errors"].setdefault(task, {})[name] = str(err)
                 log(f"{task:28s} {name:12s} not scored: {err}")

@@ -144,3 +144,13 @@ def test_the_model_variable_is_read_by_the_metric(monkeypatch):
     assert comet.configured_model() == "/models/comet" and comet().model == "/models/comet"
     assert comet.configured_model("/given") == "/given"
     assert bleurt.configured_model() is None and bleurt().model == "lucadiliello/BLEURT-20"
+
+
+def test_require_finite_names_the_documents_without_a_number():
+    from xllm_harness.metrics import NotComputable, require_finite
+
+    require_finite("m", 1.5, np.array([[1.0, 2.0], [3.0, 4.0]]))
+    with pytest.raises(NotComputable, match="m gave nan, not a finite number"):
+        require_finite("m", float("nan"))
+    with pytest.raises(NotComputable, match="for 2 document"):
+        require_finite("m", 1.0, np.array([[1.0, np.inf], [np.nan, 2.0], [1.0, 2.0]]))

@@ -46,10 +46,9 @@ from xllm_harness.bridge.internals import (
 )
 from xllm_harness.errors import InputError, UnknownNameError, XllmError
 from xllm_harness.metric_inputs import Segment, metric_options
-from xllm_harness.metrics import Metric, MetricResult, get_metric
+from xllm_harness.metrics import Metric, MetricResult, get_metric, require_finite
 from xllm_harness.models.metric_models import MissingMetricModelError
 from xllm_harness.results.lm_eval import MISSING_PREFIX as MISSING
-from xllm_harness.scoring import finite_or_raise
 
 SIGNATURE_SUFFIX = "_signature"
 REPRODUCE = ("x-llm",)
@@ -224,7 +223,7 @@ def _corpus(name: str, options: str, segments: tuple) -> MetricResult | str:
             sources=sources if metric.needs_sources else None,
             lang=langs.pop() if len(langs) == 1 else None,
         )
-        finite_or_raise(name, result.score)
+        require_finite(name, result.score)
         return result
     except XllmError as err:  # a missing model, or data the metric cannot measure: recorded, not fatal
         return str(err).strip("'\"")
