@@ -214,7 +214,7 @@ class Metric(ABC):
         )
         outside = self.uncovered([lang])
         if outside:  # scored, and the signature says where the model was not trained
-            result.signature = result.signature.with_field(COVERAGE_FIELD, ",".join(outside))
+            result.signature = Signature.parse(result.signature).with_field(COVERAGE_FIELD, ",".join(outside))
         return result, stats
 
     def sentence_score(
