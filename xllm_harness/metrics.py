@@ -2,9 +2,13 @@
 
 A metric is a small class in the spirit of sacrebleu's ``metrics/``: :meth:`Metric.corpus_score`
 takes hypotheses and references (one list of gold strings per hypothesis) and returns a
-:class:`MetricResult` whose ``signature`` records everything needed to reproduce the number;
+:class:`MetricResult` whose :class:`Signature` records everything needed to reproduce the number;
 :meth:`Metric.sentence_score` scores one segment where that exists. Argument checks live here, in
 the base class, so every metric refuses the same bad input with the same message.
+
+A metric owns its facts, so no table of them exists elsewhere: its ``title`` in tables, the
+``table_scale`` tables show it on, its direction (``higher_is_better``) and whether it ``loads_model``
+(such metrics are opt-in inside lm-eval and recomputed by ``xllm compare`` only when asked for).
 
 For resampling (paired bootstrap in ``xllm compare``, intervals in the leaderboard) a metric also
 exposes per-segment *statistics* and the score computed from their column sums:
@@ -19,6 +23,8 @@ Plugins contribute metric classes through the ``xllm_metrics`` hook.
 
 from __future__ import annotations
 
+import math
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,14 +44,94 @@ class NotComputable(InputError):
     record the metric as missing with this reason, never as a number."""
 
 
+SCALE_FIELD = "scale"
+"""Signature field giving the scale of the recorded value (``scale:100``: COMET ×100)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Signature:
+    """How a score was computed, as key/value fields (a field without a value is a flag, e.g.
+    ``max-over-golds``). :meth:`render` gives sacrebleu's string form ``key:value|key:value``, which is
+    what files store; :meth:`parse` reads that form back (also from files written before this class).
+
+    A signature equals its rendered string, and ``text in signature`` looks in the rendered string."""
+
+    fields: tuple[tuple[str, str | None], ...] = ()
+
+    @classmethod
+    def of(cls, *fields: str | tuple[str, Any]) -> Signature:
+        """``Signature.of("off_target", ("lang", "en"))``: bare flags and (key, value) pairs, in order."""
+        return cls(
+            tuple(
+                (f, None) if isinstance(f, str) else (str(f[0]), None if f[1] is None else str(f[1]))
+                for f in fields
+            )
+        )
+
+    @classmethod
+    def parse(cls, text: str | Signature | None) -> Signature:
+        """The fields of a stored signature string (the inverse of :meth:`render`)."""
+        if isinstance(text, Signature):
+            return text
+        if not text:
+            return cls()
+        fields = []
+        for part in str(text).split("|"):
+            key, sep, value = part.partition(":")
+            fields.append((key, value if sep else None))
+        return cls(tuple(fields))
+
+    def render(self) -> str:
+        return "|".join(key if value is None else f"{key}:{value}" for key, value in self.fields)
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        """The value of field ``key`` (the last one if repeated), else ``default``."""
+        found = [value for k, value in self.fields if k == key and value is not None]
+        return found[-1] if found else default
+
+    def with_field(self, key: str, value: Any) -> Signature:
+        """This signature with ``key:value`` appended (replacing an earlier value of ``key``)."""
+        return Signature((*(f for f in self.fields if f[0] != key), (key, str(value))))
+
+    def scale(self) -> float | None:
+        """The declared scale of the recorded value (``scale:N``, positive), or ``None``."""
+        try:
+            value = float(self.get(SCALE_FIELD) or "nan")
+        except ValueError:
+            return None
+        return value if value > 0 and value < float("inf") else None
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __bool__(self) -> bool:
+        return bool(self.fields)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Signature):
+            return self.fields == other.fields
+        if isinstance(other, str):
+            return self.render() == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.render())
+
+    def __contains__(self, text: str) -> bool:
+        return text in self.render()
+
+
 @dataclass
 class MetricResult:
     """One score and the signature that says how it was computed."""
 
     name: str
     score: float
-    signature: str = ""
+    signature: Signature = field(default_factory=Signature)
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.signature = Signature.parse(self.signature)
 
 
 class Metric(ABC):
@@ -66,6 +152,40 @@ class Metric(ABC):
     language); a language outside them is scored with a warning (:meth:`coverage_warning`)."""
     languages_source: ClassVar[str] = ""
     """Where ``languages`` comes from (a paper or model card), shown in the warning."""
+    title: ClassVar[str] = ""
+    """The metric's name in tables (``chrF++``); default: ``name``."""
+    table_scale: ClassVar[float | None] = None
+    """The scale tables show the metric on (COMET, BLEURT: 100). A recorded value must then declare
+    its own scale in its signature (``scale:N``) and is shown as ``value × table_scale / N``; ``None``:
+    shown as recorded."""
+    loads_model: ClassVar[bool] = False
+    """The metric runs a neural model (COMET, BLEURT, MetricX): opt-in inside lm-eval, next to the
+    evaluated model; ``xllm compare`` reuses the statistics ``xllm score`` recorded unless asked."""
+    model_env: ClassVar[str] = ""
+    """The environment variable naming the metric's model (``XLLM_COMET_MODEL``), read only by
+    :meth:`configured_model`."""
+    families: ClassVar[tuple[str, ...]] = ()
+    """Task families this metric joins beyond their own list (``("flores_xllm",)``): a plugin metric
+    named here is computed by the family's tasks, ``xllm score``, ``xllm compare`` and the leaderboard's
+    tables (:func:`xllm_harness.taskgen.family_metrics`)."""
+
+    @classmethod
+    def scored_per_document(cls) -> bool:
+        """Inside lm-eval, scored in each document's ``process_results`` and averaged by lm-eval (a mean
+        of segment scores that loads no model: QA ``match``); else the segments go to one corpus
+        aggregation (spBLEU, chrF++, ``off_target``, COMET in batches)."""
+        return cls.statistic == "mean" and not cls.loads_model
+
+    @classmethod
+    def configured_model(cls, given: str | None = None) -> str | None:
+        """The model asked for: ``given`` (an option), else :attr:`model_env`'s value, else ``None``
+        (the metric's default). The one reader of the metric model variables."""
+        return given or (os.environ.get(cls.model_env) if cls.model_env else None) or None
+
+    @classmethod
+    def display_title(cls) -> str:
+        """:attr:`title`, else :attr:`name`."""
+        return cls.title or cls.name
 
     # --- the public API: argument checks, then the subclass's computation -------------------
 
@@ -94,7 +214,7 @@ class Metric(ABC):
         )
         outside = self.uncovered([lang])
         if outside:  # scored, and the signature says where the model was not trained
-            result.signature += f"|{COVERAGE_FIELD}:{','.join(outside)}"
+            result.signature = Signature.parse(result.signature).with_field(COVERAGE_FIELD, ",".join(outside))
         return result, stats
 
     def sentence_score(
@@ -175,8 +295,13 @@ class Metric(ABC):
         return None
 
     @abstractmethod
-    def signature(self) -> str:
-        """Everything needed to reproduce a score: metric, version, tokenizer, model..."""
+    def signature(self) -> Signature | str:
+        """Everything needed to reproduce a score: metric, version, tokenizer, model... (a
+        :class:`Signature`; a string in its rendered form is read with :meth:`Signature.parse`)."""
+
+    def signed(self) -> Signature:
+        """:meth:`signature` as a :class:`Signature`, whatever the subclass returned."""
+        return Signature.parse(self.signature())
 
     def _score_and_statistics(
         self,
@@ -193,7 +318,7 @@ class Metric(ABC):
     def _result_from_statistics(self, stats: np.ndarray, lang: str | None) -> MetricResult:
         """The corpus result from per-segment statistics: the score of their column sums."""
         score = float(self.score_from_statistics(stats.sum(axis=0), len(stats)))
-        return MetricResult(self.name, score, self.signature())
+        return MetricResult(self.name, score, self.signed())
 
     def _statistics(
         self,
@@ -241,6 +366,19 @@ class Metric(ABC):
             raise InputError(f"{self.name} needs one source segment per hypothesis (sources=...)")
         if self.needs_lang and not lang:
             raise InputError(f"{self.name} needs the language of the hypotheses (lang=...)")
+
+
+def require_finite(name: str, score: float, stats: np.ndarray | None = None) -> None:
+    """A score (and its statistics) that is not a finite number is no number: :class:`NotComputable`,
+    so it is recorded as missing with this reason, never written as ``NaN``."""
+    if not isinstance(score, (int, float)) or not math.isfinite(score):
+        raise NotComputable(f"{name} gave {score!r}, not a finite number; the score is missing")
+    if stats is not None and not np.all(np.isfinite(stats)):
+        values = np.asarray(stats, dtype=np.float64).reshape(len(stats), -1)
+        bad = int(np.count_nonzero((~np.isfinite(values)).any(axis=1)))
+        raise NotComputable(
+            f"{name} gave statistics that are not finite numbers for {bad} document(s); the score is missing"
+        )
 
 
 def _primary(code: str) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from xllm_harness.errors import InputError, MissingDependencyError, unknown_name
-from xllm_harness.metrics import Metric, MetricResult, NotComputable, get_metrics
+from xllm_harness.metric_inputs import filter_rows, metric_options, sample_segment
+from xllm_harness.metrics import Metric, MetricResult, NotComputable, get_metrics, require_finite
 from xllm_harness.results.files import check_writable
 from xllm_harness.results.lm_eval import (
     IncompleteSamples,
@@ -38,13 +38,12 @@ from xllm_harness.results.lm_eval import (
     model_name,
     read_results,
     read_sample_lines,
-    response,
     runs_in,
     sample_folders,
 )
 from xllm_harness.results.scores import new_path as new_scores_path
 from xllm_harness.results.scores import write_scores
-from xllm_harness.taskgen import family_of
+from xllm_harness.taskgen import family_metrics, family_of
 
 
 @dataclass
@@ -62,7 +61,8 @@ class SampleSet:
     """The language of ``sources`` (translation tasks), when one for the whole file."""
     doc_ids: list[int] = field(default_factory=list)
     kind: str = "generic"
-    """What the documents hold: ``translation`` (source/target), ``qa`` (answers) or ``generic``."""
+    """What the documents hold (:func:`xllm_harness.metric_inputs.document_kind`): ``translation``
+    (source/target), ``qa`` (answers), ``instruction`` (MI-Eval) or ``generic``."""
     metric_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The metric options the task ran with (``--metadata``, e.g. ``reproduce: x-llm`` gives ``match``
     ``golds: first``), as the task stored them in every document; every route scores with them."""
@@ -70,42 +70,26 @@ class SampleSet:
 
 def recorded_options(path: Path, docs: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The metric options stored in the documents by the task (one value for the whole file)."""
-    seen = {d.get("metric_options") or "{}" for d in docs}
+    seen = {json.dumps(d.get("metric_options") or "{}", sort_keys=True) for d in docs}
     if len(seen) > 1:
         raise InputError(
             f"{path}: the documents record different metric_options ({len(seen)} values); a samples file "
             "holds one run of one task"
         )
-    raw = seen.pop() if seen else "{}"
-    try:
-        options = json.loads(raw) if isinstance(raw, str) else raw
-    except json.JSONDecodeError as err:
-        raise InputError(f"{path}: the documents' metric_options is not JSON ({err})") from None
-    if not isinstance(options, dict) or not all(isinstance(v, dict) for v in options.values()):
-        raise InputError(f"{path}: the documents' metric_options must map metric names to option objects")
-    return options
+    return metric_options(docs[0], str(path)) if docs else {}
 
 
 def read_samples(
     path: Path, task: str = "", timestamp: str = "", filter_name: str | None = None
 ) -> SampleSet:
-    """Read one ``samples_<task>_<ts>.jsonl`` file (one filter: ``filter_name``, else ``none`` or the first)."""
+    """Read one ``samples_<task>_<ts>.jsonl`` file (one filter: ``filter_name``, else ``none`` or the first);
+    every line becomes metric inputs through :mod:`xllm_harness.metric_inputs`, as inside the task."""
     rows = read_sample_lines(path)
     if not rows:
         raise InputError(f"{path}: no samples")
-    filters = list(dict.fromkeys(r.get("filter", "none") for r in rows))
-    chosen = filter_name or ("none" if "none" in filters else filters[0])
-    if chosen not in filters:
-        raise InputError(f"{path}: no samples for filter {chosen!r}; present: {', '.join(filters)}")
-    rows = [r for r in rows if r.get("filter", "none") == chosen]
-    first = rows[0]["doc"]
-    kind = (
-        "translation"
-        if "source" in first and "target" in first
-        else "qa"
-        if "answers" in first
-        else "generic"
-    )
+    rows = filter_rows(rows, filter_name, str(path))
+    segments = [sample_segment(row, f"{path}: doc_id {row.get('doc_id')}") for row in rows]
+    kind = segments[0].kind
     out = SampleSet(
         task=task,
         path=Path(path),
@@ -113,29 +97,20 @@ def read_samples(
         kind=kind,
         metric_options=recorded_options(Path(path), [r["doc"] for r in rows]),
     )
-    langs, src_langs = set(), set()
-    sources = []
-    for row in rows:
-        hyp, doc = response(row), row["doc"]
+    for row, segment in zip(rows, segments, strict=True):
+        if segment.kind != kind:
+            raise InputError(
+                f"{path}: doc_id {row.get('doc_id')} is a {segment.kind} document in a file of {kind} documents"
+            )
         out.doc_ids.append(row["doc_id"])
-        langs.add(doc.get("tgt_lang") or doc.get("lang"))
-        src_langs.add(doc.get("src_lang"))
-        if kind == "translation":
-            out.hypotheses.append(clean_hypothesis(hyp))
-            out.references.append([doc["target"]])
-            sources.append(doc["source"])
-        elif kind == "qa":
-            out.hypotheses.append(hyp)
-            out.references.append(list(doc["answers"]))
-        else:
-            target = row.get("target")
-            out.hypotheses.append(hyp)
-            out.references.append([str(t) for t in target] if isinstance(target, list) else [str(target)])
-    out.sources = sources or None
+        out.hypotheses.append(segment.hypothesis)
+        out.references.append(segment.references)
+    if kind == "translation":
+        out.sources = [s.source or "" for s in segments]
     _check_languages(Path(path), task, rows)
-    langs.discard(None)
+    langs = {s.lang for s in segments} - {None}
     out.lang = langs.pop() if len(langs) == 1 else None
-    src_langs.discard(None)
+    src_langs = {s.src_lang for s in segments} - {None}
     out.src_lang = src_langs.pop() if len(src_langs) == 1 and kind == "translation" else None
     return out
 
@@ -166,10 +141,11 @@ def _check_languages(path: Path, task: str, rows: list[dict[str, Any]]) -> None:
 
 
 def default_metrics(task: str) -> list[str]:
-    """The registered metric plugins among the metrics of ``task``'s family (``[]`` without a family)."""
+    """The registered metric plugins among the metrics of ``task``'s family (``[]`` without a family):
+    :func:`~xllm_harness.taskgen.family_metrics`, so plugin metrics that join the family are in."""
     found = family_of(task)
     registered = get_metrics()
-    return [m for m in found[0].metrics if m in registered] if found else []
+    return [m for m in family_metrics(found[0]) if m in registered] if found else []
 
 
 def check_metric_names(names: Sequence[str]) -> None:
@@ -308,8 +284,7 @@ def _score_run(
                     raise MissingDependencyError(broken[name])
                 metric = metric_for(name, samples, options, instances)
                 result, stats = score_with_statistics(metric, samples)
-                if not math.isfinite(result.score):
-                    raise NotComputable(f"{name} gave {result.score}, not a finite number")
+                require_finite(name, result.score, stats)
             except NotComputable as err:  # no number for these outputs: recorded as missing, with the reason
                 payload["errors"].setdefault(task, {})[name] = str(err)
                 log(f"{task:28s} {name:12s} not scored: {err}")
@@ -326,7 +301,7 @@ def _score_run(
                 write_scores(out, payload)
                 continue
             payload["results"].setdefault(task, {})[name] = result.score
-            payload["signatures"].setdefault(task, {})[name] = result.signature
+            payload["signatures"].setdefault(task, {})[name] = str(result.signature)
             if stats is not None and np.isfinite(stats).all():  # else no intervals: never a NaN in the file
                 payload["statistics"].setdefault(task, {})[name] = stats.tolist()
             details = metric.segment_details(result)
@@ -355,7 +330,3 @@ def score_folder(folder: Path, **kwargs: Any) -> list[Path]:
         check_writable(model_dir, "model folder")
     return [path for model_dir in folders for path in score_model_dir(model_dir, **kwargs)]
 
-
-def clean_hypothesis(text: str) -> str:
-    """The generated translation as scored: surrounding whitespace removed."""
-    return text.strip()

@@ -82,3 +82,75 @@ def test_a_metric_without_statistics_cannot_be_defined():
 def test_unknown_metric_names_the_closest():
     with pytest.raises(UnknownNameError, match=r"did you mean 'chrf'"):
         get_metric("chrff")
+
+
+# --- the facts a metric owns ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "nrefs:1|case:mixed|eff:yes|tok:flores101|smooth:exp|version:2.5.1",  # sacrebleu's own form
+        "match|lowercase-containment|x-llm:answers[0].strip()",
+        "model:Unbabel/wmt22-comet-da|nrefs:1|precision:fp32|scale:100|version:xllm-comet-1|outside-model-languages:sw",
+        "",
+    ],
+)
+def test_a_stored_signature_reads_back_field_by_field_and_renders_unchanged(stored):
+    from xllm_harness.metrics import Signature
+
+    signature = Signature.parse(stored)
+    assert signature.render() == stored and signature == stored
+    assert Signature.parse(signature.render()) == signature
+
+
+def test_signature_fields_scale_and_coverage():
+    from xllm_harness.metrics import COVERAGE_FIELD, Signature
+
+    signature = Signature.of("comet", ("model", "m"), ("scale", 100))
+    assert signature.render() == "comet|model:m|scale:100"
+    assert signature.get("model") == "m" and signature.get("comet") is None and signature.scale() == 100.0
+    assert Signature.parse("model:m|scale:0").scale() is None  # a scale must be positive
+    assert Signature.parse("model:m|scale:x").scale() is None
+    covered = signature.with_field(COVERAGE_FIELD, "sw").with_field(COVERAGE_FIELD, "sw,yo")
+    assert covered.render() == f"comet|model:m|scale:100|{COVERAGE_FIELD}:sw,yo"
+
+
+def test_a_subclass_that_returns_a_string_signature_still_gives_a_structured_result():
+    result = LengthRatio().corpus_score(["ab"], [["abc"]])
+    assert result.signature.fields == (("length_ratio", None), ("v1", None))
+
+
+def test_metrics_declare_their_facts():
+    """The facts the leaderboard, compare and the tasks read from the metric (no table elsewhere)."""
+    from xllm_harness.metrics import get_metrics
+
+    metrics = get_metrics()
+    loads = {name for name, cls in metrics.items() if cls.loads_model}
+    assert {"comet", "bleurt", "metricx", "metricx_qe", "cometkiwi", "xcomet"} <= loads
+    assert not loads & {"spbleu", "chrf", "off_target", "match", "exact_match", "f1"}
+    assert metrics["comet"].table_scale == metrics["bleurt"].table_scale == 100.0
+    assert metrics["chrf"].table_scale is None
+    assert metrics["chrf"].display_title() == "chrF++" and metrics["comet"].display_title() == "COMET (x100)"
+    assert not metrics["off_target"].higher_is_better and not metrics["metricx"].higher_is_better
+
+
+def test_the_model_variable_is_read_by_the_metric(monkeypatch):
+    from xllm_harness.metrics import get_metrics
+
+    comet, bleurt = get_metrics()["comet"], get_metrics()["bleurt"]
+    monkeypatch.setenv("XLLM_COMET_MODEL", "/models/comet")
+    monkeypatch.delenv("XLLM_BLEURT_MODEL", raising=False)
+    assert comet.configured_model() == "/models/comet" and comet().model == "/models/comet"
+    assert comet.configured_model("/given") == "/given"
+    assert bleurt.configured_model() is None and bleurt().model == "lucadiliello/BLEURT-20"
+
+
+def test_require_finite_names_the_documents_without_a_number():
+    from xllm_harness.metrics import NotComputable, require_finite
+
+    require_finite("m", 1.5, np.array([[1.0, 2.0], [3.0, 4.0]]))
+    with pytest.raises(NotComputable, match="m gave nan, not a finite number"):
+        require_finite("m", float("nan"))
+    with pytest.raises(NotComputable, match="for 2 document"):
+        require_finite("m", 1.0, np.array([[1.0, np.inf], [np.nan, 2.0], [1.0, 2.0]]))

@@ -26,7 +26,7 @@ CONTEXTS = ["Super Bowl 50 ...", "The game was played ...", "The league emphasiz
 def docs(metadata: dict) -> list[dict]:
     """QA documents as the task's ``custom_dataset`` stores them (the metric plan included)."""
     fields = qa_utils.task_metrics.plan(
-        TASK, qa_utils.SAMPLE_METRICS, qa_utils.metric_options(metadata), qa_utils.HINT
+        TASK, qa_utils.metric_names("xquad"), qa_utils.metric_options(metadata), qa_utils.HINT
     )
     return [
         {"id": f"q{i}", "context": c, "question": f"question {i}?", "answers": golds, "lang": "en", **fields}
@@ -93,3 +93,77 @@ def test_documents_in_another_language_than_the_task_are_refused(tmp_path, capsy
     err = capsys.readouterr().err
     assert "tgt_lang 'ar'" in err and "flores_xllm_en-zh" in err and "Traceback" not in err
     assert not list((tmp_path / "model").glob("xllm_scores_*.json"))
+
+
+class LastGold:
+    """A scripted model for lm-eval: answers every question with its last gold answer (right by any gold,
+    wrong against the first gold wherever a question has two)."""
+
+    @staticmethod
+    def build():
+        from lm_eval.api.model import LM
+
+        class Scripted(LM):
+            def generate_until(self, requests, disable_tqdm: bool = False) -> list[str]:
+                return [request.doc["answers"][-1] for request in requests]
+
+            def loglikelihood(self, requests, disable_tqdm: bool = False):
+                raise NotImplementedError
+
+            def loglikelihood_rolling(self, requests, disable_tqdm: bool = False):
+                raise NotImplementedError
+
+        return Scripted()
+
+
+def test_reproduce_gives_the_same_value_per_sample_on_every_route(tmp_path, samples_dir, monkeypatch):
+    """A real lm-eval run with ``--metadata '{"reproduce": "x-llm"}'``: the task's own per-sample ``match``,
+    ``xllm score``'s statistics and ``xllm compare``'s are the same numbers (issue: 0.0 against 1.0)."""
+    import shutil
+
+    from lm_eval import simple_evaluate
+    from lm_eval.loggers import EvaluationTracker
+
+    from xllm_harness.analysis.compare import align
+    from xllm_harness.bridge.task_index import task_manager
+    from xllm_harness.scoring import metric_for
+
+    data = tmp_path / "data"
+    shutil.copytree(samples_dir / "xquad", data / "xquad")
+    squad = json.loads((data / "xquad" / "xquad.en.json").read_text(encoding="utf-8"))
+    questions = [qa for article in squad["data"] for p in article["paragraphs"] for qa in p["qas"]]
+    for i, qa in enumerate(questions[::2]):  # every other question gets a second gold answer
+        qa["answers"].append({"text": f"second gold {i}", "answer_start": 0})
+    (data / "xquad" / "xquad.en.json").write_text(json.dumps(squad), encoding="utf-8")
+    monkeypatch.setenv("XLLM_DATA_DIR", str(data))
+
+    out = simple_evaluate(
+        model=LastGold.build(),
+        tasks=[TASK],
+        limit=8,
+        task_manager=task_manager(metadata={"reproduce": "x-llm"}),
+        log_samples=True,
+        bootstrap_iters=0,
+    )
+    tracker = EvaluationTracker(output_path=str(tmp_path / "a"))
+    tracker.general_config_tracker.log_experiment_args("scripted", "pretrained=last-gold", None, None, False)
+    tracker.save_results_aggregated(results=out, samples=out["samples"])
+    tracker.save_results_samples(task_name=TASK, samples=out["samples"][TASK])
+    folder = tmp_path / "a" / "last-gold"
+
+    samples = sorted(out["samples"][TASK], key=lambda s: s["doc_id"])
+    task_values = [s["match"] for s in samples]
+    # the oracle: right exactly where the last gold is the first one
+    assert task_values == [float(len(s["doc"]["answers"]) == 1) for s in samples]
+    assert 0.0 in task_values and 1.0 in task_values  # the option matters on these samples
+
+    assert main(["score", str(tmp_path / "a"), "--metrics", "match"]) == 0
+    scores = json.loads(next(folder.glob("xllm_scores_*.json")).read_text())
+    assert [row[0] for row in scores["statistics"][TASK]["match"]] == task_values
+
+    shutil.copytree(folder, tmp_path / "b" / "last-gold", ignore=shutil.ignore_patterns("xllm_scores_*"))
+    (pair,) = align(folder, tmp_path / "b" / "last-gold")
+    statistics = metric_for("match", pair.a).statistics(pair.a.hypotheses, pair.a.references, lang="en")
+    assert statistics[:, 0].tolist() == task_values
+    (row,) = [r for r in compare(folder, tmp_path / "b" / "last-gold", n_resamples=50) if r.metric == "match"]
+    assert row.comparison.a == pytest.approx(sum(task_values) / len(task_values), abs=1e-12)

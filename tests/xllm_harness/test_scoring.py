@@ -142,3 +142,45 @@ def test_a_metric_with_no_number_for_these_outputs_is_recorded_as_missing(tmp_pa
     assert out["results"]["xquad_xllm_zh"] == {"exact_match": 1.0}
     assert "off_target" not in out["results"]["xquad_xllm_zh"]
     assert "identifiable" in out["errors"]["xquad_xllm_zh"]["off_target"]
+
+
+NAN_PLUGIN = """
+import math
+
+from xllm_harness.hookspecs import hookimpl
+from xllm_harness.metrics import Metric, Signature
+
+
+class SometimesNaN(Metric):
+    name = "sometimes_nan"
+    families = ("flores_xllm",)
+
+    def segment_statistics(self, hypotheses, references, sources, lang):
+        return [math.nan if "rained" in r[0] or "plu" in r[0] else 1.0 for r in references]
+
+    def signature(self):
+        return Signature.of("sometimes_nan")
+
+
+@hookimpl
+def xllm_metrics():
+    return [SometimesNaN]
+"""
+
+
+def test_a_score_that_is_not_a_finite_number_is_recorded_missing_with_its_reason(
+    tmp_path, install_plugin, use_sacrebleu_home
+):
+    install_plugin("xllm-sometimes-nan", "sometimes_nan", "xllm_test_sometimes_nan", NAN_PLUGIN)
+    folder = flores_folder(tmp_path / "model")
+    assert "sometimes_nan" in default_metrics("flores_xllm_en-zh")  # joined the family by naming it
+    out = score_model_dir(folder, log=lambda message: None)
+    text = out.read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    data = json.loads(text)
+    assert "sometimes_nan" not in data["results"]["flores_xllm_en-zh"]
+    assert "sometimes_nan" not in data["statistics"]["flores_xllm_en-zh"]
+    assert data["errors"]["flores_xllm_en-zh"]["sometimes_nan"] == (
+        "sometimes_nan gave nan, not a finite number; the score is missing"
+    )
+    assert "chrf" in data["results"]["flores_xllm_en-zh"]  # the other metrics are kept

@@ -10,9 +10,12 @@ Where the statistics come from:
 
 - metrics without a model (spBLEU, chrF++, QA ``match``/``exact_match``/``f1``...) are computed from
   the samples;
-- COMET and BLEURT statistics recorded by ``xllm score`` (``statistics`` in ``xllm_scores_*.json``,
-  for the same samples file and doc_ids) are reused when A's and B's signatures agree; with
-  ``--metrics comet --comet-model PATH`` (``bleurt``/``--bleurt-model``) they are recomputed;
+- metrics that load a model (``Metric.loads_model``: COMET, BLEURT...): the statistics recorded by
+  ``xllm score`` (``statistics`` in ``xllm_scores_*.json``, for the same samples file and doc_ids) are
+  reused when A's and B's signatures agree; with ``--metrics comet --comet-model PATH``
+  (``bleurt``/``--bleurt-model``) they are recomputed;
+- a metric whose statistics or comparison are not finite numbers is skipped with the reason (the
+  others are kept);
 - judge verdicts: ``judge_accuracy`` from the per-item details of ``xllm judge qa`` beside each
   system's samples (items judged for both systems), ``judge_pairwise`` from an ``xllm judge pairwise``
   run of A against B found beside A (a = share of items A wins, b = share B wins).
@@ -57,8 +60,6 @@ from xllm_harness.results.reports import write_compare_report
 from xllm_harness.results.scores import recorded_statistics as scores_statistics
 from xllm_harness.scoring import SampleSet, default_metrics, metric_for, read_samples
 
-NEEDS_MODEL = ("comet", "bleurt")
-"""Metrics that load a model: computed only when asked for (``--metrics``), else reused when recorded."""
 JUDGE_ACCURACY = "judge_accuracy"
 JUDGE_PAIRWISE = "judge_pairwise"
 JUDGE_METRICS = (JUDGE_ACCURACY, JUDGE_PAIRWISE)
@@ -357,20 +358,28 @@ def compare(
                 ):  # the signature comes with the statistics (sacrebleu's needs the references)
                     result_a, stats_a = metric.score_with_statistics(*args(pair.a))
                     stats_b = metric.statistics(*args(pair.b))
-                    signature = result_a.signature
-                comparison = paired_comparison(
-                    metric,
-                    stats_a,
-                    stats_b,
-                    n_resamples,
-                    seed,
-                    clusters=pair.clusters_of(pair.a.doc_ids),
-                    alpha=alpha,
-                )
+                    signature = str(result_a.signature)
+                reason = not_finite_statistics(stats_a, stats_b)
+                comparison = None
+                if reason is None:
+                    comparison = paired_comparison(
+                        metric,
+                        stats_a,
+                        stats_b,
+                        n_resamples,
+                        seed,
+                        clusters=pair.clusters_of(pair.a.doc_ids),
+                        alpha=alpha,
+                    )
+                    reason = not_finite_comparison(comparison)
             except XllmError as err:
                 if plan.metrics:  # asked for by name: the user must know
                     raise
                 skipped.append({"task": pair.task, "metric": name, "reason": str(err)})
+                continue
+            if reason or comparison is None:  # missing with its reason; every other metric is still compared
+                skipped.append({"task": pair.task, "metric": name, "reason": str(reason)})
+                log(f"{pair.task} {name}: not compared ({reason})")
                 continue
             rows.append(Row(pair.task, name, comparison, signature))
             log(f"{pair.task} {name}")
@@ -384,6 +393,25 @@ def compare(
         if difference is not None and mde is not None and np.isfinite(mde) and mde > 0:
             row.items_needed = items_needed(mde, row.comparison.n, difference)
     return rows
+
+
+def not_finite_statistics(stats_a: Any, stats_b: Any) -> str | None:
+    """Why per-segment statistics give no comparison (values that are NaN or infinite), or ``None``."""
+    for side, stats in (("A", stats_a), ("B", stats_b)):
+        values = np.asarray(stats, dtype=np.float64)
+        if not np.all(np.isfinite(values)):
+            bad = int(np.count_nonzero(~np.isfinite(values).reshape(len(values), -1).all(axis=1)))
+            return f"{side}'s statistics are not finite numbers (NaN or infinite) for {bad} segment(s)"
+    return None
+
+
+def not_finite_comparison(comparison: Comparison) -> str | None:
+    """Why a comparison has no number (a score or p-value that is NaN or infinite), or ``None``."""
+    for field_name in ("a", "b", "p"):
+        value = getattr(comparison, field_name)
+        if value is None or not np.isfinite(value):
+            return f"the comparison's {field_name} is {value} (not a finite number)"
+    return None
 
 
 def _prefers_b(row: Row) -> bool:
@@ -416,10 +444,13 @@ def disagreement_lines(found: list[dict[str, Any]]) -> list[str]:
 
 
 def _defaults(task, recorded_a, recorded_b, judged_a, judged_b, outcomes) -> list[str]:
+    """The family's metrics; those that load a model (``Metric.loads_model``) only where ``xllm score``
+    recorded their statistics for both sides with one signature (else only when asked for)."""
+    registered = get_metrics()
     names = [
         m
         for m in default_metrics(task)
-        if m not in NEEDS_MODEL
+        if not registered[m].loads_model
         or (m in recorded_a and m in recorded_b and recorded_a[m][1] == recorded_b[m][1])
     ]
     if task in judged_a and task in judged_b:

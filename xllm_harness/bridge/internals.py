@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib.metadata
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -76,6 +77,34 @@ def wrap_make_table(wrapper: Callable[[Callable], Callable]) -> None:
     import lm_eval.utils
 
     lm_eval.utils.make_table = wrapper(lm_eval.utils.make_table)
+
+
+_SAVED_OUTPUT: list[str] = []
+
+
+def remember_output_path() -> None:
+    """Record the ``--output_path`` lm-eval saves this run's results under (its ``EvaluationTracker``),
+    for end-of-run messages (:func:`saved_output_path`), instead of parsing the command line. A no-op
+    unless lm-eval's tracker is already imported (its command line imports it before loading tasks)."""
+    module = sys.modules.get("lm_eval.loggers.evaluation_tracker")
+    tracker = getattr(module, "EvaluationTracker", None)
+    if tracker is None or getattr(tracker.save_results_aggregated, "_xllm_remembers", False):
+        return
+    original = tracker.save_results_aggregated
+
+    @functools.wraps(original)
+    def save_results_aggregated(self, *args: Any, **kwargs: Any) -> Any:
+        if getattr(self, "output_path", None):
+            _SAVED_OUTPUT.append(str(self.output_path))
+        return original(self, *args, **kwargs)
+
+    save_results_aggregated._xllm_remembers = True  # type: ignore[attr-defined]
+    tracker.save_results_aggregated = save_results_aggregated
+
+
+def saved_output_path() -> str | None:
+    """The ``--output_path`` lm-eval saved results under in this process (:func:`remember_output_path`)."""
+    return _SAVED_OUTPUT[-1] if _SAVED_OUTPUT else None
 
 
 def setup_logging(level: str | int) -> None:

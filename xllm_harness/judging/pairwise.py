@@ -29,6 +29,7 @@ from xllm_harness.judging.backend import ChatRequest
 from xllm_harness.judging.client import JudgeClient
 from xllm_harness.judging.prompts import pairwise_messages, parse_scores
 from xllm_harness.judging.rounds import Outcome, judge_all
+from xllm_harness.metric_inputs import document_kind
 from xllm_harness.results.lm_eval import OUTCOMES, read_sample_lines, sample_files
 
 
@@ -69,7 +70,7 @@ def load_pairs(
     instruction_tasks = [
         task
         for task in common
-        if (rows := read_sample_lines(files_a[task])) and "instruction" in rows[0]["doc"]
+        if (rows := read_sample_lines(files_a[task])) and document_kind(rows[0]["doc"]) == "instruction"
     ]
     pairs: list[PairItem] = []
     for task_pair in align(dir_a, dir_b, instruction_tasks, filter_name) if instruction_tasks else []:

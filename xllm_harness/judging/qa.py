@@ -28,7 +28,8 @@ from xllm_harness.judging.client import JudgeClient
 from xllm_harness.judging.prompts import parse_yes_no, qa_messages
 from xllm_harness.judging.rounds import Outcome, judge_all
 from xllm_harness.languages import get_language
-from xllm_harness.results.lm_eval import read_sample_lines, response, sample_files
+from xllm_harness.metric_inputs import sample_response
+from xllm_harness.results.lm_eval import read_sample_lines, sample_files
 from xllm_harness.scoring import read_samples
 
 QA_DOC_KEYS = ("context", "question", "answers", "lang")
@@ -57,7 +58,9 @@ def chosen_filter_lines(path: Path, filter_name: str | None = None) -> list[dict
         by_doc.setdefault(record["doc_id"], []).append(record)
     lines = []
     for doc_id, answer in zip(chosen.doc_ids, chosen.hypotheses, strict=True):
-        lines.append(next(r for r in by_doc[doc_id] if response(r) == answer))
+        lines.append(
+            next(r for r in by_doc[doc_id] if sample_response(r, f"{path}: doc_id {doc_id}") == answer)
+        )
     return lines
 
 
@@ -90,7 +93,7 @@ def load_qa_items(
                     task,
                     record["doc_id"],
                     context,
-                    response(record),
+                    sample_response(record, f"{path}: doc_id {record['doc_id']}"),
                     record.get("exact_match"),
                     record.get("match"),
                 )

@@ -19,7 +19,6 @@ marks cells that differ significantly from a baseline model. Rendering: :mod:`xl
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,32 +29,21 @@ import numpy as np
 from xllm_harness.analysis.shares import Share
 from xllm_harness.errors import InputError, MissingDependencyError, MissingFileError, XllmError, unknown_name
 from xllm_harness.leaderboard import paper
-from xllm_harness.metrics import COVERAGE_FIELD, Metric, get_metrics
+from xllm_harness.metrics import COVERAGE_FIELD, Metric, Signature, get_metrics
 from xllm_harness.results.findings import Finding, PairwiseFinding, read_findings, read_pairwise, result_files
 from xllm_harness.results.lm_eval import OUTCOMES, Missing, ModelIdentity
 from xllm_harness.results.model_names import readable_names
-from xllm_harness.taskgen import TaskFamily, family_of, get_families
+from xllm_harness.taskgen import TaskFamily, family_metrics, family_of, get_families
 
-METRIC_TITLES = {
-    "match": "match (x-LLM)",
-    "exact_match": "exact match",
-    "f1": "F1",
+COLUMN_TITLES = {
     "judge_accuracy": "judge accuracy",
-    "spbleu": "spBLEU",
-    "chrf": "chrF++",
-    "comet": "COMET (x100)",
-    "bleurt": "BLEURT (x100)",
-    "off_target": "off-target rate",
     "win_tie_loss": "win / tie / loss shares of A against B",
     "consistency_x_given_en": "cross-lingual consistency, P(right in X | right in English)",
     "consistency_kappa": "cross-lingual agreement with English, Cohen's kappa",
 }
+"""Titles of the table quantities that are not metric plugins (a metric's title is ``Metric.title``)."""
 CONSISTENCY_SUFFIX = "_consistency"
 """Family name of a consistency table: ``<family>_consistency`` (its own heatmap in the overview)."""
-TABLE_SCALE = {"comet": 100.0, "bleurt": 100.0}
-"""Metrics shown on a fixed scale: the value's signature must declare its own (``scale:N``), and the
-table shows ``value × TABLE_SCALE / N``; a value that declares no scale is shown as missing."""
-SCALE_RE = re.compile(r"(?:^|\|)scale:([0-9.]+)(?:\||$)")
 PAIRWISE = "judge_pairwise"
 
 Warn = Callable[[str], None]
@@ -157,7 +145,7 @@ class Table:
 
     @property
     def title(self) -> str:
-        return f"{self.family_title}: {METRIC_TITLES.get(self.metric, self.metric)}"
+        return f"{self.family_title}: {metric_title(self.metric)}"
 
 
 @dataclass
@@ -172,15 +160,29 @@ class Collection:
 # --- reading: xllm_harness.results.findings; here, which finding is shown and on what scale -------------
 
 
+def metric_title(name: str) -> str:
+    """A table quantity's title: the metric's own (``Metric.title``), else :data:`COLUMN_TITLES`'s."""
+    cls = get_metrics().get(name)
+    return cls.display_title() if cls is not None else COLUMN_TITLES.get(name, name)
+
+
+def _table_factor(metric: str, signature: str) -> float | None:
+    """What a recorded value is multiplied by for the table: ``Metric.table_scale`` over the scale its
+    signature declares (1 for metrics shown as recorded); ``None`` when the signature declares none."""
+    cls = get_metrics().get(metric)
+    if cls is None or cls.table_scale is None:
+        return 1.0
+    declared = Signature.parse(signature).scale()
+    return None if declared is None else cls.table_scale / declared
+
+
 def _rescale(metric: str, value: float, signature: str) -> float | Missing:
-    if metric not in TABLE_SCALE:
-        return value
-    declared = SCALE_RE.search(signature)
-    if declared is None or float(declared.group(1)) <= 0:
+    factor = _table_factor(metric, signature)
+    if factor is None:
         return Missing(
             f"its signature declares no scale ({signature or 'no signature'}); rescore with xllm score"
         )
-    return value * TABLE_SCALE[metric] / float(declared.group(1))
+    return value * factor
 
 
 def _cell(found: Finding) -> Cell:
@@ -198,7 +200,7 @@ def _cell(found: Finding) -> Cell:
 
 def _family_metrics(task: str) -> tuple[str, ...]:
     found = family_of(task)
-    return found[0].metrics if found else ()
+    return family_metrics(found[0]) if found else ()
 
 
 def _merge_named(found: list[Finding], pairs: list[PairwiseFinding]) -> dict[str, ModelIdentity]:
@@ -355,12 +357,11 @@ def _coverage(metric: str, cell: Cell) -> str | None:
     """The language-coverage warning of a number: recorded by ``xllm score``, or in its signature."""
     if cell.warning:
         return cell.warning
-    found = re.search(rf"(?:^|\|){COVERAGE_FIELD}:([^|]+)", cell.signature)
+    found = Signature.parse(cell.signature).get(COVERAGE_FIELD)
     if found is None:
         return None
     cls = get_metrics().get(metric)
-    recorded = found.group(1).split(",")
-    return (cls.coverage_warning(recorded) if cls else None) or f"{metric}: {COVERAGE_FIELD}:{found.group(1)}"
+    return (cls.coverage_warning(found.split(",")) if cls else None) or f"{metric}: {COVERAGE_FIELD}:{found}"
 
 
 def build_tables(scores: dict[str, Scores] | Collection, include_reported: bool = True) -> list[Table]:
@@ -372,12 +373,12 @@ def build_tables(scores: dict[str, Scores] | Collection, include_reported: bool 
     for model, entry in scores.items():
         for (task, metric), cell in entry.values.items():
             found = family_of(task)
-            if found is None or metric not in found[0].metrics:
+            if found is None or metric not in family_metrics(found[0]):
                 continue
             cells.setdefault((found[0].name, metric), {}).setdefault(model, {})[found[1]] = cell
     tables = []
     for family in families:
-        for metric in family.metrics:
+        for metric in family_metrics(family):
             if (family.name, metric) in cells:
                 tables.append(_table(family, metric, cells[(family.name, metric)], include_reported))
     return tables
@@ -513,7 +514,7 @@ def _recompute(metric: Metric, cell: Cell, samples_cache: dict[str, Any]) -> str
 
     if cell.samples is None or not Path(cell.samples).is_file():
         return "no samples file (run with --log_samples)"
-    if getattr(type(metric), "loads_model", "model:" in cell.signature):  # declared, else the signature says
+    if metric.loads_model:
         return "model-based metrics are not rerun here; `xllm score` records their statistics"
     try:
         if cell.samples not in samples_cache:
@@ -537,8 +538,7 @@ def _reproduces(metric: Metric, cell: Cell, factor: float) -> bool:
 
 
 def _factor(metric: str, cell: Cell) -> float:
-    declared = SCALE_RE.search(cell.signature)
-    return TABLE_SCALE[metric] / float(declared.group(1)) if metric in TABLE_SCALE and declared else 1.0
+    return _table_factor(metric, cell.signature) or 1.0
 
 
 def add_intervals(scores: dict[str, Scores], n_resamples: int = 1000, level: float = 0.95) -> None:
@@ -653,9 +653,7 @@ def _disagreement_notes(tables: list[Table], baseline: str) -> None:
                 if cell.vs_baseline and not row.reported:
                     winner = row.label if (cell.vs_baseline == "higher") == higher_is_better else baseline
                     key = (table.family, row.label, column)
-                    prefer.setdefault(key, {}).setdefault(winner, []).append(
-                        METRIC_TITLES.get(table.metric, table.metric)
-                    )
+                    prefer.setdefault(key, {}).setdefault(winner, []).append(metric_title(table.metric))
     for (family, model, column), winners in prefer.items():
         if len(winners) < 2:
             continue

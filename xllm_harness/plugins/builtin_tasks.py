@@ -47,11 +47,15 @@ def _mi_eval_tasks(lang: Language) -> Tasks:
     return [(f"mi_eval_xllm_{lang.code}", {"dataset_kwargs": {"lang": lang.code}})]
 
 
-QA_METRICS = ("match", "exact_match", "f1", "judge_accuracy", "off_target")
-"""Leaderboard columns of XQuAD/MLQA: lm-eval's metrics, then the QA judge's accuracy (Table 2)."""
-QA_GROUP_METRICS = ("match", "exact_match", "f1", "off_target")
+JUDGE_ACCURACY = "judge_accuracy"
+QA_METRICS = ("match", "exact_match", "f1", JUDGE_ACCURACY, "off_target")
+"""The XQuAD/MLQA metrics, defined here only (the tasks' ``metric_list`` and aggregations are generated
+from it), with the QA judge's accuracy (Table 2) among them as a leaderboard column."""
+QA_GROUP_METRICS = tuple(m for m in QA_METRICS if m != JUDGE_ACCURACY)
 FLORES_METRICS = ("spbleu", "chrf", "comet", "bleurt", "off_target")
-"""lm-eval's metrics and, for COMET/BLEURT, ``xllm score``'s (same names)."""
+"""The FLORES metrics, defined here only: the tasks' ``metric_list`` and aggregations are generated from
+it (``TaskFamily.aggregations``), lm-eval computes those that load no model by default, ``xllm score``
+all of them; a plugin metric joins with ``Metric.families``."""
 MI_EVAL_METRICS = ("off_target",)
 """MI-Eval's lm-eval metric worth a table (the pairwise judge's win/tie/loss has its own table)."""
 
@@ -83,6 +87,8 @@ FAMILIES = [
         averages=_qa_averages,
         group_metrics=QA_GROUP_METRICS,
         parent="xllm",
+        not_metrics=(JUDGE_ACCURACY,),
+        aggregations="xllm_harness.tasks.qa_utils",
     ),
     TaskFamily(
         "mlqa_xllm",
@@ -93,6 +99,8 @@ FAMILIES = [
         averages=_qa_averages,
         group_metrics=QA_GROUP_METRICS,
         parent="xllm",
+        not_metrics=(JUDGE_ACCURACY,),
+        aggregations="xllm_harness.tasks.qa_utils",
     ),
     TaskFamily(
         "flores_xllm",
@@ -104,6 +112,7 @@ FAMILIES = [
         subgroups=_flores_directions,
         group_metrics=FLORES_METRICS,
         parent="xllm",
+        aggregations="xllm_harness.tasks.flores_utils",
     ),
     TaskFamily(
         "mi_eval_xllm",
@@ -111,8 +120,10 @@ FAMILIES = [
         _mi_eval_tasks,
         title="MI-Eval",
         metrics=MI_EVAL_METRICS,
-        group_metrics=("nonempty", "off_target"),
+        group_metrics=("nonempty", *MI_EVAL_METRICS),
         parent="xllm",
+        task_values=("nonempty",),
+        aggregations="xllm_harness.tasks.mi_eval_utils",
     ),
 ]
 

@@ -3,16 +3,19 @@
 Each direction scores FLORES-101 devtest and draws few-shot examples from dev. Options (lm-eval
 ``--metadata`` JSON, or the environment variable in brackets):
 
-- ``metrics`` (``XLLM_FLORES_METRICS``): corpus metrics computed inside lm-eval, default
-  ``spbleu,chrf,off_target``; ``comet`` and ``bleurt`` are opt-in here, because they load a second
-  model next to the evaluated one (``xllm score`` computes them afterwards from ``--log_samples``).
+- ``metrics`` (``XLLM_FLORES_METRICS``): corpus metrics computed inside lm-eval, any of the family's
+  (:func:`xllm_harness.taskgen.family_metrics`: ``spbleu,chrf,comet,bleurt,off_target`` and plugin
+  metrics that join it); by default those that load no model (``spbleu,chrf,off_target``): ``comet``
+  and ``bleurt`` (``Metric.loads_model``) are opt-in here, because they load a second model next to the
+  evaluated one (``xllm score`` computes them afterwards from ``--log_samples``).
 - ``language_names`` (``XLLM_FLORES_LANGUAGE_NAMES``): ``english`` (default, "Greek") or ``iso639``
   (x-LLM's spelling, "Modern Greek (1453-)"; the default under ``reproduce: x-llm``).
-- ``comet_model`` (``XLLM_COMET_MODEL``), ``bleurt_model`` (``XLLM_BLEURT_MODEL``): metric model id
-  or local path.
+- ``<metric>_model`` for a metric that loads a model (``comet_model``, ``bleurt_model``; else the
+  metric's own variable, ``XLLM_COMET_MODEL``...: ``Metric.configured_model``): model id or local path.
 - ``reproduce``: ``x-llm`` (see docs/differences.md).
 
-``off_target`` is scored against the target language.
+``off_target`` is scored against the target language. The aggregations ``agg_<metric>`` and
+``agg_<metric>_signature`` the generated YAMLs name exist for every metric (module ``__getattr__``).
 """
 
 from __future__ import annotations
@@ -23,19 +26,29 @@ from typing import Any
 
 from xllm_harness.errors import InputError
 from xllm_harness.languages import get_language
-from xllm_harness.scoring import clean_hypothesis
+from xllm_harness.metric_inputs import document_segment
+from xllm_harness.metrics import get_metrics
+from xllm_harness.taskgen import family_task_metrics, get_family
 from xllm_harness.tasks import task_metrics
 from xllm_harness.tasks.flores_docs import FEWSHOT_SPLIT, TEST_SPLIT, build_docs
 from xllm_harness.text.prompts import LANGUAGE_NAME_STYLES
 
-TASK_METRICS = ("spbleu", "chrf", "comet", "bleurt", "off_target")
-"""Metrics the task YAML declares aggregations for (each with a ``<name>_signature``)."""
-DEFAULT_METRICS = ("spbleu", "chrf", "off_target")
-MODEL_OPTIONS = {
-    "comet": ("comet_model", "XLLM_COMET_MODEL"),
-    "bleurt": ("bleurt_model", "XLLM_BLEURT_MODEL"),
-}
-HINT = '--metadata \'{"metrics": "spbleu,chrf,comet,bleurt,off_target"}\' (or XLLM_FLORES_METRICS)'
+FAMILY = "flores_xllm"
+
+
+def task_metric_names() -> tuple[str, ...]:
+    """The metrics the tasks can compute: the family's (:func:`~xllm_harness.taskgen.family_metrics`)."""
+    return family_task_metrics(get_family(FAMILY))
+
+
+def default_metric_names() -> list[str]:
+    """The family's registered metrics that load no model (``Metric.loads_model``)."""
+    registered = get_metrics()
+    return [m for m in task_metric_names() if m in registered and not registered[m].loads_model]
+
+
+def hint() -> str:
+    return f'--metadata \'{{"metrics": "{",".join(task_metric_names())}"}}\' (or XLLM_FLORES_METRICS)'
 
 
 def _option(metadata: dict[str, Any], key: str, env: str, default: Any) -> Any:
@@ -51,11 +64,12 @@ def parse_metrics(value: str | Sequence[str]) -> list[str]:
         [m.strip() for m in value.split(",")] if isinstance(value, str) else [str(m).strip() for m in value]
     )
     names = [m for m in names if m]
-    unknown = [m for m in names if m not in TASK_METRICS]
+    allowed = task_metric_names()
+    unknown = [m for m in names if m not in allowed]
     if unknown or not names:
         raise InputError(
             f"FLORES task option metrics={value!r}: unknown {unknown or 'empty list'}; choose from "
-            f"{', '.join(TASK_METRICS)} ({HINT})"
+            f"{', '.join(allowed)} ({hint()})"
         )
     return list(dict.fromkeys(names))
 
@@ -76,13 +90,17 @@ def load_dataset(src: str, tgt: str, **metadata: Any):
     if names not in LANGUAGE_NAME_STYLES:
         raise InputError(f"language_names={names!r}: use one of {', '.join(LANGUAGE_NAME_STYLES)}")
     get_language(src), get_language(tgt)  # unknown codes fail here, with the registered ones named
-    metrics = parse_metrics(_option(metadata, "metrics", "XLLM_FLORES_METRICS", ",".join(DEFAULT_METRICS)))
+    metrics = parse_metrics(
+        _option(metadata, "metrics", "XLLM_FLORES_METRICS", ",".join(default_metric_names()))
+    )
     options: dict[str, dict[str, Any]] = {}
-    for name, (key, env) in MODEL_OPTIONS.items():
-        model = str(_option(metadata, key, env, ""))
-        if model and name in metrics:
-            options[name] = {"model": model}
-    fields = task_metrics.plan(f"flores_xllm_{src}-{tgt}", metrics, options, HINT)
+    registered = get_metrics()
+    for name in metrics:
+        cls = registered.get(name)
+        model = cls.configured_model(metadata.get(f"{name}_model")) if cls and cls.loads_model else None
+        if model:
+            options[name] = {"model": str(model)}
+    fields = task_metrics.plan(f"flores_xllm_{src}-{tgt}", metrics, options, hint())
     return datasets.DatasetDict(
         {
             split: datasets.Dataset.from_list(
@@ -95,22 +113,8 @@ def load_dataset(src: str, tgt: str, **metadata: Any):
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
     """lm-eval ``process_results``: the segment for every corpus metric (and its signature)."""
-    hypothesis = clean_hypothesis(results[0])
-    return {
-        **task_metrics.corpus_items(
-            doc, TASK_METRICS, hypothesis, [doc["target"]], doc["source"], doc["tgt_lang"]
-        ),
-        **task_metrics.missing_items(doc, TASK_METRICS),
-    }
+    segment = document_segment(doc, results, where=f"task {doc.get('task')} document")
+    return task_metrics.document_results(doc, segment)
 
 
-agg_spbleu = task_metrics.score_aggregation("spbleu")
-agg_chrf = task_metrics.score_aggregation("chrf")
-agg_comet = task_metrics.score_aggregation("comet")
-agg_bleurt = task_metrics.score_aggregation("bleurt")
-agg_off_target = task_metrics.score_aggregation("off_target")
-agg_spbleu_signature = task_metrics.signature_aggregation("spbleu")
-agg_chrf_signature = task_metrics.signature_aggregation("chrf")
-agg_comet_signature = task_metrics.signature_aggregation("comet")
-agg_bleurt_signature = task_metrics.signature_aggregation("bleurt")
-agg_off_target_signature = task_metrics.signature_aggregation("off_target")
+__getattr__ = task_metrics.aggregations_by_name

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from xllm_harness.metric_inputs import document_segment
+from xllm_harness.taskgen import family_task_metrics, get_family
 from xllm_harness.tasks import mi_eval_docs as mi_eval
 from xllm_harness.tasks import task_metrics
 
-CORPUS_METRICS = ("off_target",)
 HINT = "off_target is the only metric of MI-Eval in lm-eval; the judge scores the answers"
 
 
@@ -20,19 +21,18 @@ HINT = "off_target is the only metric of MI-Eval in lm-eval; the judge scores th
 def load_dataset(lang: str, **metadata: Any):
     """lm-eval ``custom_dataset``: the MI-Eval items of ``lang``, metric plan checked first."""
     task_metrics.reproduce(metadata)
-    fields = task_metrics.plan(f"mi_eval_xllm_{lang}", CORPUS_METRICS, {}, HINT)
+    names = family_task_metrics(get_family("mi_eval_xllm"))  # the family's list (off_target)
+    fields = task_metrics.plan(f"mi_eval_xllm_{lang}", names, {}, HINT)
     return mi_eval.load_dataset(lang).map(lambda _: fields)
 
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
     """``nonempty`` per answer, and the answer for ``off_target`` (in the instruction's language)."""
-    answer = results[0].strip()
+    segment = document_segment(doc, results, where=f"task {doc.get('task')} document")
     return {
-        "nonempty": float(bool(answer)),
-        **task_metrics.corpus_items(doc, CORPUS_METRICS, answer, [doc["instruction"]], None, doc["lang"]),
-        **task_metrics.missing_items(doc, CORPUS_METRICS),
+        "nonempty": float(bool(segment.hypothesis.strip())),
+        **task_metrics.document_results(doc, segment),
     }
 
 
-agg_off_target = task_metrics.score_aggregation("off_target")
-agg_off_target_signature = task_metrics.signature_aggregation("off_target")
+__getattr__ = task_metrics.aggregations_by_name

@@ -1,8 +1,10 @@
 """lm-eval code of the ``xquad_xllm_<lang>`` and ``mlqa_xllm_<lang>`` tasks (``_qa_xllm_yaml``).
 
-Per question: ``match``, ``exact_match`` and ``f1`` from the registered QA metrics (the same classes
-``xllm score`` uses, with the same language, so both give the same per-sample values); per task:
-``off_target``, the share of answers not in the document's language. Options (``--metadata``):
+The metrics are the QA family's (``plugins/builtin_tasks.py``: ``TaskFamily.metrics``; the YAMLs'
+``metric_list`` is generated from it). Per question: ``match``, ``exact_match`` and ``f1`` (metrics scored
+per document, the same classes ``xllm score`` uses on the same inputs, so both give the same per-sample
+values); per task: ``off_target``, the share of answers not in the document's language. Options
+(``--metadata``):
 
 - ``qa_normalization``: ``language`` (default: each language's own, ``Language.qa_normalization``)
   or ``squad`` (SQuAD v1.1 for every language, as XTREME scores XQuAD);
@@ -14,12 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from xllm_harness.bridge.internals import process_results_metric
+from xllm_harness.metric_inputs import document_segment
+from xllm_harness.taskgen import family_task_metrics, get_family
 from xllm_harness.tasks import qa_docs as qa
 from xllm_harness.tasks import task_metrics
 
-SAMPLE_METRICS = ("match", "exact_match", "f1")
-CORPUS_METRICS = ("off_target",)
 NORMALIZATIONS = ("language", "squad")
 HINT = "the QA metrics are fixed; enable the qa_metrics plugin (XLLM_DISABLE_PLUGINS) if it is off"
 
@@ -34,11 +35,16 @@ def metric_options(metadata: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return options
 
 
+def metric_names(benchmark: str) -> tuple[str, ...]:
+    """The metrics of the ``<benchmark>_xllm`` tasks (the family's)."""
+    return family_task_metrics(get_family(f"{benchmark}_xllm"))
+
+
 @task_metrics.one_line_errors
 def load_dataset(lang: str, benchmark: str, **metadata: Any):
     """lm-eval ``custom_dataset``: the questions, with the metric plan checked before generation."""
     fields = task_metrics.plan(
-        f"{benchmark}_xllm_{lang}", SAMPLE_METRICS + CORPUS_METRICS, metric_options(metadata), HINT
+        f"{benchmark}_xllm_{lang}", metric_names(benchmark), metric_options(metadata), HINT
     )
     ds = qa.load_dataset(lang, benchmark)
     return ds.map(lambda _: fields)
@@ -46,18 +52,8 @@ def load_dataset(lang: str, benchmark: str, **metadata: Any):
 
 def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
     """lm-eval ``process_results``: per-question QA scores, the answer for ``off_target``."""
-    answers, lang = list(doc["answers"]), doc["lang"]
-    names = SAMPLE_METRICS + CORPUS_METRICS
-    return {
-        **task_metrics.sample_scores(doc, SAMPLE_METRICS, results[0], answers, lang),
-        **task_metrics.corpus_items(doc, CORPUS_METRICS, results[0].strip(), answers, None, lang),
-        **task_metrics.missing_items(doc, names),
-    }
+    segment = document_segment(doc, results, where=f"task {doc.get('task')} document {doc.get('id')}")
+    return task_metrics.document_results(doc, segment)
 
 
-f1 = process_results_metric("f1")  # the YAML's `metric:` of f1 (lm-eval 0.5 has an f1 of its own)
-agg_match_signature = task_metrics.signature_aggregation("match")
-agg_exact_match_signature = task_metrics.signature_aggregation("exact_match")
-agg_f1_signature = task_metrics.signature_aggregation("f1")
-agg_off_target = task_metrics.score_aggregation("off_target")
-agg_off_target_signature = task_metrics.signature_aggregation("off_target")
+__getattr__ = task_metrics.aggregations_by_name

@@ -13,11 +13,18 @@ Before generation (the task's ``custom_dataset``, which lm-eval runs when it bui
 (:meth:`~xllm_harness.metrics.Metric.check_available`); the missing ones are announced at once, and
 the plan is stored in every document, so no generation is wasted on a metric that cannot run.
 
+Which metrics a task computes is its family's list (``taskgen.family_task_metrics``), stored in each
+document by :func:`plan`; :func:`document_results` is every task's ``process_results`` over it (metrics
+``scored_per_document`` per document, the others per corpus), and :func:`aggregations_by_name` gives the
+``agg_<metric>``/``metric_<metric>`` names the generated ``metric_list`` refers to.
+
 Results: a computed metric ``M`` has ``"M,none": <number>`` and ``"M_signature,none": <signature>``.
 A metric that cannot be computed has ``"M_signature,none": "missing: <reason>"`` and no ``"M,none"``
 (known before generation) or ``"M,none": NaN`` (failed when aggregating: a model that did not load,
-or outputs the metric cannot measure, e.g. ``off_target`` on answers too short to identify). The run ends with a
-message naming the ``xllm score`` command that fills it in from the saved samples.
+outputs the metric cannot measure, e.g. ``off_target`` on answers too short to identify, or a score
+that is not a finite number; lm-eval needs a number there, and every reader takes it as missing with
+the signature's reason). The run ends with a message naming the ``xllm score`` command that fills it
+in from the saved samples (and the ``--output_path`` lm-eval saved under, from its tracker).
 """
 
 from __future__ import annotations
@@ -31,12 +38,19 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from xllm_harness.bridge.internals import no_stderr
+from xllm_harness.bridge.internals import (
+    no_stderr,
+    process_results_metric,
+    remember_output_path,
+    saved_output_path,
+)
 from xllm_harness.errors import InputError, UnknownNameError, XllmError
-from xllm_harness.metrics import Metric, MetricResult, get_metric
+from xllm_harness.metric_inputs import Segment, metric_options
+from xllm_harness.metrics import Metric, MetricResult, get_metric, require_finite
 from xllm_harness.models.metric_models import MissingMetricModelError
 from xllm_harness.results.lm_eval import MISSING_PREFIX as MISSING
 
+SIGNATURE_SUFFIX = "_signature"
 REPRODUCE = ("x-llm",)
 """Values of the ``reproduce`` task option (``--metadata '{"reproduce": "x-llm"}'``)."""
 
@@ -69,10 +83,12 @@ def reproduce(metadata: dict[str, Any]) -> str | None:
 
 
 def _under_lm_eval_cli() -> bool:
-    """Whether this process is lm-eval's own command line (``lm_eval ...`` or ``python -m lm_eval``)."""
+    """Whether this process is lm-eval's own command line (``lm_eval ...`` or ``python -m lm_eval``): its
+    ``__main__`` is the ``lm_eval`` console script or lm-eval's package."""
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
-    return os.path.basename(sys.argv[0]) in ("lm_eval", "lm-eval") or (
+    script = os.path.basename(str(getattr(main, "__file__", "") or ""))
+    return script in ("lm_eval", "lm-eval") or (
         spec is not None and spec.name in ("lm_eval.__main__", "lm_eval")
     )
 
@@ -105,6 +121,7 @@ def plan(task: str, names: Sequence[str], options: dict[str, dict[str, Any]], hi
 
     ``hint`` is the task option that chooses other metrics (named in the message).
     """
+    remember_output_path()  # for the end-of-run message
     available: list[str] = []
     missing: dict[str, str] = {}
     errors: dict[str, Exception] = {}
@@ -138,34 +155,27 @@ def _enabled(doc: dict[str, Any], names: Sequence[str]) -> list[str]:
     return [n for n in names if n in on]
 
 
-def sample_scores(
-    doc: dict[str, Any], names: Sequence[str], hypothesis: str, references: list[str], lang: str
-) -> dict[str, Any]:
+def sample_scores(doc: dict[str, Any], names: Sequence[str], segment: Segment) -> dict[str, Any]:
     """``process_results`` entries of per-document metrics: the score and its signature."""
-    options = json.loads(doc["metric_options"])
+    options = metric_options(doc, f"task {doc.get('task')}")
     out: dict[str, Any] = {}
     for name in _enabled(doc, names):
-        result = _instance(name, options).sentence_score(hypothesis, references, lang=lang)
+        metric = _instance(name, options)
+        source = segment.source if metric.needs_sources else None
+        result = metric.sentence_score(segment.hypothesis, segment.references, source, lang=segment.lang)
         out[name] = result.score
-        out[f"{name}_signature"] = {"signature": result.signature}
+        out[f"{name}_signature"] = {"signature": str(result.signature)}
     return out
 
 
-def corpus_items(
-    doc: dict[str, Any],
-    names: Sequence[str],
-    hypothesis: str,
-    references: list[str],
-    source: str | None,
-    lang: str,
-) -> dict[str, Any]:
+def corpus_items(doc: dict[str, Any], names: Sequence[str], segment: Segment) -> dict[str, Any]:
     """``process_results`` entries of corpus metrics: the segment, passed on to the aggregation."""
     item = {
         "task": doc["task"],
-        "hyp": hypothesis,
-        "refs": list(references),
-        "src": source,
-        "lang": lang,
+        "hyp": segment.hypothesis,
+        "refs": list(segment.references),
+        "src": segment.source,
+        "lang": segment.lang,
         "options": doc["metric_options"],
     }
     out: dict[str, Any] = {}
@@ -175,9 +185,23 @@ def corpus_items(
     return out
 
 
-def missing_items(doc: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
-    """``process_results`` entries of the planned metrics that are missing (their reason)."""
-    return {f"{n}_signature": {"missing": r} for n, r in _missing(doc).items() if n in names}
+def missing_items(doc: dict[str, Any], names: Sequence[str] | None = None) -> dict[str, Any]:
+    """``process_results`` entries of the planned metrics that are missing (their reason); all of them
+    without ``names``."""
+    return {f"{n}_signature": {"missing": r} for n, r in _missing(doc).items() if names is None or n in names}
+
+
+def document_results(doc: dict[str, Any], segment: Segment) -> dict[str, Any]:
+    """``process_results`` entries of every metric in the document's plan: the score of each metric
+    scored per document (``Metric.scored_per_document``), the segment for the others, the reasons of
+    the missing ones."""
+    planned = [n for n in doc["metrics"].split(",") if n]
+    per_document = [n for n in planned if get_metric(n).scored_per_document()]
+    return {
+        **sample_scores(doc, per_document, segment),
+        **corpus_items(doc, [n for n in planned if n not in per_document], segment),
+        **missing_items(doc),
+    }
 
 
 @functools.lru_cache(maxsize=8)
@@ -193,12 +217,14 @@ def _corpus(name: str, options: str, segments: tuple) -> MetricResult | str:
     langs = {s[3] for s in segments}
     try:
         metric = _instance(name, json.loads(options))
-        return metric.corpus_score(
+        result = metric.corpus_score(
             hyps,
             refs,
             sources=sources if metric.needs_sources else None,
             lang=langs.pop() if len(langs) == 1 else None,
         )
+        require_finite(name, result.score)
+        return result
     except XllmError as err:  # a missing model, or data the metric cannot measure: recorded, not fatal
         return str(err).strip("'\"")
 
@@ -209,6 +235,21 @@ def _corpus_of(name: str, items: list[dict[str, Any]]) -> MetricResult | str:
     if isinstance(result, str):
         REPORT.add(name, items[0]["task"], result, late=True)
     return result
+
+
+@functools.cache
+def aggregations_by_name(attribute: str) -> Any:
+    """A task utilities module's ``__getattr__``: ``agg_<metric>``, ``agg_<metric>_signature`` and
+    ``metric_<metric>`` (the YAML ``metric:`` of a metric scored per document) for any metric, as the
+    generated ``metric_list`` names them (``TaskFamily.aggregations``)."""
+    if attribute.startswith("metric_"):
+        return process_results_metric(attribute.removeprefix("metric_"))
+    if not attribute.startswith("agg_"):
+        raise AttributeError(attribute)
+    name = attribute.removeprefix("agg_")
+    if name.endswith(SIGNATURE_SUFFIX):
+        return signature_aggregation(name.removesuffix(SIGNATURE_SUFFIX))
+    return score_aggregation(name)
 
 
 def score_aggregation(name: str) -> Callable[[list[dict[str, Any]]], float]:
@@ -235,7 +276,7 @@ def signature_aggregation(name: str) -> Callable[[list[dict[str, Any]]], str]:
         if "signature" in items[0]:  # a sample metric: the per-document signatures
             return " | ".join(sorted({i["signature"] for i in items}))
         result = _corpus_of(name, items)
-        return MISSING + result if isinstance(result, str) else result.signature
+        return MISSING + result if isinstance(result, str) else str(result.signature)
 
     aggregate.__name__ = f"agg_{name}_signature"
     return no_stderr(aggregate)
@@ -296,7 +337,7 @@ class MissingReport:
                 file=sys.stderr,
             )
             return
-        out = _output_path()
+        out = saved_output_path() or "OUT"
         for metric, tasks in sorted(self.missing.items()):
             fix = (
                 f"after `{self.fixes[metric]}`, "
@@ -314,18 +355,6 @@ class MissingReport:
 def _tasks(tasks: dict[str, str]) -> str:
     names = sorted(tasks)
     return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-
-
-def _output_path() -> str:
-    """The run's ``--output_path`` from the command line, for the message (``OUT`` if absent)."""
-    argv = sys.argv
-    for i, arg in enumerate(argv):
-        for flag in ("--output_path", "--output-path", "-o"):
-            if arg == flag and i + 1 < len(argv):
-                return argv[i + 1]
-            if arg.startswith(flag + "="):
-                return arg.split("=", 1)[1]
-    return "OUT"
 
 
 REPORT = MissingReport()

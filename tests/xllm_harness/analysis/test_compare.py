@@ -236,3 +236,24 @@ def test_pairwise_judge_outcomes(tmp_path, samples_dir):
     assert row.metric == "judge_pairwise" and c.test == MCNEMAR
     assert (c.a, c.b, c.n) == (pytest.approx(0.2), pytest.approx(0.6), 5)
     assert c.p == pytest.approx(2 * (1 + 4) / 16)  # sign test: 1 win against 3 losses
+
+
+def test_a_metric_without_finite_statistics_is_skipped_and_the_others_kept(tmp_path, flores_data):
+    """One NaN in COMET's recorded statistics: COMET is skipped with its reason, chrF++ and spBLEU are
+    still compared and Holm-adjusted (the NaN p-value used to stop the whole run)."""
+    a = write_flores_run(tmp_path / "a", lambda d: drop_third(d["target"]), directions=("en-zh",))
+    b = write_flores_run(tmp_path / "b", lambda d: d["target"], directions=("en-zh",))
+    task, ids = "flores_xllm_en-zh", list(range(50))
+    write_scores(a, task, ids, [50.0] * 49 + [float("nan")], "model:wmt22|version:x")
+    write_scores(b, task, ids, [60.0] * 50, "model:wmt22|version:x")
+    skipped: list[dict[str, str]] = []
+    rows = {r.metric: r for r in compare(a, b, skipped=skipped)}
+    assert {"spbleu", "chrf", "off_target"} == set(rows)
+    assert all(np.isfinite(r.p_holm) for r in rows.values())
+    assert skipped == [
+        {
+            "task": task,
+            "metric": "comet",
+            "reason": "A's statistics are not finite numbers (NaN or infinite) for 1 segment(s)",
+        }
+    ]

@@ -466,3 +466,27 @@ def test_a_score_of_exactly_zero_is_a_number_not_a_missing_cell(tmp_path):
     for title in ("XQuAD: judge accuracy", "XQuAD: F1"):
         row = table(tables, title).rows[0]
         assert row.values["ar"] == 0.0 and row.cells["ar"].missing is None
+
+
+def test_the_table_scale_is_the_metrics_and_the_value_declares_its_own(tmp_path):
+    """COMET declares its tables' scale (``Metric.table_scale`` 100); a value recorded on the 0-1 scale
+    (``scale:1``, as older COMET runs wrote) is shown ×100, one without a declared scale as missing."""
+    write_results(tmp_path / "a", "/m/a", {"flores_xllm_en-ar": {"chrf": 30.0}}, "2026-01-01T00-00-00.1")
+    (tmp_path / "a" / "xllm_scores_2026-03-01T00-00-00.2.json").write_text(
+        json.dumps(
+            {
+                "model_name": "/m/a",
+                "results": {"flores_xllm_en-ar": {"comet": 0.71}, "flores_xllm_ar-en": {"comet": 0.8}},
+                "signatures": {
+                    "flores_xllm_en-ar": {"comet": "model:x|scale:1"},
+                    "flores_xllm_ar-en": {"comet": "model:x|scale:lots"},
+                },
+            }
+        )
+    )
+    tables = build_tables(collect([tmp_path]).scores, include_reported=False)
+    comet = table(tables, "FLORES-101: COMET (x100)").rows[0]
+    assert comet.values["en-ar"] == pytest.approx(71.0, abs=1e-9)
+    assert comet.values["ar-en"] is None and "declares no scale" in comet.cells["ar-en"].missing
+    chrf = table(tables, "FLORES-101: chrF++").rows[0]
+    assert chrf.values["en-ar"] == 30.0  # no table scale: shown as recorded

@@ -22,7 +22,7 @@ import numpy as np
 
 from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
-from xllm_harness.metrics import Metric, MetricResult
+from xllm_harness.metrics import Metric, MetricResult, Signature
 from xllm_harness.models.metric_models import MissingMetricModelError, offline, spm_model_path, spm_url
 
 SPM_TOKENIZERS = ("flores101", "flores200", "spBLEU-1K")
@@ -107,6 +107,7 @@ class SpBLEU(Metric):
     """Corpus spBLEU: BLEU over SentencePiece pieces (FLORES-101 by default), effective order (as x-LLM)."""
 
     name = "spbleu"
+    title = "spBLEU"
     statistic = "corpus"
     default_tokenize = "flores101"
 
@@ -135,8 +136,8 @@ class SpBLEU(Metric):
         state = (str(path), path.stat().st_mtime_ns) if path.exists() else None
         return self.tokenize, self.effective_order, state
 
-    def signature(self) -> str:
-        return str(self._bleu().get_signature())
+    def signature(self) -> Signature:
+        return Signature.parse(str(self._bleu().get_signature()))
 
     def segment_statistics(self, hypotheses, references, sources, lang) -> np.ndarray:
         """Per segment: ``[hyp_len, ref_len, correct_1..4, total_1..4]`` (sacrebleu's layout)."""
@@ -203,6 +204,7 @@ class ChrFPlusPlus(Metric):
     """Corpus chrF++: character 6-grams plus word bigrams (sacrebleu ``CHRF(word_order=2)``)."""
 
     name = "chrf"
+    title = "chrF++"
     statistic = "corpus"
 
     def __init__(self, word_order: int = 2) -> None:
@@ -211,8 +213,8 @@ class ChrFPlusPlus(Metric):
     def _chrf(self):
         return _make_chrf(self.word_order)
 
-    def signature(self) -> str:
-        return str(self._chrf().get_signature())
+    def signature(self) -> Signature:
+        return Signature.parse(str(self._chrf().get_signature()))
 
     def segment_statistics(self, hypotheses, references, sources, lang) -> np.ndarray:
         """Per segment and n-gram order: ``[hyp count, ref count, matches]`` (sacrebleu's layout)."""

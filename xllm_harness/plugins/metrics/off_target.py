@@ -18,7 +18,7 @@ import numpy as np
 
 from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
-from xllm_harness.metrics import Metric, MetricResult, NotComputable
+from xllm_harness.metrics import Metric, MetricResult, NotComputable, Signature
 from xllm_harness.text import langid
 
 
@@ -30,13 +30,15 @@ class OffTarget(Metric):
     """Share of the measurable outputs that are not in ``lang`` (lower is better)."""
 
     name = "off_target"
+    title = "off-target rate"
+    higher_is_better = False
     statistic = "corpus"
     proportion = True
     """The score is ``sum(off_target) / sum(measurable)`` of 0/1 items (Wilson intervals)."""
     needs_lang = True
 
-    def signature(self) -> str:
-        return f"off_target|{langid.signature()}"
+    def signature(self) -> Signature:
+        return Signature.parse(f"off_target|{langid.signature()}")
 
     def segment_statistics(
         self,

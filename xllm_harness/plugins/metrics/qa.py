@@ -25,7 +25,7 @@ from collections.abc import Callable
 from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
 from xllm_harness.languages import get_language
-from xllm_harness.metrics import Metric, MetricResult
+from xllm_harness.metrics import Metric, MetricResult, Signature
 
 ASCII_PUNCT = frozenset(string.punctuation)
 
@@ -139,12 +139,14 @@ class _NormalizedQAMetric(Metric):
             scores.append(max(self._pair(pred, normalize(gold)) for gold in golds))
         return scores
 
-    def signature(self) -> str:
-        return f"{self.name}|norm:{self.normalization or 'language'}|max-over-golds"
+    def signature(self) -> Signature:
+        return Signature.of(self.name, ("norm", self.normalization or "language"), "max-over-golds")
 
     def _result_from_statistics(self, stats, lang) -> MetricResult:
         result = super()._result_from_statistics(stats, lang)
-        result.signature = f"{self.name}|lang:{lang}|norm:{self._normalizer(lang)[0]}|max-over-golds"
+        result.signature = Signature.of(
+            self.name, ("lang", lang), ("norm", self._normalizer(lang)[0]), "max-over-golds"
+        )
         return result
 
 
@@ -152,6 +154,7 @@ class ExactMatch(_NormalizedQAMetric):
     """The normalized prediction equals a normalized gold answer."""
 
     name = "exact_match"
+    title = "exact match"
     binary = True
     """Every item scores 0 or 1 (xllm_harness.analysis.significance: McNemar, Wilson intervals)."""
 
@@ -163,6 +166,7 @@ class F1(_NormalizedQAMetric):
     """Token F1 between the normalized prediction and a normalized gold answer."""
 
     name = "f1"
+    title = "F1"
 
     def _pair(self, prediction: str, gold: str) -> float:
         return _f1(prediction.split(), gold.split())
@@ -176,6 +180,7 @@ class Match(Metric):
     """
 
     name = "match"
+    title = "match (x-LLM)"
     binary = True
     """Every item scores 0 or 1 (xllm_harness.analysis.significance: McNemar, Wilson intervals)."""
 
@@ -195,9 +200,9 @@ class Match(Metric):
             for h, refs in zip(hypotheses, references, strict=True)
         ]
 
-    def signature(self) -> str:
-        rule = "x-llm:answers[0].strip()" if self.golds == "first" else "max-over-golds"
-        return f"{self.name}|lowercase-containment|{rule}"
+    def signature(self) -> Signature:
+        rule = ("x-llm", "answers[0].strip()") if self.golds == "first" else "max-over-golds"
+        return Signature.of(self.name, "lowercase-containment", rule)
 
 
 @hookimpl

@@ -21,7 +21,7 @@ from typing import Any
 
 from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
-from xllm_harness.metrics import Metric, MetricResult
+from xllm_harness.metrics import SCALE_FIELD, Metric, MetricResult, Signature
 from xllm_harness.models.metric_models import metric_device
 
 from .checkpoint import DEFAULT_MODEL, locate
@@ -82,6 +82,10 @@ class Bleurt(Metric):
     """Corpus BLEURT: mean segment score (x100), references first, truncated to 512 tokens."""
 
     name = "bleurt"
+    title = "BLEURT (x100)"
+    table_scale = 100.0
+    loads_model = True
+    model_env = "XLLM_BLEURT_MODEL"
     languages = REMBERT_LANGUAGES
     languages_source = "RemBERT's 110 languages, Chung et al. 2021"
 
@@ -93,7 +97,7 @@ class Bleurt(Metric):
         max_tokens: int | None = None,
         precision: str | None = None,
     ) -> None:
-        self.model = model or os.environ.get("XLLM_BLEURT_MODEL") or DEFAULT_MODEL
+        self.model = self.configured_model(model) or DEFAULT_MODEL
         self.batch_size = int(batch_size or os.environ.get("XLLM_BLEURT_BATCH_SIZE") or 128)
         self.max_tokens = int(max_tokens or os.environ.get("XLLM_BLEURT_MAX_TOKENS") or 16384)
         self.precision = precision or os.environ.get("XLLM_BLEURT_PRECISION") or "fp32"
@@ -101,11 +105,11 @@ class Bleurt(Metric):
             raise InputError(f"BLEURT precision={self.precision!r}: use one of {', '.join(DTYPES)}")
         self.device = device
 
-    def signature(self) -> str:
-        return (
-            f"model:{self.model}|nrefs:1|max_length:{MAX_LENGTH}|scale:100"
-            f"|precision:{self.precision}|impl:{IMPLEMENTATION}"
-        )
+    def signature(self) -> Signature:
+        return Signature.of(
+            ("model", self.model), ("nrefs", 1), ("max_length", MAX_LENGTH), (SCALE_FIELD, 100),
+            ("precision", self.precision), ("impl", IMPLEMENTATION),
+        )  # fmt: skip
 
     def check_available(self) -> None:
         locate(self.model)

@@ -28,7 +28,7 @@ from typing import Any
 
 from xllm_harness.errors import InputError
 from xllm_harness.hookspecs import hookimpl
-from xllm_harness.metrics import Metric, MetricResult
+from xllm_harness.metrics import SCALE_FIELD, Metric, MetricResult, Signature
 from xllm_harness.models.metric_models import metric_device
 
 from .checkpoint import LAYOUT, resolve_checkpoint  # noqa: F401  (LAYOUT: part of the error texts' API)
@@ -79,12 +79,14 @@ class Comet(Metric):
     """Corpus COMET: mean segment score (×100) of a COMET model with source, hypothesis and reference."""
 
     name = "comet"
+    title = "COMET (x100)"
+    table_scale = 100.0
+    loads_model = True
     needs_sources = True
     languages = XLMR_LANGUAGES
     languages_source = XLMR_SOURCE
     default_model: str = DEFAULT_MODEL
-    model_env: str = "XLLM_COMET_MODEL"
-    """The environment variable naming this metric's model (after ``model=``, before the default)."""
+    model_env = "XLLM_COMET_MODEL"
     reference_free: bool = False
     """Quality estimation: the references are never given to the model (``nrefs:0``)."""
 
@@ -97,7 +99,7 @@ class Comet(Metric):
         max_tokens: int | None = None,
         distributed: bool = False,
     ) -> None:
-        self.model = model or os.environ.get(self.model_env) or self.default_model
+        self.model = self.configured_model(model) or self.default_model
         self.batch_size = int(batch_size or os.environ.get("XLLM_COMET_BATCH_SIZE") or 256)
         self.max_tokens = int(max_tokens or os.environ.get("XLLM_COMET_MAX_TOKENS") or 16384)
         self.device = device
@@ -107,9 +109,12 @@ class Comet(Metric):
     def _precision(self) -> str:
         return self.precision or default_precision(metric_device(self.device))
 
-    def signature(self) -> str:
+    def signature(self) -> Signature:
         nrefs = 0 if self.reference_free else 1
-        return f"model:{self.model}|nrefs:{nrefs}|precision:{self._precision()}|scale:100|version:{IMPLEMENTATION}"
+        return Signature.of(
+            ("model", self.model), ("nrefs", nrefs), ("precision", self._precision()), (SCALE_FIELD, 100),
+            ("version", IMPLEMENTATION),
+        )  # fmt: skip
 
     def check_available(self) -> None:
         resolve_checkpoint(self.model)
@@ -175,6 +180,7 @@ class CometKiwi(Comet):
     """CometKiwi quality estimation (Rei et al. 2022): source and translation only, references unused."""
 
     name = "cometkiwi"
+    title = "CometKiwi (x100)"
     default_model = "Unbabel/wmt22-cometkiwi-da"
     model_env = "XLLM_COMETKIWI_MODEL"
     reference_free = True
@@ -184,6 +190,7 @@ class XComet(Comet):
     """XCOMET (Guerreiro et al. 2024): a score with the reference, and the error spans behind it."""
 
     name = "xcomet"
+    title = "XCOMET (x100)"
     default_model = "Unbabel/XCOMET-XL"
     model_env = "XLLM_XCOMET_MODEL"
 

@@ -18,7 +18,7 @@ import os
 from collections.abc import Sequence
 from importlib.metadata import version
 
-from xllm_harness.metrics import Metric, MetricResult, NotComputable
+from xllm_harness.metrics import Metric, MetricResult, NotComputable, Signature
 from xllm_harness.plugins.metrics.metricx.checkpoints import (
     DEFAULT_MODEL,
     default_tokenizer,
@@ -34,6 +34,9 @@ class MetricX(Metric):
     """MetricX-24, reference-based: source, hypothesis and reference."""
 
     name = "metricx"
+    title = "MetricX"
+    loads_model = True
+    model_env = "XLLM_METRICX_MODEL"
     needs_sources = True
     higher_is_better = False
     qe = False
@@ -51,7 +54,7 @@ class MetricX(Metric):
         max_input_length: int = MAX_INPUT_LENGTH,
         progress: bool = True,
     ) -> None:
-        self.model = model_id(model or os.environ.get("XLLM_METRICX_MODEL") or DEFAULT_MODEL)
+        self.model = model_id(self.configured_model(model) or DEFAULT_MODEL)
         self.tokenizer = tokenizer
         self.batch_size = int(batch_size or os.environ.get("XLLM_METRICX_BATCH_SIZE") or 8)
         self.device = device
@@ -67,13 +70,13 @@ class MetricX(Metric):
     def check_available(self) -> None:
         self._resolved()
 
-    def signature(self) -> str:
+    def signature(self) -> Signature:
         tokenizer = self.tokenizer or default_tokenizer(self.model)
-        return (
-            f"model:{self.model}|tokenizer:{tokenizer}|mode:{'qe' if self.qe else 'ref'}|nrefs:1"
-            f"|dtype:{self.dtype}|max_len:{self.max_input_length}|range:0-25,lower-is-better"
-            f"|version:xllm-harness-{version('xllm-harness')},transformers-{version('transformers')}"
-        )
+        return Signature.of(
+            ("model", self.model), ("tokenizer", tokenizer), ("mode", "qe" if self.qe else "ref"), ("nrefs", 1),
+            ("dtype", self.dtype), ("max_len", self.max_input_length), ("range", "0-25,lower-is-better"),
+            ("version", f"xllm-harness-{version('xllm-harness')},transformers-{version('transformers')}"),
+        )  # fmt: skip
 
     def _check(self, hypotheses, references, sources: Sequence[str] | None, lang) -> None:
         if sources is None:
