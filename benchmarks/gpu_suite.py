@@ -467,8 +467,9 @@ def bench_comet(work: Path, scale: Scale, args, log) -> Part:
 def bench_eval(work: Path, scale: Scale, args, log) -> Part:
     from transformers import AutoTokenizer
 
+    from xllm_harness.metric_inputs import sample_response
     from xllm_harness.models.tiny_llama import build_tokenizer
-    from xllm_harness.results.lm_eval import read_sample_lines, response, sample_files
+    from xllm_harness.results.lm_eval import read_sample_lines, sample_files
 
     part = Part("eval")
     on_gpu = cuda()
@@ -524,7 +525,7 @@ def bench_eval(work: Path, scale: Scale, args, log) -> Part:
         if proc.returncode != 0:
             raise SystemExit(f"{name} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
         lines = read_sample_lines(sample_files(out)[EVAL_TASK])
-        texts[name] = [response(r) for r in lines]
+        texts[name] = [sample_response(r, name) for r in lines]
         generated = sum(len(tok(t, add_special_tokens=False)["input_ids"]) for t in texts[name])
         figures[name] = {
             "seconds": seconds,

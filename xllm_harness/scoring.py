@@ -329,4 +329,3 @@ def score_folder(folder: Path, **kwargs: Any) -> list[Path]:
     for model_dir in folders:
         check_writable(model_dir, "model folder")
     return [path for model_dir in folders for path in score_model_dir(model_dir, **kwargs)]
-

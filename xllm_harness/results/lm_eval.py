@@ -160,16 +160,6 @@ def effective_samples(results: dict[str, Any], task: str) -> int | None:
     return entry["effective"] if isinstance(entry, dict) and "effective" in entry else None
 
 
-def response(record: dict[str, Any]) -> str:
-    """The model's (filtered) generation of one sample line."""
-    filtered = record.get("filtered_resps")
-    if filtered:
-        first = filtered[0]
-        return first if isinstance(first, str) else str(first[0])
-    resps = record.get("resps") or [[""]]
-    return str(resps[0][0]) if resps[0] else ""
-
-
 def results_files(folder: str | Path, recursive: bool = True) -> list[Path]:
     """Every lm-eval ``results_<ts>.json`` under ``folder`` (or ``[folder]`` if it is one), oldest first."""
     folder = Path(folder)
