@@ -174,7 +174,7 @@ def test_a_score_that_is_not_a_finite_number_is_recorded_missing_with_its_reason
     install_plugin("xllm-sometimes-nan", "sometimes_nan", "xllm_test_sometimes_nan", NAN_PLUGIN)
     folder = flores_folder(tmp_path / "model")
     assert "sometimes_nan" in default_metrics("flores_xllm_en-zh")  # joined the family by naming it
-    out = score_model_dir(folder, log=lambda message: None)
+    (out,) = score_model_dir(folder, log=lambda message: None)
     text = out.read_text()
     assert "NaN" not in text and "Infinity" not in text
     data = json.loads(text)

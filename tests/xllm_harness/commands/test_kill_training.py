@@ -105,7 +105,7 @@ TRAIN = ["--data", SPEC, "--lr", "1e-3", "--epochs", "2", "--save-every", "3", "
 def model_dir(tmp_path_factory) -> Path:
     """A tiny Llama whose tokenizer also learned the Alpaca template (short prompts)."""
     from xllm_harness.data.samples import tokenizer_corpus
-    from xllm_harness.testing.tiny_models import build_tiny_llama
+    from xllm_harness.models.tiny_llama import build_tiny_llama
     from xllm_harness.text.prompts import PROMPT_NO_INPUT, PROMPT_WITH_INPUT
 
     texts = tokenizer_corpus() + [PROMPT_WITH_INPUT, PROMPT_NO_INPUT] * 200

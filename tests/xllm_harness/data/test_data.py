@@ -138,7 +138,7 @@ def register_sources():
     registry = get_registry()
     builtin = registry.pm.unregister(name="builtin_data")
     current = {source.name: source for source in builtin.xllm_data_sources()}
-    plugin = _SourcesPlugin([])
+    plugin = _SourcesPlugin(list(current.values()))
     registry.register(plugin, name="test_data_sources")
 
     def add(*sources) -> None:
