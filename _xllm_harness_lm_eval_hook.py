@@ -3,7 +3,7 @@
 Released lm-eval versions have no task entry points, so this installs a tiny import hook that acts
 only when ``lm_eval.tasks.manager`` is imported: it then appends the task folders of every registered
 xllm-harness plugin to ``TaskManager``'s include paths, and quiets lm-eval's per-run noise
-(:func:`xllm_harness.console.install_lm_eval_quieting`). Nothing else is imported at interpreter
+(:func:`xllm_harness.bridge.quiet.install_lm_eval_quieting`). Nothing else is imported at interpreter
 start-up. Set ``XLLM_HARNESS_LM_EVAL_HOOK=0`` to switch it off.
 """
 

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from xllm_harness.errors import InputError, MissingFileError
+from xllm_harness.errors import InputError
 from xllm_harness.registry import get_registry
 from xllm_harness.results import files
 
@@ -81,24 +81,6 @@ def get_analyzers() -> dict[str, type[Analyzer]]:
 
 # ----------------------------------------------------------------------------------------------
 # Input helpers shared by the analyzers: every value they use is checked, errors name where it was
-
-
-def read_text(path: str | Path, what: str) -> str:
-    """A UTF-8 text file; bytes that are not UTF-8 are an error naming the file and the line."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise MissingFileError(f"{what} {path} not found") from None
-    except OSError as err:
-        raise MissingFileError(f"{what} {path}: cannot read it ({err.strerror})") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        raise InputError(
-            f"{what} {path} line {line}: byte 0x{data[err.start]:02x} is not UTF-8 text; save the file as UTF-8"
-        ) from None
 
 
 def finite_number(value: Any, where: str) -> float:

@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xllm_harness.errors import InputError, MissingFileError
-from xllm_harness.results.jsonio import read_jsonl
+from xllm_harness.errors import InputError
+from xllm_harness.results.jsonio import read_jsonl, read_text
 
 DIRECTIONS = ("en-x", "x-en", "both")
 """Directions of a ``translation_<lang>`` item: English to the language, back, or both."""
@@ -92,33 +92,13 @@ class TrainSource(ABC):
 # --------------------------------------------------------------------------- reading files
 
 
-def read_utf8(path: str | Path) -> str:
-    """The text of ``path``; bytes that are not UTF-8 are an error naming the file, line and column."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise MissingFileError(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a folder, not a file") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
-        raise InputError(
-            f"{path}:{line}: byte {data[err.start]:#04x} at column {column} is not UTF-8; "
-            "convert the file to UTF-8 (e.g. iconv -t UTF-8)"
-        ) from None
-
-
 def _line_of(starts: list[int], offset: int) -> int:
     return bisect.bisect_right(starts, offset)
 
 
 def read_records(path: Path) -> list[tuple[int, object]]:
     """``(line, record)`` pairs of a JSON array file or a JSON Lines file (checked UTF-8 and JSON)."""
-    text = read_utf8(path)
+    text = read_text(path, "training data file")
     stripped = text.lstrip()
     if not stripped.startswith("["):  # JSON Lines
         return read_jsonl(path, text)

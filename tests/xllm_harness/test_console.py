@@ -14,7 +14,8 @@ import sys
 import termios
 from pathlib import Path
 
-from xllm_harness.console import ProgressLines, quiet_output, table_without_signatures
+from xllm_harness.bridge.quiet import quiet_output, table_without_signatures
+from xllm_harness.console import ProgressLines
 
 
 def test_redraws_become_one_line_per_step():

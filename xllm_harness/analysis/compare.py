@@ -55,7 +55,7 @@ from xllm_harness.results.judge_files import (
     qa_verdicts,
     read_judge_pairwise,
 )
-from xllm_harness.results.lm_eval import Run, choose_run, read_sample_lines, sample_folders
+from xllm_harness.results.lm_eval import Run, choose_run, read_sample_lines
 from xllm_harness.results.reports import write_compare_report
 from xllm_harness.results.scores import recorded_statistics as scores_statistics
 from xllm_harness.scoring import SampleSet, default_metrics, metric_for, read_samples
@@ -120,15 +120,6 @@ class Row:
         if self.notes:
             out["notes"] = self.notes
         return json_safe(out)
-
-
-def model_folder(folder: str | Path, side: str) -> Path:
-    """The one folder under ``folder`` holding the samples (an error if several models are in it)."""
-    parents = sample_folders(folder)
-    if len(parents) > 1:
-        listing = ", ".join(str(p) for p in parents)
-        raise InputError(f"{side} {folder} holds the samples of several models ({listing}); give one of them")
-    return parents[0]
 
 
 def as_run(system: Run | str | Path, side: str) -> Run:

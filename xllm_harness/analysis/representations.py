@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from xllm_harness.analyzers import AnalyzerOptions, option, read_text
+from xllm_harness.analyzers import AnalyzerOptions, option
 from xllm_harness.data import resolve
 from xllm_harness.errors import InputError, MissingFileError, unknown_name
 from xllm_harness.languages import get_languages
 from xllm_harness.models.hf import check_pretrained
+from xllm_harness.results.jsonio import read_text
 
 
 @dataclass(kw_only=True)

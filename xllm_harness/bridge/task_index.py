@@ -107,7 +107,7 @@ def patch_task_manager(cls: type) -> None:
 
 def on_lm_eval_import(manager_module) -> None:
     """What the lm-eval hook does once ``lm_eval.tasks.manager`` is imported: our tasks, quiet output."""
-    from xllm_harness.console import install_lm_eval_quieting
+    from xllm_harness.bridge.quiet import install_lm_eval_quieting
 
     patch_task_manager(manager_module.TaskManager)
     install_lm_eval_quieting()

@@ -186,9 +186,9 @@ def reproduce_generation(args: argparse.Namespace, cfg) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from xllm_harness.bridge.internals import run_command
+    from xllm_harness.bridge.quiet import quiet_output
     from xllm_harness.bridge.saved_outputs import NotSavedError, check_saved, saved_files
     from xllm_harness.bridge.task_index import our_task_index
-    from xllm_harness.console import quiet_output
 
     cfg = validated_config(args)
     check_tasks(cfg, args.include_defaults)

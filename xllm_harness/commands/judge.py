@@ -99,6 +99,10 @@ def register(sub) -> None:
     )  # fmt: skip
     qa.add_argument("samples", help="lm-eval output folder written with --log_samples")
     qa.add_argument(
+        "--run", default=None, metavar="TIMESTAMP",
+        help="the run to judge when the folder holds several (its results_<timestamp>.json's timestamp)",
+    )  # fmt: skip
+    qa.add_argument(
         "--parser", choices=["default", "x-llm"], default="default",
         help="verdict parser: read the verdict (default), or reproduce x-LLM: its first case-sensitive "
         "YES/NO, NO(Error) counted as NO, empty answers judged too (docs/differences.md)",
@@ -111,6 +115,12 @@ def register(sub) -> None:
     )  # fmt: skip
     pw.add_argument("--a", required=True, help="samples folder of system A")
     pw.add_argument("--b", required=True, help="samples folder of system B")
+    pw.add_argument(
+        "--run-a", default=None, metavar="TIMESTAMP", help="A's run when its folder holds several"
+    )
+    pw.add_argument(
+        "--run-b", default=None, metavar="TIMESTAMP", help="B's run when its folder holds several"
+    )
     pw.add_argument("--a-name", default=None, help="name of A (default: lm-eval's model_name)")
     pw.add_argument("--b-name", default=None, help="name of B")
     pw.add_argument("--one-order", action="store_true", help="judge only with A shown first")
@@ -193,12 +203,22 @@ def check_options(args: argparse.Namespace) -> None:
         raise InputError(f"--parse-retries must be >= 0, got {args.parse_retries}")
 
 
-def _identity(folder: str | Path) -> dict[str, str] | None:
-    """The model type and ``model_args`` lm-eval recorded for a samples folder (``None``: no results file)."""
-    from xllm_harness.results.lm_eval import folder_identity
+def _identity(run) -> dict[str, str] | None:
+    """The model type and ``model_args`` lm-eval recorded for a run (``None``: no results file)."""
+    from xllm_harness.results.lm_eval import model_identity, read_results
 
-    identity = folder_identity(folder)
-    return None if identity is None else {"model": identity.model, "model_args": identity.model_args}
+    if run.results is None:
+        return None
+    identity = model_identity(read_results(run.results))
+    return {"model": identity.model, "model_args": identity.model_args}
+
+
+def _run_name(run) -> str:
+    """The model's name for a run: lm-eval's recorded name, else the folder's (one naming rule)."""
+    from xllm_harness.results.lm_eval import model_identity, model_name, read_results
+
+    identity = model_identity(read_results(run.results)) if run.results is not None else None
+    return model_name(identity, run.folder)
 
 
 def _header(client, args: argparse.Namespace) -> dict[str, Any]:
@@ -281,14 +301,6 @@ def _finish(
     return 0 if payload["complete"] else 1
 
 
-def _beside(folder: str) -> Path:
-    """Where results go by default: the folder holding the samples files (lm-eval's model subfolder)."""
-    from xllm_harness.results.lm_eval import sample_files
-
-    parents = {path.parent for path in sample_files(folder).values()}
-    return parents.pop() if len(parents) == 1 else Path(folder)
-
-
 def _check_output(args: argparse.Namespace, default_dir: Path) -> None:
     """The results' folder can be written, checked before any judge call (unless only exporting)."""
     from xllm_harness.results.files import check_writable
@@ -306,20 +318,22 @@ def run_qa(args: argparse.Namespace) -> int:
     from xllm_harness.judging.prompts import QA_PARSERS
     from xllm_harness.judging.qa import judge_qa
     from xllm_harness.judging.summary import qa_counts
-    from xllm_harness.results.lm_eval import recorded_model_name
+    from xllm_harness.results.lm_eval import choose_run
 
+    run = choose_run(args.samples, args.run, "--run", "samples")
     client = _client(args)
-    _check_output(args, _beside(args.samples))
+    _check_output(args, run.folder)
     limit = args.limit if args.limit is not None else args.limit_default
     results, details = judge_qa(
-        args.samples, client, limit=limit, tasks=_tasks(args), parse_retries=args.parse_retries,
+        run, client, limit=limit, tasks=_tasks(args), parse_retries=args.parse_retries,
         parse=QA_PARSERS[args.parser], filter_name=args.filter_name, xllm_tally=args.parser == "x-llm",
     )  # fmt: skip
     payload = _header(client, args)
     payload["settings"]["limit"] = limit
     payload["settings"]["parser"] = args.parser
-    payload["model_name"] = recorded_model_name(args.samples)
-    payload["model_identity"] = _identity(args.samples)
+    payload["model_name"] = _run_name(run)
+    payload["model_identity"] = _identity(run)
+    payload["run"] = run.timestamp
     payload["results"] = results
     if not args.export_batch:
         for task, row in results.items():
@@ -328,28 +342,34 @@ def run_qa(args: argparse.Namespace) -> int:
                 f"{task}\tjudge_accuracy={acc}\tn={row['n']}\tunparseable={row['unparseable']}"
                 f"\tfailed={row['failed']}\tskipped={row['skipped']}"
             )
-    return _finish("qa", client, args, _beside(args.samples), payload, details, qa_counts(results))
+    return _finish("qa", client, args, run.folder, payload, details, qa_counts(results))
 
 
 def run_pairwise(args: argparse.Namespace) -> int:
     from xllm_harness.judging.pairwise import judge_pairwise
     from xllm_harness.judging.summary import all_gated_line, pairwise_counts
-    from xllm_harness.results.lm_eval import recorded_model_name
+    from xllm_harness.results.lm_eval import choose_run
 
+    run_a = choose_run(args.a, args.run_a, "--run-a", "--a")
+    run_b = choose_run(args.b, args.run_b, "--run-b", "--b")
     client = _client(args)
-    _check_output(args, _beside(args.a))
+    _check_output(args, run_a.folder)
     results, details = judge_pairwise(
-        args.a, args.b, client, limit=args.limit, tasks=_tasks(args),
+        run_a, run_b, client, limit=args.limit, tasks=_tasks(args),
         both_orders=not args.one_order, parse_retries=args.parse_retries, gate_by=args.gate_by,
         filter_name=args.filter_name,
     )  # fmt: skip
     payload = _header(client, args)
     payload["settings"]["both_orders"] = not args.one_order
     payload["settings"]["gate_by"] = args.gate_by
-    for side, folder, name in (("a", args.a, args.a_name), ("b", args.b, args.b_name)):
-        payload[side] = {"model": name or recorded_model_name(folder), "samples": str(Path(folder).resolve())}
+    for side, run, name in (("a", run_a, args.a_name), ("b", run_b, args.b_name)):
+        payload[side] = {
+            "model": name or _run_name(run),
+            "samples": str(run.folder.resolve()),
+            "run": run.timestamp,
+        }
     payload["models"] = {"a": payload["a"]["model"], "b": payload["b"]["model"]}
-    payload["systems"] = {"a": _identity(args.a), "b": _identity(args.b)}
+    payload["systems"] = {"a": _identity(run_a), "b": _identity(run_b)}
     payload["direction"] = "win/tie/loss of a against b: win = a's mean score is higher"
     payload["results"] = results
     if not args.export_batch:
@@ -357,9 +377,7 @@ def run_pairwise(args: argparse.Namespace) -> int:
         gated = all_gated_line(results["all"])
         if gated:
             print(gated, file=sys.stderr)
-    return _finish(
-        "pairwise", client, args, _beside(args.a), payload, details, pairwise_counts(results["all"])
-    )
+    return _finish("pairwise", client, args, run_a.folder, payload, details, pairwise_counts(results["all"]))
 
 
 def _print_pairwise(payload: dict[str, Any]) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from xllm_harness.analysis.compare import align, model_folder
+from xllm_harness.analysis.compare import align, as_run
 from xllm_harness.errors import InputError
 from xllm_harness.judging import langgate
 from xllm_harness.judging.backend import ChatRequest
@@ -30,7 +30,7 @@ from xllm_harness.judging.client import JudgeClient
 from xllm_harness.judging.prompts import pairwise_messages, parse_scores
 from xllm_harness.judging.rounds import Outcome, judge_all
 from xllm_harness.metric_inputs import document_kind
-from xllm_harness.results.lm_eval import OUTCOMES, read_sample_lines, sample_files
+from xllm_harness.results.lm_eval import OUTCOMES, Run, read_sample_lines
 
 
 @dataclass
@@ -49,8 +49,8 @@ def _question(doc: dict[str, Any]) -> str:
 
 
 def load_pairs(
-    dir_a: str | Path,
-    dir_b: str | Path,
+    dir_a: Run | str | Path,
+    dir_b: Run | str | Path,
     limit: int | None = None,
     tasks: list[str] | None = None,
     filter_name: str | None = None,
@@ -60,12 +60,15 @@ def load_pairs(
     A and B are aligned as ``xllm compare`` aligns them (:func:`xllm_harness.analysis.compare.align`: by
     ``doc_id``, the filter ``xllm score`` reads, refused when a document is missing from one side or
     differs); ``limit`` then takes the first documents of each task."""
-    files_a, files_b = sample_files(model_folder(dir_a, "--a")), sample_files(model_folder(dir_b, "--b"))
+    run_a, run_b = as_run(dir_a, "A"), as_run(dir_b, "B")
+    files_a, files_b = run_a.samples, run_b.samples
     common = sorted(set(files_a) & set(files_b))
     if tasks:
         missing = sorted(set(tasks) - set(common))
         if missing:
-            raise InputError(f"--tasks: {', '.join(missing)} not in both --a {dir_a} and --b {dir_b}")
+            raise InputError(
+                f"--tasks: {', '.join(missing)} not in both --a {run_a.folder} and --b {run_b.folder}"
+            )
         common = [t for t in common if t in tasks]
     instruction_tasks = [
         task
@@ -73,7 +76,7 @@ def load_pairs(
         if (rows := read_sample_lines(files_a[task])) and document_kind(rows[0]["doc"]) == "instruction"
     ]
     pairs: list[PairItem] = []
-    for task_pair in align(dir_a, dir_b, instruction_tasks, filter_name) if instruction_tasks else []:
+    for task_pair in align(run_a, run_b, instruction_tasks, filter_name) if instruction_tasks else []:
         docs = {row["doc_id"]: row["doc"] for row in read_sample_lines(task_pair.a.path)}
         rows = list(zip(task_pair.a.doc_ids, task_pair.a.hypotheses, task_pair.b.hypotheses, strict=True))
         for doc_id, answer_a, answer_b in rows[:limit] if limit else rows:
@@ -82,7 +85,7 @@ def load_pairs(
             pairs.append(PairItem(task_pair.task, lang, doc_id, _question(doc), answer_a, answer_b))
     if not pairs:
         raise InputError(
-            f"no instruction samples (docs with 'instruction') common to --a {dir_a} and --b {dir_b}; "
+            f"no instruction samples (docs with 'instruction') common to --a {run_a.folder} and --b {run_b.folder}; "
             "run the mi_eval_xllm tasks with --log_samples for both systems"
         )
     return pairs
@@ -113,8 +116,8 @@ class Gate:
 
 
 def judge_pairwise(
-    dir_a: str | Path,
-    dir_b: str | Path,
+    dir_a: Run | str | Path,
+    dir_b: Run | str | Path,
     client: JudgeClient,
     limit: int | None = None,
     tasks: list[str] | None = None,

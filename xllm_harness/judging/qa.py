@@ -29,7 +29,7 @@ from xllm_harness.judging.prompts import parse_yes_no, qa_messages
 from xllm_harness.judging.rounds import Outcome, judge_all
 from xllm_harness.languages import get_language
 from xllm_harness.metric_inputs import sample_response
-from xllm_harness.results.lm_eval import read_sample_lines, sample_files
+from xllm_harness.results.lm_eval import Run, choose_run, read_sample_lines
 from xllm_harness.scoring import read_samples
 
 QA_DOC_KEYS = ("context", "question", "answers", "lang")
@@ -65,14 +65,17 @@ def chosen_filter_lines(path: Path, filter_name: str | None = None) -> list[dict
 
 
 def load_qa_items(
-    folder: str | Path,
+    run: Run | str | Path,
     limit: int | None = 100,
     tasks: list[str] | None = None,
     filter_name: str | None = None,
 ) -> dict[str, list[QAItem]]:
-    """The first ``limit`` items (by doc_id) of every QA task in an lm-eval samples folder."""
+    """The first ``limit`` items (by doc_id) of every QA task of one run (a :class:`Run`, or a folder
+    holding one run, or its ``results_<ts>.json``)."""
+    if not isinstance(run, Run):
+        run = choose_run(run, None, "--run", "samples")
     items: dict[str, list[QAItem]] = {}
-    for task, path in sorted(sample_files(folder).items()):
+    for task, path in sorted(run.samples.items()):
         if tasks and task not in tasks:
             continue
         records = read_sample_lines(path)
@@ -102,16 +105,16 @@ def load_qa_items(
     if tasks:
         missing = sorted(set(tasks) - set(items))
         if missing:
-            raise InputError(f"--tasks: no QA samples for {', '.join(missing)} in {folder}")
+            raise InputError(f"--tasks: no QA samples for {', '.join(missing)} in {run.folder}")
     if not items:
         raise InputError(
-            f"{folder}: no QA samples (docs with {', '.join(QA_DOC_KEYS)}); judge qa reads xquad/mlqa"
+            f"{run.folder}: no QA samples (docs with {', '.join(QA_DOC_KEYS)}); judge qa reads xquad/mlqa"
         )
     return items
 
 
 def judge_qa(
-    folder: str | Path,
+    run: Run | str | Path,
     client: JudgeClient,
     limit: int | None = 100,
     tasks: list[str] | None = None,
@@ -122,7 +125,7 @@ def judge_qa(
 ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """Per-task results and per-item details (``parse``: the verdict parser, see ``QA_PARSERS``;
     ``xllm_tally``: x-LLM's tally, see the module docstring)."""
-    items = load_qa_items(folder, limit, tasks, filter_name)
+    items = load_qa_items(run, limit, tasks, filter_name)
     k = client.settings.k
     if xllm_tally:
         parse_retries = 0

@@ -13,6 +13,7 @@ from pathlib import Path
 from xllm_harness.data import MissingDataError, data_dir, resolve
 from xllm_harness.errors import InputError, unknown_name
 from xllm_harness.hookspecs import hookimpl
+from xllm_harness.results.jsonio import read_text
 from xllm_harness.text.prompts import PIVOT
 from xllm_harness.train_sources import (
     DIRECTIONS,
@@ -21,7 +22,6 @@ from xllm_harness.train_sources import (
     Problem,
     TrainSource,
     read_records,
-    read_utf8,
     record_to_example,
 )
 
@@ -110,7 +110,7 @@ class AlpacaSource(TrainSource):
 
 def read_lines(path: Path) -> list[str]:
     """The sentences of a one-sentence-per-line file: UTF-8 checked, no NUL bytes (a binary file)."""
-    text = read_utf8(path)
+    text = read_text(path, "training data file")
     if "\0" in text:
         line = text.count("\n", 0, text.index("\0")) + 1
         raise InputError(f"{path}:{line}: NUL byte: not a text file of one sentence per line")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import json
 import math
 import os
@@ -77,6 +78,12 @@ def check_creatable(folder: str | Path, what: str = "output folder") -> Path:
     return folder
 
 
+OUTPUT_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EFBIG}
+)
+"""Why an output location cannot take a file: a user's problem to fix (one line), not a bug."""
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """A temporary path beside ``path``; renamed onto ``path`` when the block ends without an error.
@@ -85,15 +92,24 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     temporary file is removed and ``path`` is left as it was.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        tmp_path = Path(tmp)
         yield tmp_path
         os.replace(tmp_path, path)
+    except OSError as err:
+        if err.errno not in OUTPUT_ERRNOS:
+            raise
+        raise InputError(
+            f"cannot write {path} ({err.strerror or err}); free space or choose a writable location "
+            "(the previous file, if any, is unchanged)"
+        ) from None
     finally:
-        tmp_path.unlink(missing_ok=True)
+        if tmp_path is not None:
+            tmp_path.unlink(missing_ok=True)
 
 
 def write_bytes(path: str | Path, data: bytes, *, sync: bool = True) -> Path:

@@ -15,20 +15,25 @@ from xllm_harness.errors import InputError, MissingFileError
 
 
 def read_text(path: str | Path, what: str = "file") -> str:
-    """The UTF-8 text of ``path``; unreadable or non-UTF-8 content raises naming the file and line."""
+    """The UTF-8 text of ``path``, the one way every reader opens a text file: a missing or unreadable
+    file, or bytes that are not UTF-8, raise naming the file (and the line and column)."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise MissingFileError(f"{what} {path} not found") from None
+        raise MissingFileError(f"{what} {path} does not exist") from None
+    except IsADirectoryError:
+        raise InputError(f"{what} {path} is a folder, not a file") from None
     except OSError as err:
         raise InputError(f"{path}: cannot read {what} ({err.strerror or err})") from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
         raise InputError(
-            f"{path}:{line}: not UTF-8 text (byte 0x{data[err.start]:02x}); save the {what} as UTF-8"
+            f"{path}:{line}:{column}: byte 0x{data[err.start]:02x} (line {line}, column {column}) is not "
+            f"UTF-8 text; save the {what} as UTF-8 (e.g. iconv -t UTF-8)"
         ) from None
 
 

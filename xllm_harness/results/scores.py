@@ -17,6 +17,7 @@ it whole (:mod:`xllm_harness.results.files`).
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +78,12 @@ def read_scores(path: str | Path) -> dict[str, Any]:
         if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
             raise _fail(path, name, value, "{task: {metric: ...}}")
     for task, metrics in data["results"].items():
-        for metric, value in metrics.items():
-            if not is_number(value):
+        for metric, value in list(metrics.items()):
+            if isinstance(value, float) and not math.isfinite(value):  # an older writer's NaN: missing
+                del metrics[metric]
+                reason = f"{path}: recorded {metric} is {value}, not a finite number; rescore with xllm score"
+                data.setdefault("errors", {}).setdefault(task, {})[metric] = reason
+            elif not is_number(value):
                 raise _fail(path, f"results.{task}.{metric}", value, "a finite number")
     for name in ("signatures", "errors", "warnings"):
         for task, metrics in data.get(name, {}).items():
@@ -110,6 +115,8 @@ def read_scores(path: str | Path) -> dict[str, Any]:
 
 
 def _check_statistics(path: Path, field: str, rows: Any, ids: list[int] | None) -> None:
+    """Numbers, one row per document. A non-finite value is kept: the metric that reads the rows says
+    it cannot use them (recorded as missing there), and every other metric of the file still counts."""
     if rows is None:
         return
     if ids is None:
@@ -122,8 +129,6 @@ def _check_statistics(path: Path, field: str, rows: Any, ids: list[int] | None) 
         raise InputError(
             f"{path}: field {field} has shape {array.shape}, expected one row per document ({len(ids)})"
         )
-    if not np.isfinite(array).all():
-        raise InputError(f"{path}: field {field} holds a value that is not a finite number")
 
 
 def statistics_of(data: dict[str, Any], task: str, metric: str) -> np.ndarray | None:

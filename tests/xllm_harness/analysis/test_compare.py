@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from xllm_harness.analysis.compare import Plan, align, compare, model_folder
+from xllm_harness.analysis.compare import Plan, align, compare
 from xllm_harness.analysis.significance import (
     MCNEMAR,
     PAIRED_BOOTSTRAP,
@@ -136,7 +136,7 @@ def test_bad_input(tmp_path, flores_data):
     write_flores_run(tmp_path / "two" / "m1", lambda d: d["target"], directions=("en-zh",))
     write_flores_run(tmp_path / "two" / "m2", lambda d: d["target"], directions=("en-zh",))
     with pytest.raises(InputError, match="samples of several models"):
-        model_folder(tmp_path / "two", "A")
+        compare(tmp_path / "two", tmp_path / "a")
 
 
 def write_scores(folder: Path, task: str, doc_ids: list[int], values: list[float], signature: str) -> None:

@@ -229,15 +229,6 @@ def test_compare_refuses_a_folder_of_several_runs_unless_told_which(tmp_path, en
 
 SCORES_CASES = {
     "score a string": ({"results": {TASK: {"chrf": "55.0"}}}, f"field results.{TASK}.chrf is '55.0'"),
-    "score NaN": ({"results": {TASK: {"chrf": float("nan")}}}, f"field results.{TASK}.chrf is nan"),
-    "statistics with NaN": (
-        {
-            "results": {TASK: {"chrf": 50.0}},
-            "doc_ids": {TASK: [0, 1]},
-            "statistics": {TASK: {"chrf": [[1.0, 2.0], [float("nan"), 1.0]]}},
-        },
-        "not a finite number",
-    ),
     "statistics of other documents": (
         {
             "results": {TASK: {"chrf": 50.0}},
@@ -277,6 +268,21 @@ def test_leaderboard_skips_a_wrong_scores_file_with_a_warning_naming_it(tmp_path
     assert "61.0" in done.stdout  # the other files still make the board
     strict = xllm(["leaderboard", str(tmp_path), "--no-intervals", "--strict"], tmp_path, env)
     assert_user_error(strict, "leaderboard", str(bad), named)
+
+
+def test_a_non_finite_score_is_a_missing_cell_with_its_reason_and_the_file_still_counts(tmp_path, env):
+    """An older ``xllm score`` wrote NaN: that number is missing with its reason (never shown as a
+    number); the file's other numbers are shown."""
+    folder = tmp_path / "m"
+    folder.mkdir()
+    bad = folder / f"xllm_scores_{LATER}.json"
+    results = {TASK: {"chrf": float("nan"), "spbleu": 12.5}}
+    bad.write_text(json.dumps({"model_name": "/m/tiny", "results": results}))
+    done = xllm(["leaderboard", str(tmp_path), "--no-intervals", "--no-reported"], tmp_path, env)
+    assert done.returncode == 0, done.stderr
+    assert "12.5" in done.stdout
+    assert "chrf is nan, not a finite number" in done.stdout + done.stderr
+    assert not any(str(bad) in w and "skipped" in w for w in done.stderr.splitlines())
 
 
 JUDGE_CASES = {

@@ -45,3 +45,15 @@ def test_the_timestamp_sorts_in_time_order_and_has_no_colons():
     a = files.timestamp(dt.datetime(2026, 12, 7, 9, 5, 3, 0))
     b = files.timestamp(dt.datetime(2026, 12, 7, 10, 0, 0, 1))
     assert a == "2026-12-07T09-05-03.000000" and a < b and ":" not in b
+
+
+def test_a_full_disk_is_one_line_naming_the_file_and_the_old_file_stays(tmp_path):
+    """/dev/full refuses every write with ENOSPC, as a full disk does."""
+    target = tmp_path / "scores.json"
+    files.write_json(target, {"chrf": 1.0})
+    with pytest.raises(InputError, match=rf"cannot write {target} \(No space left on device\)"):  # noqa: SIM117
+        with files.atomic_path(target), open("/dev/full", "wb") as full:
+            full.write(b"x" * 65536)
+            full.flush()
+    assert json.loads(target.read_text()) == {"chrf": 1.0}
+    assert [p.name for p in tmp_path.iterdir()] == ["scores.json"]

@@ -29,7 +29,6 @@ from xllm_harness.analyzers import (
     option,
     output_dir,
     pyplot,
-    read_text,
     save_figure,
     warn,
     write_csv,
@@ -37,7 +36,7 @@ from xllm_harness.analyzers import (
 )
 from xllm_harness.errors import InputError, UnknownNameError, did_you_mean
 from xllm_harness.hookspecs import hookimpl
-from xllm_harness.results.jsonio import read_json
+from xllm_harness.results.jsonio import read_json, read_text
 
 
 def read_availability(values: Sequence[str] | None) -> dict[str, float]:

@@ -18,10 +18,10 @@ from typing import Any
 
 from xllm_harness.analysis.allocation import parse_count
 from xllm_harness.analysis.scaling import SCORE_RANGE
-from xllm_harness.analyzers import finite_number, read_text, text_field
+from xllm_harness.analyzers import finite_number, text_field
 from xllm_harness.errors import InputError, MissingFileError, XllmError, did_you_mean
 from xllm_harness.results import lm_eval as lm_eval_outputs
-from xllm_harness.results.jsonio import read_json, read_jsonl
+from xllm_harness.results.jsonio import read_json, read_jsonl, read_text
 
 
 @dataclass(frozen=True)
