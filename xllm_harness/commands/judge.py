@@ -320,8 +320,8 @@ def run_qa(args: argparse.Namespace) -> int:
     from xllm_harness.judging.summary import qa_counts
     from xllm_harness.results.lm_eval import choose_run
 
-    run = choose_run(args.samples, args.run, "--run", "samples")
     client = _client(args)
+    run = choose_run(args.samples, args.run, "--run", "samples")
     _check_output(args, run.folder)
     limit = args.limit if args.limit is not None else args.limit_default
     results, details = judge_qa(
@@ -350,9 +350,9 @@ def run_pairwise(args: argparse.Namespace) -> int:
     from xllm_harness.judging.summary import all_gated_line, pairwise_counts
     from xllm_harness.results.lm_eval import choose_run
 
+    client = _client(args)
     run_a = choose_run(args.a, args.run_a, "--run-a", "--a")
     run_b = choose_run(args.b, args.run_b, "--run-b", "--b")
-    client = _client(args)
     _check_output(args, run_a.folder)
     results, details = judge_pairwise(
         run_a, run_b, client, limit=args.limit, tasks=_tasks(args),

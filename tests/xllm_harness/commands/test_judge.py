@@ -628,3 +628,41 @@ def test_ctrl_c_while_a_batch_runs_keeps_it_for_the_rerun(tmp_path, samples_dir,
         again = run(cmd, subprocess_env, tmp_path)
         assert again.returncode == 0, again.stderr
         assert server.batch_submissions == 1 and result_file(again)["counts"]["judged"] == 4
+
+
+@pytest.mark.slow
+def test_a_folder_of_two_runs_is_judged_one_run_at_a_time(tmp_path, samples_dir, subprocess_env):
+    """lm-eval writes every run of a model into one folder: the judge refuses to mix them, names them,
+    and judges the run ``--run`` picks (its answers, its results file's model, its timestamp)."""
+    from xllm_harness.testing.judge_data import STAMP
+
+    folder = tmp_path / "run"
+    (truth,) = qa_samples(folder, samples_dir, langs=("en",), n=6).values()
+    later = "2026-12-31T23-59-59.000000"
+    task = "xquad_xllm_en"
+    lines = (folder / f"samples_{task}_{STAMP}.jsonl").read_text(encoding="utf-8").splitlines()
+    wrong = []
+    for text in lines:
+        record = json.loads(text)
+        record["resps"], record["filtered_resps"] = [["purple elephant 12345"]], ["purple elephant 12345"]
+        wrong.append(json.dumps(record))
+    (folder / f"samples_{task}_{later}.jsonl").write_text("\n".join(wrong) + "\n", encoding="utf-8")
+    results = json.loads((folder / f"results_{STAMP}.json").read_text(encoding="utf-8"))
+    results["config"]["model_args"] = "pretrained=model-x,dtype=bfloat16"
+    (folder / f"results_{later}.json").write_text(json.dumps(results), encoding="utf-8")
+    with JudgeServer(API_KEY) as server:
+        both = run(judge_cmd("qa", server, tmp_path / "c.sqlite", str(folder)), subprocess_env, tmp_path)
+        assert both.returncode == 2 and server.requests == 0
+        assert STAMP in both.stderr and later in both.stderr and "--run" in both.stderr
+        assert "Traceback" not in both.stderr
+        for stamp, accuracy in ((STAMP, sum(truth) / len(truth)), (later, 0.0)):
+            proc = run(
+                judge_cmd("qa", server, tmp_path / "c.sqlite", str(folder), "--run", stamp),
+                subprocess_env,
+                tmp_path,
+            )
+            assert proc.returncode == 0, proc.stderr
+            out = result_file(proc)
+            assert out["run"] == stamp
+            assert out["results"][task]["judge_accuracy"] == pytest.approx(accuracy, abs=1e-12)
+        assert out["model_identity"]["model_args"] == "pretrained=model-x,dtype=bfloat16"
