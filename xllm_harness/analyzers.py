@@ -167,6 +167,8 @@ def count_axis(axis) -> None:
 
 
 def save_figure(fig, path: Path) -> Path:
-    fig.savefig(path, dpi=120, bbox_inches="tight")
+    """Save ``fig`` whole (a temporary file beside ``path``, then one rename), in the format of its suffix."""
+    with files.atomic_path(path) as tmp:
+        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png", dpi=120, bbox_inches="tight")
     pyplot().close(fig)
     return path

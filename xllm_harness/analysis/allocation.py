@@ -39,6 +39,7 @@ from pathlib import Path
 
 from xllm_harness.analysis.scaling import CEILING, PowerLaw
 from xllm_harness.errors import InputError
+from xllm_harness.results.files import write_text
 from xllm_harness.results.jsonio import read_json
 
 # Paper Table 1 (WikiMatrix + NewsCommentary parallel sentences with English), in examples.
@@ -282,9 +283,7 @@ def to_counts(allocation: Mapping[str, float], budget: int, caps: Mapping[str, f
 def write_allocation(path: str | Path, document: Mapping) -> Path:
     """Write an allocation file (validated by :func:`validate_allocation` first)."""
     validate_allocation(document, str(path))
-    path = Path(path)
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
+    return write_text(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 def validate_allocation(document: Mapping, source: str = "allocation") -> dict[str, int]:

@@ -209,8 +209,7 @@ def _identity(run) -> dict[str, str] | None:
 
     if run.results is None:
         return None
-    identity = model_identity(read_results(run.results))
-    return {"model": identity.model, "model_args": identity.model_args}
+    return model_identity(read_results(run.results)).to_dict()
 
 
 def _run_name(run) -> str:

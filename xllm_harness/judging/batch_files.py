@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from xllm_harness.errors import InputError, MissingFileError
+from xllm_harness.results.files import write_bytes
 
 MAX_REQUESTS_PER_FILE = 50_000
 MAX_BYTES_PER_FILE = 200 * 1024 * 1024
@@ -173,14 +174,7 @@ def read_result_file(path: str | Path) -> tuple[list[ResultLine], LineCounts]:
 
 
 def write_request_file(path: str | Path, lines: Iterable[bytes]) -> int:
-    """Write an input file atomically; return the number of lines."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    count = 0
-    with open(tmp, "wb") as fh:
-        for line in lines:
-            fh.write(line)
-            count += 1
-    tmp.replace(path)
-    return count
+    """Write a Batch-API input file whole (:mod:`xllm_harness.results.files`); return the number of lines."""
+    data = list(lines)
+    write_bytes(path, b"".join(data))
+    return len(data)

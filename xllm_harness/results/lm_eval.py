@@ -311,20 +311,26 @@ class ModelIdentity:
     """The full ``model_args`` string as lm-eval recorded it (``pretrained=/a/tiny,dtype=float32``)."""
     pretrained: str
     """The ``pretrained=`` (or ``model=``) value, or lm-eval's ``model_name``."""
+    settings: str = ""
+    """The run's evaluation settings that change its numbers beyond the model (``num_fewshot=5``: the
+    few-shot count given on lm-eval's command line), empty for the tasks' own settings."""
 
     @property
     def key(self) -> str:
-        """A stable identity: two results are of the same model exactly when their keys are equal.
-
-        Without ``model``/``model_args`` (a file that names its model only), the name is the identity.
-        """
+        """A stable identity: two results are of the same model and settings exactly when their keys
+        are equal. Without ``model``/``model_args`` (a file that names its model only), the name is the
+        identity."""
         if self.model or self.model_args:
-            return f"{self.model}|{self.model_args}"
+            return f"{self.model}|{self.model_args}" + (f"|{self.settings}" if self.settings else "")
         return f"name|{self.pretrained}"
 
     def to_dict(self) -> dict[str, str]:
-        """The ``{"model": ..., "model_args": ...}`` form xllm-harness writes into its result files."""
-        return {"model": self.model, "model_args": self.model_args}
+        """The ``{"model": ..., "model_args": ...}`` form xllm-harness writes into its result files
+        (with ``"settings"`` when the run had any)."""
+        out = {"model": self.model, "model_args": self.model_args}
+        if self.settings:
+            out["settings"] = self.settings
+        return out
 
 
 def _args_string(args: Any) -> str:
@@ -333,12 +339,21 @@ def _args_string(args: Any) -> str:
     return str(args or "")
 
 
-def identity_from(model: Any, model_args: Any, name: Any = None) -> ModelIdentity:
-    """A :class:`ModelIdentity` from lm-eval's model type, ``model_args`` (str or dict) and a fallback name."""
+def identity_from(model: Any, model_args: Any, name: Any = None, settings: Any = "") -> ModelIdentity:
+    """A :class:`ModelIdentity` from lm-eval's model type, ``model_args`` (str or dict), a fallback name
+    and the run's settings."""
     args = _args_string(model_args)
     match = re.search(r"(?:^|,)(?:pretrained|model)=([^,]+)", args)
     pretrained = match.group(1) if match else str(name or "")
-    return ModelIdentity(str(model or ""), args, pretrained)
+    return ModelIdentity(str(model or ""), args, pretrained, str(settings or ""))
+
+
+def run_settings(config: dict[str, Any]) -> str:
+    """The settings of an lm-eval run's ``config`` that make its numbers differ from another run of the
+    same model (see :attr:`ModelIdentity.settings`); ``--limit`` is not one: a limited run is the same
+    evaluation on fewer items, said where it replaces a larger one."""
+    shots = config.get("num_fewshot")
+    return "" if shots is None else f"num_fewshot={shots}"
 
 
 def named_identity(name: str) -> ModelIdentity:
@@ -349,13 +364,15 @@ def named_identity(name: str) -> ModelIdentity:
 def model_identity(results: dict[str, Any]) -> ModelIdentity:
     """The :class:`ModelIdentity` recorded in an lm-eval results file."""
     config = results.get("config") or {}
-    return identity_from(config.get("model"), config.get("model_args"), results.get("model_name"))
+    return identity_from(
+        config.get("model"), config.get("model_args"), results.get("model_name"), run_settings(config)
+    )
 
 
 def recorded_identity(record: Any) -> ModelIdentity | None:
     """The identity in an xllm-harness file's ``{"model": ..., "model_args": ...}`` record, if well formed."""
     if isinstance(record, dict) and isinstance(record.get("model"), str) and "model_args" in record:
-        return identity_from(record["model"], record["model_args"])
+        return identity_from(record["model"], record["model_args"], settings=record.get("settings", ""))
     return None
 
 

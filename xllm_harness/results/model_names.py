@@ -25,7 +25,9 @@ def _suffix(path: str, n: int) -> str:
 
 
 def _args(identity: ModelIdentity) -> dict[str, str]:
-    pairs = (item.partition("=") for item in identity.model_args.split(",") if item)
+    """``model_args`` and the run's settings as ``{key: value}`` (what tells two twins apart)."""
+    items = [*identity.model_args.split(","), *identity.settings.split(",")]
+    pairs = (item.partition("=") for item in items if item)
     return {k: v for k, _, v in pairs}
 
 

@@ -71,6 +71,7 @@ def read_scores(path: str | Path) -> dict[str, Any]:
         isinstance(identity, dict)
         and isinstance(identity.get("model"), str)
         and isinstance(identity.get("model_args"), (str, dict))
+        and isinstance(identity.get("settings", ""), str)
     ):
         raise _fail(path, "model_identity", identity, "{'model': str, 'model_args': str} or null")
     for name in TASK_MAPS:

@@ -76,6 +76,29 @@ def test_score_and_leaderboard_keep_two_runs_of_one_model_apart(tmp_path, env):
     }
 
 
+def test_two_runs_with_other_few_shot_counts_are_two_rows(tmp_path, env):
+    """Same model and model_args, the newer run with ``--num_fewshot 5``: two rows, each with its own
+    run's number (was: the newer replaced the older in one row)."""
+    folder = two_runs(tmp_path / "m", newer_args="pretrained=/m/tiny,dtype=float32")
+    results = json.loads((folder / f"results_{LATER}.json").read_text())
+    results["config"]["num_fewshot"] = 5
+    (folder / f"results_{LATER}.json").write_text(json.dumps(results))
+    assert xllm(["score", str(folder), "--metrics", "chrf"], tmp_path, env).returncode == 0
+    scores = {
+        json.loads(p.read_text())["run"]: json.loads(p.read_text()) for p in folder.glob("xllm_scores_*")
+    }
+    assert scores[LATER]["model_identity"]["settings"] == "num_fewshot=5"
+    assert "settings" not in scores[STAMP]["model_identity"]
+    board = xllm(["leaderboard", str(folder), "--no-reported", "-o", str(tmp_path / "board")], tmp_path, env)
+    assert board.returncode == 0, board.stderr
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "board" / "leaderboard.csv").read_text())))
+    chrf = {r["model"]: float(r["value"]) for r in rows if r["metric"] == "chrf" and r["column"] == "en-zh"}
+    assert chrf == {
+        "tiny (num_fewshot=)": pytest.approx(chrf_pp(FULL), abs=5e-4),
+        "tiny (num_fewshot=5)": pytest.approx(chrf_pp(CUT), abs=5e-4),
+    }
+
+
 def test_a_newer_run_over_fewer_items_replacing_an_older_one_is_said(tmp_path, env):
     folder = tmp_path / "m"
     write_run(folder, [line(i, FULL[i]) for i in range(5)], STAMP)

@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from xllm_harness.errors import XllmError
+    from xllm_harness.results.files import write_text
 
     from . import Comet, load_model
 
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             f"COMET system score: {sum(scores) / len(scores):.6f} ({len(scores)} segments, {metric.signature()})"
         )
         if args.out:
-            args.out.write_text(json.dumps(out, ensure_ascii=False) + "\n", encoding="utf-8")
+            write_text(args.out, json.dumps(out, ensure_ascii=False) + "\n")
     return 0
 
 
