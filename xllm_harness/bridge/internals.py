@@ -80,26 +80,44 @@ def wrap_make_table(wrapper: Callable[[Callable], Callable]) -> None:
 
 
 _SAVED_OUTPUT: list[str] = []
+_AFTER_SAVE: list[Callable[[Any, Any], None]] = []
 
 
-def remember_output_path() -> None:
-    """Record the ``--output_path`` lm-eval saves this run's results under (its ``EvaluationTracker``),
-    for end-of-run messages (:func:`saved_output_path`), instead of parsing the command line. A no-op
-    unless lm-eval's tracker is already imported (its command line imports it before loading tasks)."""
+def after_results_saved(callback: Callable[[Any, Any], None]) -> None:
+    """Call ``callback(tracker, results)`` each time lm-eval's ``EvaluationTracker`` has saved a run's
+    aggregated results (its command line prints the table after that). Idempotent; a no-op unless the
+    tracker is already imported (lm-eval's command line imports it before loading tasks)."""
     module = sys.modules.get("lm_eval.loggers.evaluation_tracker")
     tracker = getattr(module, "EvaluationTracker", None)
-    if tracker is None or getattr(tracker.save_results_aggregated, "_xllm_remembers", False):
+    if tracker is None:
+        return
+    if callback not in _AFTER_SAVE:
+        _AFTER_SAVE.append(callback)
+    if getattr(tracker.save_results_aggregated, "_xllm_after_save", False):
         return
     original = tracker.save_results_aggregated
 
     @functools.wraps(original)
     def save_results_aggregated(self, *args: Any, **kwargs: Any) -> Any:
-        if getattr(self, "output_path", None):
-            _SAVED_OUTPUT.append(str(self.output_path))
-        return original(self, *args, **kwargs)
+        out = original(self, *args, **kwargs)
+        results = kwargs.get("results", args[0] if args else None)
+        for hook in list(_AFTER_SAVE):
+            hook(self, results)
+        return out
 
-    save_results_aggregated._xllm_remembers = True  # type: ignore[attr-defined]
+    save_results_aggregated._xllm_after_save = True  # type: ignore[attr-defined]
     tracker.save_results_aggregated = save_results_aggregated
+
+
+def _remember(tracker: Any, results: Any) -> None:
+    if getattr(tracker, "output_path", None):
+        _SAVED_OUTPUT.append(str(tracker.output_path))
+
+
+def remember_output_path() -> None:
+    """Record the ``--output_path`` lm-eval saves this run's results under (its ``EvaluationTracker``),
+    for end-of-run messages (:func:`saved_output_path`), instead of parsing the command line."""
+    after_results_saved(_remember)
 
 
 def saved_output_path() -> str | None:

@@ -84,14 +84,29 @@ def _drop_signatures(rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
     }
 
 
+def _signatures_out_of_the_printed_table(tracker: Any, results: Any) -> None:
+    """After lm-eval saved a run's results (signatures included), leave the signature rows out of the
+    table its command line prints next. For ``lm_eval --include_path`` with the import hook off, where
+    our code loads after lm-eval bound its ``make_table``: the saved file keeps every signature."""
+    if details_wanted() or not isinstance(results, dict):
+        return
+    for column in ("results", "groups"):
+        if isinstance(results.get(column), dict):
+            results[column] = _drop_signatures(results[column])
+
+
 def install_lm_eval_quieting() -> None:
-    """Filters and wrappers on lm-eval's noisy spots (idempotent; needs only lm_eval.utils imported)."""
+    """Filters and wrappers on lm-eval's noisy spots (idempotent; needs only lm_eval.utils imported).
+
+    Installed by the import hook when lm-eval starts and by our task code when lm-eval loads it, so every
+    route into lm-eval gets it."""
     for name, fragments in lm_eval_internals.NOISY_MESSAGES.items():
         logger = logging.getLogger(name)
         if not any(isinstance(f, _DropNoise) for f in logger.filters):
             logger.addFilter(_DropNoise(fragments))
     lm_eval_internals.wrap_make_table(table_without_signatures)
     lm_eval_internals.replace_commit_hash_lookup(quiet_git_commit_hash)
+    lm_eval_internals.after_results_saved(_signatures_out_of_the_printed_table)
 
 
 @contextlib.contextmanager

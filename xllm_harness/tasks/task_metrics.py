@@ -44,6 +44,7 @@ from xllm_harness.bridge.internals import (
     remember_output_path,
     saved_output_path,
 )
+from xllm_harness.bridge.quiet import install_lm_eval_quieting
 from xllm_harness.errors import InputError, UnknownNameError, XllmError
 from xllm_harness.metric_inputs import Segment, metric_options
 from xllm_harness.metrics import Metric, MetricResult, get_metric, require_finite
@@ -122,6 +123,7 @@ def plan(task: str, names: Sequence[str], options: dict[str, dict[str, Any]], hi
     ``hint`` is the task option that chooses other metrics (named in the message).
     """
     remember_output_path()  # for the end-of-run message
+    install_lm_eval_quieting()  # every route, the hook off too: signatures stay out of the printed table
     available: list[str] = []
     missing: dict[str, str] = {}
     errors: dict[str, Exception] = {}

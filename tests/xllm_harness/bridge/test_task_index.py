@@ -76,14 +76,14 @@ def test_include_path_route_and_the_off_switch(tiny_model, samples_dir, tmp_path
     args = [
         *model_args(tiny_model),
         "--tasks",
-        "xquad_xllm_el",
+        "xquad_xllm_el,flores_xllm_en-el",
         "--limit",
         "2",
         "--gen_kwargs",
         "max_gen_toks=8",
     ]
     off = lm_eval(args, tmp_path, subprocess_env)
-    assert off.returncode != 0  # hook switched off: lm-eval does not know our task
+    assert off.returncode != 0  # hook switched off: lm-eval does not know our tasks
     assert "xquad_xllm_el" in off.stderr + off.stdout
     tasks_dir = subprocess.run(
         [sys.executable, "-m", "xllm_harness.cli", "tasks-dir"],
@@ -98,7 +98,11 @@ def test_include_path_route_and_the_off_switch(tiny_model, samples_dir, tmp_path
         [*args, "--include_path", tasks_dir, "--output_path", str(tmp_path / "out")], tmp_path, subprocess_env
     )
     assert on.returncode == 0, on.stderr[-3000:]
-    assert set(results_json(tmp_path / "out")["results"]["xquad_xllm_el"]) >= METRICS
+    saved = results_json(tmp_path / "out")["results"]
+    assert set(saved["xquad_xllm_el"]) >= METRICS
+    # the signatures are in the saved results, not rows of the printed table (as on the other routes)
+    assert saved["flores_xllm_en-el"]["chrf_signature,none"].startswith("nrefs:1")
+    assert "chrf" in on.stdout and "_signature" not in on.stdout
 
 
 @pytest.mark.slow
