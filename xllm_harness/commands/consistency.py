@@ -38,12 +38,12 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from xllm_harness.analysis.consistency import consistency, consistency_matrix, table
     from xllm_harness.errors import InputError
-    from xllm_harness.results.files import check_creatable, json_safe, write_json
+    from xllm_harness.results.files import check_writable, json_safe, write_json
 
     if args.resamples < 1:
         raise InputError(f"--resamples must be at least 1, got {args.resamples}")
     if args.output is not None:  # before the resampling
-        check_creatable(args.output.parent, "--output folder")
+        check_writable(args.output.parent, "--output folder", create=False)
     results = consistency(args.runs, args.metric, not args.no_judge, args.resamples, seed=args.seed)
     print(table(results))
     if args.output is not None:

@@ -69,9 +69,9 @@ def run(args: argparse.Namespace) -> int:
     if args.baseline and args.no_intervals:
         raise InputError("--baseline needs the per-item statistics: drop --no-intervals")
     if args.output is not None:  # before any file is read or interval computed; nothing created yet
-        from xllm_harness.results.files import check_creatable
+        from xllm_harness.results.files import check_writable
 
-        check_creatable(args.output / "figures", "--output folder")
+        check_writable(args.output / "figures", "--output folder", create=False)
 
     def warn(message: str) -> None:
         print(f"xllm leaderboard: warning: {message}", file=sys.stderr)

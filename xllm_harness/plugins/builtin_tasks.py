@@ -77,31 +77,25 @@ def _flores_averages(columns: list[str]) -> dict[str, list[str]]:
     return {f"{k} avg": v for k, v in _flores_directions(columns).items()}
 
 
+def _qa_family(benchmark: str, title: str) -> TaskFamily:
+    """XQuAD and MLQA: one QA family each, the same metrics, averages and group."""
+    return TaskFamily(
+        f"{benchmark}_xllm",
+        TASKS_DIR / f"{benchmark}_xllm",
+        _qa_tasks(benchmark),
+        title=title,
+        metrics=QA_METRICS,
+        averages=_qa_averages,
+        group_metrics=QA_GROUP_METRICS,
+        parent="xllm",
+        not_metrics=(JUDGE_ACCURACY,),
+        aggregations="xllm_harness.tasks.qa_utils",
+    )
+
+
 FAMILIES = [
-    TaskFamily(
-        "xquad_xllm",
-        TASKS_DIR / "xquad_xllm",
-        _qa_tasks("xquad"),
-        title="XQuAD",
-        metrics=QA_METRICS,
-        averages=_qa_averages,
-        group_metrics=QA_GROUP_METRICS,
-        parent="xllm",
-        not_metrics=(JUDGE_ACCURACY,),
-        aggregations="xllm_harness.tasks.qa_utils",
-    ),
-    TaskFamily(
-        "mlqa_xllm",
-        TASKS_DIR / "mlqa_xllm",
-        _qa_tasks("mlqa"),
-        title="MLQA",
-        metrics=QA_METRICS,
-        averages=_qa_averages,
-        group_metrics=QA_GROUP_METRICS,
-        parent="xllm",
-        not_metrics=(JUDGE_ACCURACY,),
-        aggregations="xllm_harness.tasks.qa_utils",
-    ),
+    _qa_family("xquad", "XQuAD"),
+    _qa_family("mlqa", "MLQA"),
     TaskFamily(
         "flores_xllm",
         TASKS_DIR / "flores_xllm",

@@ -43,32 +43,8 @@ def check_writable(folder: str | Path, what: str = "output folder", *, create: b
         else:
             probe = next(p for p in (folder, *folder.parents) if p.exists() or p == p.parent)
             if not probe.is_dir():
-                raise NotADirectoryError(20, "Not a directory")
+                raise NotADirectoryError(20, f"{probe} is not a folder")
         with tempfile.NamedTemporaryFile(dir=probe, prefix=".xllm-write-check-"):
-            pass
-    except OSError as err:
-        reason = err.strerror or str(err)
-        raise InputError(
-            f"{what} {folder} cannot be written ({reason}); choose a writable location"
-        ) from None
-    return folder
-
-
-def check_creatable(folder: str | Path, what: str = "output folder") -> Path:
-    """Prove ``folder`` can be created (or written, if it exists) without creating it: a file can be
-    written in its nearest existing ancestor, which is a folder; raise naming ``folder`` otherwise."""
-    folder = Path(folder)
-    existing = folder
-    while not existing.exists() and existing.parent != existing:
-        existing = existing.parent
-    if not existing.is_dir():
-        raise InputError(
-            f"{what} {folder} cannot be written ({existing} is not a folder); choose a writable location"
-        )
-    if existing == folder:
-        return check_writable(folder, what)
-    try:
-        with tempfile.NamedTemporaryFile(dir=existing, prefix=".xllm-write-check-"):
             pass
     except OSError as err:
         reason = err.strerror or str(err)
