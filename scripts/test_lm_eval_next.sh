@@ -18,5 +18,5 @@ grep -v -i '^lm[-_]eval==' constraints.txt > "$VENV/constraints-without-lm-eval.
 "$VENV/bin/python" -c 'import lm_eval, importlib.metadata as m; print("lm-eval", m.version("lm-eval"))'
 export PATH="$PWD/$VENV/bin:$PATH" VIRTUAL_ENV="$PWD/$VENV"
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-python -m pytest -q tests/xllm_harness/test_lm_eval_bridge.py tests/xllm_harness/commands/test_eval.py \
-  tests/tasks/ tests/test_packaging.py tests/xllm_harness/test_console.py "$@"
+python -m pytest -q tests/xllm_harness/bridge/ tests/xllm_harness/commands/test_eval.py \
+  tests/xllm_harness/tasks/ tests/test_packaging.py tests/xllm_harness/test_console.py "$@"

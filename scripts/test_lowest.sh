@@ -25,5 +25,5 @@ PINS
 print(", ".join(f"{n} {m.version(n)}" for n in ("transformers", "huggingface-hub", "datasets", "pandas", "numpy", "protobuf", "lm-eval")))'
 export PATH="$PWD/$VENV/bin:$PATH" VIRTUAL_ENV="$PWD/$VENV"
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
-python -m pytest -q tests/xllm_harness/test_lm_eval_bridge.py tests/tasks/test_qa_tasks.py \
-  tests/xllm_harness/test_hf_models.py tests/trainers/test_train.py "$@"
+python -m pytest -q tests/xllm_harness/bridge/test_task_index.py tests/xllm_harness/tasks/test_qa_tasks.py \
+  tests/xllm_harness/models/test_hf.py tests/xllm_harness/trainers/test_train.py "$@"

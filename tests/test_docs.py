@@ -85,3 +85,15 @@ def test_every_repository_path_the_docs_name_exists(repo_root):
         f"{page.relative_to(repo_root)}: {path}" for page, path in named if not (repo_root / path).exists()
     ]
     assert not stale, "docs name paths that do not exist:\n" + "\n".join(stale)
+
+
+def test_every_test_path_the_scripts_name_exists(repo_root):
+    """The jobs in ``scripts/`` (lowest bounds, the next lm-eval) name test files that exist."""
+    named = [
+        (script, path.rstrip("/"))
+        for script in sorted((repo_root / "scripts").glob("*.sh"))
+        for path in re.findall(r"(?<![\w/.])(tests/[\w./-]+)", script.read_text(encoding="utf-8"))
+    ]
+    assert len(named) >= 5
+    stale = [f"{script.name}: {path}" for script, path in named if not (repo_root / path).exists()]
+    assert not stale, "scripts name test paths that do not exist:\n" + "\n".join(stale)
