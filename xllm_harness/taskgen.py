@@ -189,7 +189,9 @@ def get_families() -> list[TaskFamily]:
 
 
 def family_of(task: str) -> tuple[TaskFamily, str] | None:
-    """The family a task belongs to and its column (longest matching family name wins)."""
+    """The family a task belongs to and its column (longest matching family name wins). lm-eval 0.5
+    names the members of a group run ``group::task``: the member's name decides."""
+    task = task.rpartition("::")[2]
     best: tuple[TaskFamily, str] | None = None
     for family in get_families():
         column = family.column(task)

@@ -305,6 +305,19 @@ def test_off_target_table_per_family(tmp_path):
     assert row(table(tables, "MI-Eval: off-target rate"), "tiny").values == {"zh": 0.5}
 
 
+def test_lm_eval_0_5_group_member_names_land_in_their_family_column(tmp_path):
+    """lm-eval 0.5 keys a group run's members ``group::task`` (``--tasks flores_xllm_en-x``)."""
+    write_results(
+        tmp_path,
+        "/m/tiny",
+        {"flores_xllm_en-x::flores_xllm_en-zh": {"chrf": 31.0}, "xllm::xquad_xllm_ar": {"f1": 0.5}},
+        "2026-01-01T00-00-00.1",
+    )
+    tables = build_tables(collect([tmp_path]).scores)
+    assert row(table(tables, "FLORES-101: chrF++"), "tiny").values["en-zh"] == pytest.approx(31.0, abs=1e-9)
+    assert row(table(tables, "XQuAD: F1"), "tiny").values["ar"] == pytest.approx(0.5, abs=1e-9)
+
+
 PLUGIN = """
 from pathlib import Path
 from xllm_harness.hookspecs import hookimpl
