@@ -34,9 +34,7 @@ from xllm_harness.results.files import check_writable
 from xllm_harness.results.lm_eval import (
     IncompleteSamples,
     Run,
-    model_identity,
     model_name,
-    read_results,
     read_sample_lines,
     runs_in,
     sample_folders,
@@ -192,11 +190,10 @@ def score_with_statistics(metric: Metric, samples: SampleSet) -> tuple[MetricRes
 
 def _header(run: Run, log) -> dict[str, Any]:
     identity = None
-    if run.results is not None:
-        try:
-            identity = model_identity(read_results(run.results))
-        except InputError as err:
-            log(f"warning: the model is named by its folder only: {err}")
+    try:
+        identity = run.identity()
+    except InputError as err:
+        log(f"warning: the model is named by its folder only: {err}")
     return {
         "model_name": model_name(identity, run.folder),
         "model_identity": identity.to_dict() if identity and identity.model else None,

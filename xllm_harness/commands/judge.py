@@ -203,21 +203,10 @@ def check_options(args: argparse.Namespace) -> None:
         raise InputError(f"--parse-retries must be >= 0, got {args.parse_retries}")
 
 
-def _identity(run) -> dict[str, str] | None:
-    """The model type and ``model_args`` lm-eval recorded for a run (``None``: no results file)."""
-    from xllm_harness.results.lm_eval import model_identity, read_results
-
-    if run.results is None:
-        return None
-    return model_identity(read_results(run.results)).to_dict()
-
-
-def _run_name(run) -> str:
-    """The model's name for a run: lm-eval's recorded name, else the folder's (one naming rule)."""
-    from xllm_harness.results.lm_eval import model_identity, model_name, read_results
-
-    identity = model_identity(read_results(run.results)) if run.results is not None else None
-    return model_name(identity, run.folder)
+def _identity_record(run) -> dict[str, str] | None:
+    """The ``{"model", "model_args"}`` record of a run's model for the judge file (``None``: unknown)."""
+    identity = run.identity()
+    return identity.to_dict() if identity is not None else None
 
 
 def _header(client, args: argparse.Namespace) -> dict[str, Any]:
@@ -330,8 +319,8 @@ def run_qa(args: argparse.Namespace) -> int:
     payload = _header(client, args)
     payload["settings"]["limit"] = limit
     payload["settings"]["parser"] = args.parser
-    payload["model_name"] = _run_name(run)
-    payload["model_identity"] = _identity(run)
+    payload["model_name"] = run.model_name()
+    payload["model_identity"] = _identity_record(run)
     payload["run"] = run.timestamp
     payload["results"] = results
     if not args.export_batch:
@@ -363,12 +352,12 @@ def run_pairwise(args: argparse.Namespace) -> int:
     payload["settings"]["gate_by"] = args.gate_by
     for side, run, name in (("a", run_a, args.a_name), ("b", run_b, args.b_name)):
         payload[side] = {
-            "model": name or _run_name(run),
+            "model": name or run.model_name(),
             "samples": str(run.folder.resolve()),
             "run": run.timestamp,
         }
     payload["models"] = {"a": payload["a"]["model"], "b": payload["b"]["model"]}
-    payload["systems"] = {"a": _identity(run_a), "b": _identity(run_b)}
+    payload["systems"] = {"a": _identity_record(run_a), "b": _identity_record(run_b)}
     payload["direction"] = "win/tie/loss of a against b: win = a's mean score is higher"
     payload["results"] = results
     if not args.export_batch:

@@ -438,6 +438,14 @@ class Run:
     results: Path | None
     samples: dict[str, Path]
 
+    def identity(self) -> ModelIdentity | None:
+        """The model (and settings) this run's results file records (``None``: no results file)."""
+        return model_identity(read_results(self.results)) if self.results is not None else None
+
+    def model_name(self) -> str:
+        """The run's model name by the one naming rule (:func:`model_name`)."""
+        return model_name(self.identity(), self.folder)
+
     def describe(self) -> str:
         """``<ts> (results_<ts>.json: task, task...)``: how a message names the run."""
         source = self.results.name if self.results else "no results file"
