@@ -65,6 +65,17 @@ def read_json(path: str | Path, what: str, hint: str = "") -> Any:
         raise InputError(f"{what} {path}: not valid JSON ({err})") from None
 
 
+def read_json_object(path: str | Path, what: str, shape: str) -> dict[str, Any]:
+    """A JSON file that holds one object (else an error naming the file and the ``shape`` expected)."""
+    try:
+        data = json.loads(read_text(path, what))
+    except ValueError as err:
+        raise InputError(f"{path}: not valid JSON ({err}); expected {shape}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: a JSON {type(data).__name__}, expected {shape}")
+    return data
+
+
 def is_number(value: Any) -> bool:
     """A JSON number (not a boolean) that is finite."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -8,14 +8,13 @@ file, the line and the field: :func:`read_judge_qa`, :func:`read_judge_pairwise`
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from xllm_harness.errors import InputError
 from xllm_harness.results.files import json_safe, timestamp, write_json, write_jsonl
-from xllm_harness.results.jsonio import is_int, is_number, read_jsonl, read_text
+from xllm_harness.results.jsonio import is_int, is_number, read_json_object, read_jsonl
 from xllm_harness.results.lm_eval import OUTCOMES, newest
 
 QA_SHAPE = "xllm judge qa's output: {'model_name': ..., 'results': {task: {'judge_accuracy': ...}}}"
@@ -50,12 +49,7 @@ def newest_judge(folder: Path, kind: str) -> Path | None:
 
 
 def _object(path: Path, shape: str) -> dict[str, Any]:
-    try:
-        data = json.loads(read_text(path, "judge results"))
-    except ValueError as err:
-        raise InputError(f"{path}: not valid JSON ({err}); expected {shape}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: a JSON {type(data).__name__}, expected {shape}")
+    data = read_json_object(path, "judge results", shape)
     results = data.get("results")
     if not isinstance(results, dict) or not all(isinstance(v, dict) for v in results.values()):
         raise InputError(f"{path}: no 'results' mapping of objects; expected {shape}")

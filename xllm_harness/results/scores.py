@@ -16,7 +16,6 @@ it whole (:mod:`xllm_harness.results.files`).
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ import numpy as np
 
 from xllm_harness.errors import InputError
 from xllm_harness.results.files import json_safe, timestamp, write_json
-from xllm_harness.results.jsonio import is_int, is_number, read_text
+from xllm_harness.results.jsonio import is_int, is_number, read_json_object
 
 KIND = "xllm_scores"
 SHAPE = "xllm score's output: {'model_name': ..., 'results': {task: {metric: score}}, ...}"
@@ -55,12 +54,7 @@ def _fail(path: Path, field: str, found: Any, expected: str) -> InputError:
 def read_scores(path: str | Path) -> dict[str, Any]:
     """An ``xllm_scores_*.json`` with every field the project reads checked (else an error naming it)."""
     path = Path(path)
-    try:
-        data = json.loads(read_text(path, "xllm score results"))
-    except ValueError as err:
-        raise InputError(f"{path}: not valid JSON ({err}); expected {SHAPE}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: a JSON {type(data).__name__}, expected {SHAPE}")
+    data = read_json_object(path, "xllm score results", SHAPE)
     if not isinstance(data.get("results"), dict):
         raise InputError(f"{path}: no 'results' mapping; expected {SHAPE}")
     for name in ("model_name", "source_results", "run"):

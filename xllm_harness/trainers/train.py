@@ -231,18 +231,25 @@ def resume_from(args: TrainArgs, ckpt_root: Path) -> Path | None:
     return found[-1] if found else None
 
 
+def _trajectory_changes(saved: dict[str, Any], args: Any) -> str:
+    """``different lr, seed (lr=..., seed=...)``: the options of the training trajectory that differ
+    from those ``saved`` with a checkpoint or a finished run; empty when none does."""
+    changed = [k for k in TRAJECTORY if k in saved and saved[k] != getattr(args, k)]
+    if not changed:
+        return ""
+    return f"different {', '.join(changed)} ({', '.join(f'{k}={saved[k]!r}' for k in changed)})"
+
+
 def restore(args: TrainArgs, path: Path, model, optimizer, scheduler, accelerator) -> int:
     """Load checkpoint ``path`` (model, optimizer, scheduler, RNG); returns its step. A checkpoint of
     another trajectory (different data, seed, lr, batch...) is refused."""
     from xllm_harness.trainers import checkpoint
 
     state = checkpoint.load(path, model, optimizer, scheduler, accelerator)
-    saved = state.get("args", {})
-    changed = [k for k in TRAJECTORY if k in saved and saved[k] != getattr(args, k)]
+    changed = _trajectory_changes(state.get("args", {}), args)
     if changed:
         raise InputError(
-            f"checkpoint {path} was written with different {', '.join(changed)} "
-            f"({', '.join(f'{k}={saved[k]!r}' for k in changed)}); use the same options, another "
+            f"checkpoint {path} was written with {changed}; use the same options, another "
             "--output-dir, or --resume never"
         )
     return state["step"]
@@ -296,12 +303,10 @@ def finished_run(args: TrainArgs) -> bool:
     from xllm_harness.results.jsonio import read_json
 
     saved = read_json(saved_args, "training options")
-    saved = saved if isinstance(saved, dict) else {}
-    changed = [k for k in TRAJECTORY if k in saved and saved[k] != getattr(args, k)]
+    changed = _trajectory_changes(saved if isinstance(saved, dict) else {}, args)
     if changed:
         raise InputError(
-            f"{out} holds a finished run with different {', '.join(changed)} "
-            f"({', '.join(f'{k}={saved[k]!r}' for k in changed)}); use the same options, another "
+            f"{out} holds a finished run with {changed}; use the same options, another "
             "--output-dir, or --resume never to train again"
         )
     return True
