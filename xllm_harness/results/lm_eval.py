@@ -416,11 +416,6 @@ def model_name(identity: ModelIdentity | None, folder: str | Path) -> str:
     return identity.pretrained if identity and identity.pretrained else Path(folder).resolve().name
 
 
-def recorded_model_name(folder: str | Path) -> str:
-    """The model name lm-eval recorded in the newest ``results_*.json`` under ``folder``, else its name."""
-    return model_name(folder_identity(folder), folder)
-
-
 # --- runs: a results file and the samples files lm-eval wrote with it --------------------------------
 
 
