@@ -89,14 +89,23 @@ def test_two_runs_with_other_few_shot_counts_are_two_rows(tmp_path, env):
     }
     assert scores[LATER]["model_identity"]["settings"] == "num_fewshot=5"
     assert "settings" not in scores[STAMP]["model_identity"]
-    board = xllm(["leaderboard", str(folder), "--no-reported", "-o", str(tmp_path / "board")], tmp_path, env)
-    assert board.returncode == 0, board.stderr
-    rows = list(csv.DictReader(io.StringIO((tmp_path / "board" / "leaderboard.csv").read_text())))
-    chrf = {r["model"]: float(r["value"]) for r in rows if r["metric"] == "chrf" and r["column"] == "en-zh"}
-    assert chrf == {
-        "tiny (num_fewshot=)": pytest.approx(chrf_pp(FULL), abs=5e-4),
-        "tiny (num_fewshot=5)": pytest.approx(chrf_pp(CUT), abs=5e-4),
-    }
+    for older_writer in (False, True):  # True: a scores file written before identities had settings
+        if older_writer:
+            for path in folder.glob("xllm_scores_*"):
+                data = json.loads(path.read_text())
+                data["model_identity"].pop("settings", None)
+                path.write_text(json.dumps(data))
+        out = tmp_path / f"board-{older_writer}"
+        board = xllm(["leaderboard", str(folder), "--no-reported", "-o", str(out)], tmp_path, env)
+        assert board.returncode == 0, board.stderr
+        rows = list(csv.DictReader(io.StringIO((out / "leaderboard.csv").read_text())))
+        chrf = {
+            r["model"]: float(r["value"]) for r in rows if r["metric"] == "chrf" and r["column"] == "en-zh"
+        }
+        assert chrf == {
+            "tiny (num_fewshot=)": pytest.approx(chrf_pp(FULL), abs=5e-4),
+            "tiny (num_fewshot=5)": pytest.approx(chrf_pp(CUT), abs=5e-4),
+        }
 
 
 def test_a_newer_run_over_fewer_items_replacing_an_older_one_is_said(tmp_path, env):
